@@ -1,0 +1,43 @@
+"""academy: the learning platform of the Academia de Capacitación Municipal y Regional."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the application. Nothing here queries or migrates the database."""
+    app = Flask(__name__, instance_relative_config=True)
+
+    from academy import config as settings
+
+    settings.load(app, config)
+
+    from academy import db as database
+    from academy import errors, i18n, security
+    from academy.extensions import csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(app.root_path) + "/migrations")
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    i18n.init_app(app)
+    database.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+
+    from academy.auth import views as auth_views
+    from academy.core import views as core_views
+    from academy.people import views as people_views
+
+    app.register_blueprint(core_views.bp)
+    app.register_blueprint(auth_views.bp)
+    app.register_blueprint(people_views.bp)
+
+    from academy import cli
+
+    cli.register(app)
+    return app

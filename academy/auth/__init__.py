@@ -1,0 +1,1 @@
+"""Accounts: registration, sign-in, password reset and the user's own profile."""

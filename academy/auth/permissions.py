@@ -1,0 +1,36 @@
+"""Who may do what. Views ask these named checks instead of comparing roles inline."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import abort
+from flask_login import current_user
+
+from academy.auth.models import User
+from academy.extensions import login_manager
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def can_manage_people(user: User) -> bool:
+    return user.is_authenticated and user.is_admin
+
+
+def require(check: Callable[[User], bool]) -> Callable[[F], F]:
+    """Sign-in first (redirect to the login page), then the check (403 if it fails)."""
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if not check(current_user):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorator

@@ -1,0 +1,235 @@
+"""Sign-in, registration, password reset and the profile."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from academy import mail
+from academy.auth import services
+from academy.auth.forms import (
+    ChangePasswordForm,
+    ForgotPasswordForm,
+    LoginForm,
+    ProfileForm,
+    RegisterForm,
+    ResetPasswordForm,
+)
+from academy.auth.models import User
+from academy.extensions import db, limiter, login_manager
+from academy.i18n import current_language
+
+bp = Blueprint("auth", __name__, template_folder="templates")
+
+login_manager.login_view = "auth.login"
+login_manager.login_message = _l("Inicia sesión para ver esa página.")
+login_manager.login_message_category = "info"
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    ident, _sep, version = user_id.partition(":")
+    if not ident.isdigit() or not version.isdigit():
+        return None
+    user = db.session.get(User, int(ident))
+    if user is None or not user.active or user.session_version != int(version):
+        return None
+    return user
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only a path on this site: no scheme, no host, no protocol-relative trick."""
+    if not target or "\\" in target or any(ord(ch) < 32 for ch in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+def _account_key() -> str:
+    return "account:" + (request.form.get("email") or "").strip().lower()[:254]
+
+
+def _failed_login(response: Response) -> bool:
+    # Only failed attempts use up the allowance: a successful sign-in redirects.
+    return response.status_code != 302
+
+
+@bp.route("/entrar", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_IP"], methods=["POST"], deduct_when=_failed_login
+)
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
+    methods=["POST"],
+    key_func=_account_key,
+    deduct_when=_failed_login,
+)
+def login() -> Any:
+    if current_user.is_authenticated:
+        return redirect(url_for("core.home"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        outcome = services.authenticate(form.email.data, form.password.data)
+        if outcome.result is services.LoginResult.OK and outcome.user is not None:
+            login_user(outcome.user, remember=form.remember.data)
+            return redirect(safe_next(request.args.get("next")) or url_for("core.home"))
+        if outcome.result is services.LoginResult.INACTIVE:
+            form.form_errors.append(
+                _("Tu cuenta está desactivada. Escribe a la academia si necesitas volver a usarla.")
+            )
+        else:
+            form.form_errors.append(_("El correo o la contraseña no son correctos."))
+        return render_template("auth/login.html", form=form), 401
+    status = 422 if form.is_submitted() else 200
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.post("/salir")
+def logout() -> Response:
+    logout_user()
+    flash(_("Cerraste tu sesión."), "success")
+    return redirect(url_for("core.home"))
+
+
+@bp.route("/registro", methods=["GET", "POST"])
+def register() -> Any:
+    if not current_app.config["REGISTRATION_OPEN"]:
+        abort(404)
+    if current_user.is_authenticated:
+        return redirect(url_for("core.home"))
+    form = RegisterForm()
+    if form.validate_on_submit():
+        user = services.create_user(
+            email=form.email.data,
+            full_name=form.full_name.data,
+            password=form.password.data,
+            comuna_cut=form.comuna.data,
+            rut=form.rut.data,
+            job_title=form.job_title.data,
+            locale=current_language(),
+        )
+        login_user(user)
+        flash(_("¡Bienvenida o bienvenido! Tu cuenta está lista."), "success")
+        return redirect(url_for("core.home"))
+    status = 422 if form.is_submitted() else 200
+    return render_template("auth/register.html", form=form), status
+
+
+@bp.route("/recuperar", methods=["GET", "POST"])
+@limiter.limit("10 per hour", methods=["POST"])
+def forgot_password() -> Any:
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        user = services.find_by_email(form.email.data)
+        if user is not None and user.active:
+            token = services.make_reset_token(user)
+            message = mail.build_message(
+                user.email,
+                _("Restablece tu contraseña"),
+                "reset_password",
+                user=user,
+                link=url_for("auth.reset_password", token=token, _external=True),
+                hours=current_app.config["PASSWORD_RESET_MAX_AGE"] // 3600,
+            )
+            mail.send(message)
+        # The same answer whether or not the account exists: nobody learns who has one.
+        flash(
+            _(
+                "Si hay una cuenta con ese correo, te enviamos un enlace para crear una "
+                "contraseña nueva. Revisa tu bandeja de entrada y la carpeta de spam."
+            ),
+            "success",
+        )
+        return redirect(url_for("auth.login"))
+    status = 422 if form.is_submitted() else 200
+    return render_template("auth/forgot_password.html", form=form), status
+
+
+RESET_ERRORS = {
+    services.ResetTokenError.EXPIRED: _l(
+        "El enlace venció. Pide uno nuevo; cada enlace sirve por tiempo limitado."
+    ),
+    services.ResetTokenError.USED: _l(
+        "Este enlace ya se usó. Si necesitas cambiar la contraseña otra vez, pide uno nuevo."
+    ),
+    services.ResetTokenError.INVALID: _l(
+        "El enlace no es válido. Copia el enlace completo del correo o pide uno nuevo."
+    ),
+}
+
+
+@bp.route("/recuperar/<token>", methods=["GET", "POST"])
+def reset_password(token: str) -> Any:
+    found = services.user_for_reset_token(token)
+    if isinstance(found, services.ResetTokenError):
+        return render_template("auth/reset_invalid.html", message=RESET_ERRORS[found]), 400
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        services.change_password(found, form.password.data)
+        logout_user()
+        flash(_("Tu contraseña cambió. Ya puedes iniciar sesión con la nueva."), "success")
+        return redirect(url_for("auth.login"))
+    status = 422 if form.is_submitted() else 200
+    return render_template("auth/reset_password.html", form=form), status
+
+
+@bp.route("/perfil", methods=["GET", "POST"])
+@login_required
+def profile() -> Any:
+    user: User = current_user  # type: ignore[assignment]
+    form = ProfileForm(
+        user_id=user.id,
+        data={
+            "full_name": user.full_name,
+            "email": user.email,
+            "rut": user.rut_display,
+            "comuna": user.comuna_cut or "",
+            "job_title": user.job_title,
+            "locale": user.locale or current_language(),
+        },
+    )
+    if form.validate_on_submit():
+        user.full_name = form.full_name.data
+        user.email = form.email.data
+        user.rut = form.rut.data
+        user.comuna_cut = form.comuna.data
+        user.job_title = form.job_title.data or None
+        user.locale = form.locale.data
+        flash(_("Guardamos los cambios de tu perfil."), "success")
+        return redirect(url_for("auth.profile"))
+    status = 422 if form.is_submitted() else 200
+    return render_template("auth/profile.html", form=form), status
+
+
+@bp.route("/perfil/contrasena", methods=["GET", "POST"])
+@login_required
+def change_password() -> Any:
+    user: User = current_user  # type: ignore[assignment]
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        if not user.check_password(form.current_password.data):
+            form.current_password.errors.append(_("La contraseña actual no es correcta."))
+        else:
+            services.change_password(user, form.password.data)
+            login_user(user)  # this session goes on; every other one has ended
+            flash(_("Tu contraseña cambió. Cerramos tus sesiones en otros equipos."), "success")
+            return redirect(url_for("auth.profile"))
+    status = 422 if form.is_submitted() else 200
+    return render_template("auth/change_password.html", form=form), status

@@ -1,0 +1,144 @@
+"""Configuration: defaults, then ``instance/config.py``, then ``ACADEMY_*`` variables.
+
+Every setting can come from the environment as ``ACADEMY_<NAME>`` (``ACADEMY_DATABASE_URL``,
+``ACADEMY_SECRET_KEY``...); values are parsed as JSON when they look like JSON, so
+``ACADEMY_REGISTRATION_OPEN=false`` is a boolean. Bad configuration stops the start with one
+line that says what to change (:class:`ConfigError`).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, ClassVar
+
+from flask import Flask
+
+ENVIRONMENTS = ("development", "production", "testing")
+MIN_SECRET_LENGTH = 32
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot run; the message says what to change."""
+
+
+class Defaults:
+    ENV = "development"
+    DATABASE_URL = "sqlite:///academy.db"  # relative SQLite paths live in instance/
+    SECRET_KEY: str | None = None
+    # Serving over HTTPS: secure cookies, HSTS, https URLs in emails and certificates.
+    HTTPS = False
+    # Behind a reverse proxy: number of proxies whose X-Forwarded-* headers are trusted.
+    PROXY_COUNT = 0
+    SERVER_NAME: str | None = None
+
+    REGISTRATION_OPEN = True
+    PASSWORD_MIN_LENGTH = 10
+    # Werkzeug method string; the tests use cheaper scrypt parameters to stay fast.
+    PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 (a method name, not a password)
+    PASSWORD_RESET_MAX_AGE = int(timedelta(hours=2).total_seconds())
+
+    # Mail: "console" prints messages (development), "smtp" sends them.
+    MAIL_BACKEND = "console"
+    MAIL_SERVER = "localhost"
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USE_SSL = False
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_DEFAULT_SENDER = "Academia de Capacitación <no-responder@academia.localhost>"
+    MAIL_TIMEOUT = 10
+
+    # Rate limits: counters in memory for one process, Redis for several hosts.
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_ENABLED = True
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_LIMIT_PER_IP = "30 per minute"
+    LOGIN_LIMIT_PER_ACCOUNT = "5 per 5 minutes"
+
+    BABEL_DEFAULT_LOCALE = "es"
+    BABEL_DEFAULT_TIMEZONE = "America/Santiago"
+    LANGUAGES = ("es", "en")
+
+    MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+    WTF_CSRF_TIME_LIMIT = int(timedelta(hours=8).total_seconds())
+    SESSION_COOKIE_NAME = "academy_session"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_NAME = "academy_remember"
+    REMEMBER_COOKIE_DURATION = timedelta(days=30)
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = timedelta(days=14)
+    SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict[str, Any]] = {"pool_pre_ping": True}
+
+
+def load(app: Flask, overrides: dict[str, Any] | None) -> None:
+    """Fill ``app.config`` in order of precedence and check the result."""
+    app.config.from_object(Defaults)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("ACADEMY")
+    if overrides:
+        app.config.update(overrides)
+    _derive(app)
+    check(app)
+
+
+def _derive(app: Flask) -> None:
+    config = app.config
+    config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(config["DATABASE_URL"])
+    config["TESTING"] = config["TESTING"] or config["ENV"] == "testing"
+    if config["HTTPS"]:
+        config["SESSION_COOKIE_SECURE"] = True
+        config["REMEMBER_COOKIE_SECURE"] = True
+        config["PREFERRED_URL_SCHEME"] = "https"
+    if not config.get("SECRET_KEY"):
+        if config["ENV"] == "production":
+            raise ConfigError(
+                "ACADEMY_SECRET_KEY is required in production: set it to a random string of "
+                f"at least {MIN_SECRET_LENGTH} characters, the same on every host."
+            )
+        config["SECRET_KEY"] = instance_secret(Path(app.instance_path))
+
+
+def normalise_database_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL whatever driver the URL names (or none)."""
+    for prefix in ("postgres://", "postgresql://", "postgresql+psycopg2://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def instance_secret(instance: Path) -> str:
+    """The development secret: generated once into ``instance/secret_key`` and reused."""
+    path = instance / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key + "\n")
+    return key
+
+
+def check(app: Flask) -> None:
+    config = app.config
+    if config["ENV"] not in ENVIRONMENTS:
+        raise ConfigError(f"ACADEMY_ENV must be one of {', '.join(ENVIRONMENTS)}.")
+    if config["ENV"] != "production":
+        return
+    key = str(config["SECRET_KEY"])
+    if len(key) < MIN_SECRET_LENGTH or len(set(key)) < 10:
+        raise ConfigError(
+            f"ACADEMY_SECRET_KEY is too weak for production: use at least {MIN_SECRET_LENGTH} "
+            "random characters (python -c 'import secrets; print(secrets.token_urlsafe(48))')."
+        )
+    if config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        raise ConfigError(
+            "Production needs PostgreSQL: set ACADEMY_DATABASE_URL=postgresql://user@host/db."
+        )
+    if config["MAIL_BACKEND"] == "console":
+        raise ConfigError("Production needs real mail: set ACADEMY_MAIL_BACKEND=smtp and MAIL_*.")

@@ -1,0 +1,1 @@
+"""The pages every visitor sees: home, language choice, health check."""

@@ -1,0 +1,37 @@
+"""Outgoing mail: printed to the console in development, sent over SMTP otherwise."""
+
+from __future__ import annotations
+
+import smtplib
+import sys
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+from flask import current_app, render_template
+
+
+def build_message(to: str, subject: str, template: str, **context: object) -> EmailMessage:
+    """A plain-text message rendered from ``templates/email/<template>.txt``."""
+    message = EmailMessage()
+    message["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
+    message["To"] = to
+    message["Subject"] = subject
+    message["Message-ID"] = make_msgid(domain="academia.localhost")
+    message.set_content(render_template(f"email/{template}.txt", **context))
+    return message
+
+
+def send(message: EmailMessage) -> None:
+    config = current_app.config
+    if config["MAIL_BACKEND"] == "console":
+        print(message.as_string(), file=sys.stdout, flush=True)
+        return
+    smtp_class = smtplib.SMTP_SSL if config["MAIL_USE_SSL"] else smtplib.SMTP
+    with smtp_class(
+        config["MAIL_SERVER"], int(config["MAIL_PORT"]), timeout=config["MAIL_TIMEOUT"]
+    ) as smtp:
+        if config["MAIL_USE_TLS"]:
+            smtp.starttls()
+        if config["MAIL_USERNAME"]:
+            smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"] or "")
+        smtp.send_message(message)

@@ -1,0 +1,1 @@
+"""People: the admins' view of accounts and roles."""

@@ -1,0 +1,201 @@
+"""Fixtures shared by the whole suite.
+
+- ``app``: one application per database backend for the whole session, migrated with Alembic.
+  SQLite always; PostgreSQL too when ``ACADEMY_TEST_DATABASE_URL`` is set (as ``.ci/run`` does).
+- ``db_session`` (automatic for every test that uses ``app``): each test runs inside a
+  transaction that is rolled back at its end; the code under test commits to savepoints.
+- ``client``, ``runner``, ``auth``, ``make_user``, ``mailbox``: the usual helpers.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from email import message_from_bytes
+from email.message import Message
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from flask_migrate import upgrade
+from sqlalchemy import text
+from sqlalchemy.orm import scoped_session, sessionmaker
+
+from academy import create_app
+from academy.auth import services as accounts
+from academy.auth.models import Role, User
+from academy.extensions import db, limiter
+
+PASSWORD = "una frase de prueba larga"
+POSTGRES_URL = os.environ.get("ACADEMY_TEST_DATABASE_URL", "")
+BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Mailbox:
+    """Messages received by the test SMTP server."""
+
+    messages: list[Message] = field(default_factory=list)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append(message_from_bytes(envelope.content))
+        return "250 Message accepted for delivery"
+
+    def last_to(self, address: str) -> Message:
+        for message in reversed(self.messages):
+            if message["To"] == address:
+                return message
+        raise AssertionError(f"no message was sent to {address}")
+
+
+@pytest.fixture(scope="session")
+def smtp_server() -> Iterator[tuple[Mailbox, int]]:
+    mailbox = Mailbox()
+    port = free_port()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield mailbox, port
+    controller.stop()
+
+
+def test_config(database_url: str, smtp_port: int, **extra: Any) -> dict[str, Any]:
+    return {
+        "ENV": "testing",
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
+        "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
+        "MAIL_BACKEND": "smtp",
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": smtp_port,
+        "WTF_CSRF_ENABLED": False,
+        **extra,
+    }
+
+
+def database_url_for(backend: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path_factory.mktemp('db')}/academy-test.db"
+    return POSTGRES_URL
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def app(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    smtp_server: tuple[Mailbox, int],
+) -> Iterator[Flask]:
+    url = database_url_for(request.param, tmp_path_factory)
+    application = create_app(test_config(url, smtp_server[1]))
+    with application.app_context():
+        upgrade()
+    yield application
+    with application.app_context():
+        db.session.remove()
+        db.drop_all()
+        db.session.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        db.session.commit()
+        db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def db_session(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Roll back everything a test wrote; skipped for tests that do not use the app."""
+    if "app" not in request.fixturenames:
+        yield
+        return
+    application: Flask = request.getfixturevalue("app")
+    with application.app_context():
+        connection = db.engine.connect()
+    transaction = connection.begin()
+    original = db.session
+    factory = sessionmaker(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+    db.session = scoped_session(factory, scopefunc=original.registry.scopefunc)  # type: ignore[attr-defined]
+    limiter.reset()
+    try:
+        yield
+    finally:
+        # Each app context removed its own session when it ended.
+        db.session = original
+        transaction.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def mailbox(smtp_server: tuple[Mailbox, int]) -> Mailbox:
+    smtp_server[0].messages.clear()
+    return smtp_server[0]
+
+
+@pytest.fixture
+def make_user(app: Flask) -> Callable[..., User]:
+    """Create an account and return it (detached, attributes loaded)."""
+    counter = iter(range(1, 1_000_000))
+
+    def factory(role: str = "learner", password: str = PASSWORD, **fields: Any) -> User:
+        n = next(counter)
+        fields.setdefault("email", f"{role}{n}@muni.cl")
+        fields.setdefault("full_name", f"Persona {role.capitalize()} {n}")
+        fields.setdefault("comuna_cut", "13101")
+        active = fields.pop("active", True)
+        with app.app_context():
+            user = accounts.create_user(password=password, role=Role(role), **fields)
+            user.active = active
+            db.session.commit()
+            return user
+
+    return factory
+
+
+class AuthActions:
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+
+    def login(self, email: str, password: str = PASSWORD, **extra: Any) -> Any:
+        return self.client.post("/entrar", data={"email": email, "password": password, **extra})
+
+    def logout(self) -> Any:
+        return self.client.post("/salir")
+
+    def as_role(self, make_user: Callable[..., User], role: str) -> User:
+        user = make_user(role)
+        response = self.login(user.email)
+        assert response.status_code == 302, response.text
+        return user
+
+
+@pytest.fixture
+def auth(client: FlaskClient) -> AuthActions:
+    return AuthActions(client)
+
+
+@pytest.fixture
+def query(app: Flask) -> Callable[[Callable[[], Any]], Any]:
+    """Run ``fn`` inside an app context, to read what the code under test saved."""
+
+    def run(fn: Callable[[], Any]) -> Any:
+        with app.app_context():
+            return fn()
+
+    return run
