@@ -6,9 +6,8 @@ else the browser's Accept-Language, else Spanish.
 
 from __future__ import annotations
 
-from flask import Flask, current_app, has_request_context, request, session
+from flask import Flask, current_app, g, has_request_context, request, session
 from flask_babel import get_locale
-from flask_login import current_user
 
 from academy.extensions import babel
 
@@ -19,8 +18,11 @@ def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
     if not has_request_context():
         return str(current_app.config["BABEL_DEFAULT_LOCALE"])
-    if current_user.is_authenticated and current_user.locale in languages:
-        return str(current_user.locale)
+    # Only a user already loaded for this request: loading one here could recurse, since
+    # Flask-Login may need a translated message while it loads.
+    user = g.get("_login_user")
+    if user is not None and user.is_authenticated and user.locale in languages:
+        return str(user.locale)
     chosen = session.get("locale")
     if chosen in languages:
         return str(chosen)

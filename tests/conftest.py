@@ -13,8 +13,8 @@ import os
 import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from email import message_from_bytes
-from email.message import Message
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from typing import Any
 
 import pytest
@@ -45,13 +45,13 @@ def free_port() -> int:
 class Mailbox:
     """Messages received by the test SMTP server."""
 
-    messages: list[Message] = field(default_factory=list)
+    messages: list[EmailMessage] = field(default_factory=list)
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(message_from_bytes(envelope.content))
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))  # type: ignore[arg-type]
         return "250 Message accepted for delivery"
 
-    def last_to(self, address: str) -> Message:
+    def last_to(self, address: str) -> EmailMessage:
         for message in reversed(self.messages):
             if message["To"] == address:
                 return message
@@ -80,6 +80,9 @@ def test_config(database_url: str, smtp_port: int, **extra: Any) -> dict[str, An
         "WTF_CSRF_ENABLED": False,
         **extra,
     }
+
+
+test_config.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test
 
 
 def database_url_for(backend: str, tmp_path_factory: pytest.TempPathFactory) -> str:

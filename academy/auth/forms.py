@@ -9,6 +9,7 @@ from flask_wtf import FlaskForm
 from stdnum import exceptions as stdnum_errors
 from stdnum.cl import rut as rut_number
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
 from academy import comunas
@@ -76,7 +77,11 @@ class ProfileFields:
     user_id: int | None = None
 
     def _set_comuna_choices(self) -> None:
-        self.comuna.choices = {"": [("", _l("Elige tu comuna"))], **comunas.choices_by_region()}
+        self.comuna.choices = [SelectChoice("", _l("Elige tu comuna"))] + [
+            SelectChoice(cut, name, optgroup=region)
+            for region, items in comunas.choices_by_region().items()
+            for cut, name in items
+        ]
 
     def validate_comuna(self, field: SelectField) -> None:
         if comunas.get(field.data) is None:
@@ -143,7 +148,7 @@ class ProfileForm(ProfileFields, FlaskForm):
     email = email_field(_l("Correo electrónico"))
     locale = SelectField(
         _l("Idioma"),
-        choices=list(LANGUAGE_NAMES.items()),
+        choices=[SelectChoice(code, name) for code, name in LANGUAGE_NAMES.items()],
         validate_choice=True,
     )
 

@@ -193,7 +193,7 @@ def reset_password(token: str) -> Any:
 @bp.route("/perfil", methods=["GET", "POST"])
 @login_required
 def profile() -> Any:
-    user: User = current_user  # type: ignore[assignment]
+    user: User = current_user._get_current_object()  # type: ignore[attr-defined]
     form = ProfileForm(
         user_id=user.id,
         data={
@@ -221,7 +221,7 @@ def profile() -> Any:
 @bp.route("/perfil/contrasena", methods=["GET", "POST"])
 @login_required
 def change_password() -> Any:
-    user: User = current_user  # type: ignore[assignment]
+    user: User = current_user._get_current_object()  # type: ignore[attr-defined]
     form = ChangePasswordForm()
     if form.validate_on_submit():
         if not user.check_password(form.current_password.data):

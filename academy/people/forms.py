@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField
+from wtforms.fields.choices import SelectChoice
 
 ROLE_LABELS = {
     "learner": _l("Participante"),
@@ -14,7 +15,9 @@ ROLE_LABELS = {
 
 
 class PersonForm(FlaskForm):
-    role = SelectField(_l("Rol"), choices=list(ROLE_LABELS.items()))
+    role = SelectField(
+        _l("Rol"), choices=[SelectChoice(value, label) for value, label in ROLE_LABELS.items()]
+    )
     active = BooleanField(
         _l("Cuenta activa"),
         description=_l("Una cuenta desactivada no puede iniciar sesión; su historial se conserva."),

@@ -36,7 +36,10 @@ def edit(user_id: int) -> Any:
     form = PersonForm(obj=person)
     if form.validate_on_submit():
         problem = services.update_account(
-            current_user, person, role=form.role.data, active=form.active.data
+            current_user._get_current_object(),  # type: ignore[attr-defined]
+            person,
+            role=form.role.data,
+            active=form.active.data,
         )
         if problem is None:
             flash(_("Guardamos los cambios de %(name)s.", name=person.full_name), "success")

@@ -1,0 +1,223 @@
+"""Registration, sign-in, sign-out and the profile, with the bad input each must survive."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from academy.auth.models import User
+from academy.extensions import db
+from tests.conftest import PASSWORD
+
+VALID = {
+    "full_name": "María José Pérez Soto",
+    "email": "MJ.Perez@Muni.cl ",
+    "comuna": "05101",
+    "job_title": "Encargada de participación",
+    "rut": "",
+    "password": PASSWORD,
+    "password_confirm": PASSWORD,
+}
+
+
+def register(client, **changes):
+    return client.post("/registro", data={**VALID, **changes})
+
+
+def test_register_creates_a_learner_and_signs_in(client, query):
+    response = register(client, rut="12.345.678-5")
+    assert response.status_code == 302
+    user = query(lambda: db.session.scalar(select(User).where(User.email == "mj.perez@muni.cl")))
+    assert user.role == "learner"
+    assert user.full_name == "María José Pérez Soto"
+    assert user.rut == "123456785"  # stored compact
+    assert user.rut_display == "12.345.678-5"  # shown formatted
+    assert user.comuna_cut == "05101"
+    assert user.password_hash.startswith("scrypt:")
+    assert "Hola, María José Pérez Soto" in client.get("/").text
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"email": "no-es-un-correo"}, "Escribe un correo válido"),
+        ({"rut": "12.345.678-9"}, "El RUT no es válido"),
+        ({"rut": "abc"}, "El RUT no es válido"),
+        ({"comuna": "99999"}, "Elige tu comuna de la lista"),
+        ({"comuna": ""}, "Elige tu comuna de la lista"),
+        ({"password": "corta", "password_confirm": "corta"}, "al menos 10 caracteres"),
+        (
+            {"password": "contraseña123", "password_confirm": "contraseña123"},
+            "demasiado fácil de adivinar",
+        ),
+        ({"password": "aaaaaaaaaaaa", "password_confirm": "aaaaaaaaaaaa"}, "demasiado fácil"),
+        ({"password_confirm": "otra frase distinta"}, "Las contraseñas no coinciden"),
+        ({"full_name": "x" * 121}, "Escribe entre 3 y 120 caracteres"),
+        ({"full_name": "  "}, "Este campo es obligatorio"),
+        ({"email": "a" * 250 + "@muni.cl"}, "El correo es demasiado largo"),
+        ({"job_title": "y" * 500}, "Escribe entre"),
+        ({"password": "p" * 129 + "xyz", "password_confirm": "p" * 129 + "xyz"}, "128"),
+    ],
+)
+def test_register_rejects_bad_input_beside_the_field(client, query, changes, message):
+    response = register(client, **changes)
+    assert response.status_code == 422
+    assert message in response.text
+    assert 'aria-invalid="true"' in response.text
+    assert query(lambda: db.session.scalar(select(db.func.count(User.id)))) == 0
+
+
+def test_register_refuses_a_duplicate_email_and_rut(client, make_user):
+    make_user(email="mj.perez@muni.cl", rut="123456785")
+    response = register(client, rut="12345678-5")
+    assert response.status_code == 422
+    assert "Ya existe una cuenta con ese correo" in response.text
+    assert "Ese RUT ya está registrado" in response.text
+
+
+def test_registration_can_be_closed(app, client):
+    app.config["REGISTRATION_OPEN"] = False
+    try:
+        assert client.get("/registro").status_code == 404
+        assert "Crear cuenta" not in client.get("/entrar").text
+    finally:
+        app.config["REGISTRATION_OPEN"] = True
+
+
+def test_login_and_logout(client, auth, make_user):
+    user = make_user()
+    response = auth.login(user.email.upper())
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+    assert "Cerrar sesión" in client.get("/").text
+    assert auth.logout().status_code == 302
+    assert "Iniciar sesión" in client.get("/").text
+
+
+def test_login_with_a_wrong_password_says_so_without_naming_the_cause(client, auth, make_user):
+    user = make_user()
+    wrong = auth.login(user.email, "no es esta")
+    unknown = auth.login("nadie@muni.cl", "no es esta")
+    assert wrong.status_code == unknown.status_code == 401
+    assert "El correo o la contraseña no son correctos" in wrong.text
+    assert "El correo o la contraseña no son correctos" in unknown.text
+
+
+def test_a_deactivated_account_cannot_sign_in(client, auth, make_user):
+    user = make_user(active=False)
+    response = auth.login(user.email)
+    assert response.status_code == 401
+    assert "Tu cuenta está desactivada" in response.text
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        ("/perfil", "/perfil"),
+        ("/perfil?x=1", "/perfil?x=1"),
+        ("https://evil.example/", "/"),
+        ("//evil.example/", "/"),
+        ("/\\evil.example", "/"),
+        ("javascript:alert(1)", "/"),
+        ("perfil", "/"),
+    ],
+)
+def test_next_only_redirects_to_local_paths(client, make_user, target, expected):
+    user = make_user()
+    response = client.post(
+        "/entrar", query_string={"next": target}, data={"email": user.email, "password": PASSWORD}
+    )
+    assert response.headers["Location"] == expected
+
+
+def test_protected_pages_send_anonymous_visitors_to_login(client):
+    response = client.get("/perfil")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/entrar?next=")
+
+
+def test_remember_me_sets_a_lasting_httponly_cookie(client, auth, make_user):
+    user = make_user()
+    auth.login(user.email, remember="y")
+    cookie = client.get_cookie("academy_remember")
+    assert cookie is not None
+    assert cookie.http_only
+    assert cookie.expires is not None
+
+
+def test_profile_update(client, auth, make_user, query):
+    user = auth.as_role(make_user, "learner")
+    response = client.post(
+        "/perfil",
+        data={
+            "full_name": "Juan Andrés Rojas",
+            "email": "juan.rojas@muni.cl",
+            "comuna": "08101",
+            "job_title": "Director de Dideco",
+            "rut": "5.126.663-3",
+            "locale": "en",
+        },
+    )
+    assert response.status_code == 302
+    saved = query(lambda: db.session.get(User, user.id))
+    assert (saved.full_name, saved.email, saved.comuna_cut) == (
+        "Juan Andrés Rojas",
+        "juan.rojas@muni.cl",
+        "08101",
+    )
+    assert saved.rut == "51266633"
+    assert saved.locale == "en"
+    page = client.get("/perfil").text
+    assert "5.126.663-3" in page
+    assert "My profile" in page  # the chosen language applies at once
+
+
+def test_profile_rejects_someone_elses_email(client, auth, make_user, query):
+    other = make_user()
+    user = auth.as_role(make_user, "learner")
+    response = client.post(
+        "/perfil",
+        data={"full_name": "X Y Z", "email": other.email, "comuna": "13101", "locale": "es"},
+    )
+    assert response.status_code == 422
+    assert "Ya existe una cuenta con ese correo" in response.text
+    assert query(lambda: db.session.get(User, user.id)).email == user.email
+
+
+def test_changing_the_password_ends_other_sessions(app, client, auth, make_user):
+    user = auth.as_role(make_user, "learner")
+    other_device = app.test_client()
+    assert (
+        other_device.post("/entrar", data={"email": user.email, "password": PASSWORD}).status_code
+        == 302
+    )
+    assert other_device.get("/perfil").status_code == 200
+
+    new_password = "otra frase larga y segura"
+    response = client.post(
+        "/perfil/contrasena",
+        data={
+            "current_password": PASSWORD,
+            "password": new_password,
+            "password_confirm": new_password,
+        },
+    )
+    assert response.status_code == 302
+    assert client.get("/perfil").status_code == 200  # this session goes on
+    assert other_device.get("/perfil").status_code == 302  # the other one ended
+    assert auth.logout().status_code == 302
+    assert auth.login(user.email, new_password).status_code == 302
+
+
+def test_changing_the_password_needs_the_current_one(client, auth, make_user):
+    auth.as_role(make_user, "learner")
+    response = client.post(
+        "/perfil/contrasena",
+        data={
+            "current_password": "equivocada",
+            "password": "otra frase larga y segura",
+            "password_confirm": "otra frase larga y segura",
+        },
+    )
+    assert response.status_code == 422
+    assert "La contraseña actual no es correcta" in response.text

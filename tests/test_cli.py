@@ -1,0 +1,83 @@
+"""The academy command: init, users create, and the installed console script."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+from sqlalchemy import select
+
+from academy.auth import services
+from academy.auth.models import User
+from academy.extensions import db
+
+
+def test_init_creates_the_first_admin_once(runner, query):
+    first = runner.invoke(args=["init", "--admin-email", "Jefa@Academia.cl"])
+    assert first.exit_code == 0, first.output
+    password = re.search(r"contraseña: (\S+)", first.output).group(1)
+    admin = query(lambda: services.find_by_email("jefa@academia.cl"))
+    assert admin.role == "admin"
+    assert query(lambda: admin.check_password(password))
+
+    second = runner.invoke(args=["init", "--admin-email", "Jefa@Academia.cl"])
+    assert second.exit_code == 0
+    assert "contraseña" not in second.output
+    assert "al día" in second.output
+
+
+def test_users_create_with_a_generated_password(runner, query):
+    result = runner.invoke(
+        args=["users", "create", "--email", "relatora@muni.cl", "--name", "Rosa Vidal",
+              "--role", "trainer", "--generate-password"]
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    password = re.search(r"Contraseña: (\S+)", result.output).group(1)
+    user = query(lambda: services.find_by_email("relatora@muni.cl"))
+    assert (user.full_name, user.role) == ("Rosa Vidal", "trainer")
+    assert query(lambda: user.check_password(password))
+
+
+def test_users_create_asks_for_the_password(runner, query):
+    result = runner.invoke(
+        args=["users", "create", "--email", "a@muni.cl", "--name", "Ana Soto"],
+        input="una clave muy larga\nuna clave muy larga\n",
+    )
+    assert result.exit_code == 0, result.output
+    user = query(lambda: services.find_by_email("a@muni.cl"))
+    assert user.role == "learner"
+    assert query(lambda: user.check_password("una clave muy larga"))
+
+
+def test_users_create_refuses_bad_input(runner, make_user, query):
+    make_user(email="dup@muni.cl")
+    cases = [
+        (["--email", "dup@muni.cl", "--name", "Otra Persona"], "ya existe una cuenta"),
+        (["--email", "no-email", "--name", "Otra Persona"], "--email"),
+        (["--email", "b@muni.cl", "--name", "X"], "--name"),
+        (["--email", "b@muni.cl", "--name", "Otra", "--role", "root"], "--role"),
+    ]
+    for args, message in cases:
+        result = runner.invoke(args=["users", "create", *args, "--generate-password"])
+        assert result.exit_code != 0
+        assert message in result.output
+    weak = runner.invoke(
+        args=["users", "create", "--email", "b@muni.cl", "--name", "Otra Persona"],
+        input="corta\ncorta\n",
+    )
+    assert weak.exit_code != 0
+    assert "al menos 10 caracteres" in weak.output
+    count = query(lambda: db.session.scalar(select(db.func.count(User.id))))
+    assert count == 1
+
+
+def test_console_script_lists_the_commands():
+    script = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "academy", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    for command in ("init", "users", "db", "run"):
+        assert re.search(rf"^\s+{command}\b", script.stdout, re.M), script.stdout

@@ -1,0 +1,92 @@
+"""Configuration: sources, the generated development secret, and production refusals."""
+
+from __future__ import annotations
+
+import pytest
+
+from academy import create_app
+from academy.config import ConfigError, normalise_database_url
+
+GOOD_SECRET = "k3J9-x2Lq8Zr4Tn7Vb1Wc5Yd0Ue6Hf9Ga2Sm"
+PRODUCTION = {
+    "ENV": "production",
+    "SECRET_KEY": GOOD_SECRET,
+    "DATABASE_URL": "postgresql://academy@db/academy",
+    "MAIL_BACKEND": "smtp",
+}
+
+
+def test_development_secret_is_generated_once_into_instance(tmp_path, monkeypatch):
+    monkeypatch.delenv("ACADEMY_SECRET_KEY", raising=False)
+    key_file = tmp_path / "secret_key"
+    monkeypatch.setattr("flask.Flask.auto_find_instance_path", lambda self: str(tmp_path))
+    a = create_app({"DATABASE_URL": "sqlite://"})
+    b = create_app({"DATABASE_URL": "sqlite://"})
+    assert key_file.exists()
+    assert oct(key_file.stat().st_mode & 0o777) == "0o600"
+    assert a.config["SECRET_KEY"] == b.config["SECRET_KEY"] == key_file.read_text().strip()
+    assert len(a.config["SECRET_KEY"]) >= 32
+
+
+def test_environment_variables_override_defaults(monkeypatch, tmp_path):
+    monkeypatch.setattr("flask.Flask.auto_find_instance_path", lambda self: str(tmp_path))
+    monkeypatch.setenv("ACADEMY_REGISTRATION_OPEN", "false")
+    monkeypatch.setenv("ACADEMY_DATABASE_URL", "postgres://u@h/d")
+    app = create_app()
+    assert app.config["REGISTRATION_OPEN"] is False
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@h/d"
+
+
+def test_instance_config_file_is_read(tmp_path, monkeypatch):
+    monkeypatch.setattr("flask.Flask.auto_find_instance_path", lambda self: str(tmp_path))
+    (tmp_path / "config.py").write_text('SECRET_KEY = "from-instance-file-0123456789abcdef"\n')
+    assert create_app().config["SECRET_KEY"] == "from-instance-file-0123456789abcdef"
+
+
+def test_production_accepts_a_complete_configuration():
+    app = create_app(PRODUCTION)
+    assert app.config["ENV"] == "production"
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"SECRET_KEY": None}, "ACADEMY_SECRET_KEY is required"),
+        ({"SECRET_KEY": "short"}, "too weak"),
+        ({"SECRET_KEY": "a" * 64}, "too weak"),
+        ({"DATABASE_URL": "sqlite:///academy.db"}, "Production needs PostgreSQL"),
+        ({"MAIL_BACKEND": "console"}, "Production needs real mail"),
+        ({"ENV": "staging"}, "ACADEMY_ENV must be one of"),
+    ],
+)
+def test_production_refuses_unsafe_configuration(changes, message):
+    with pytest.raises(ConfigError, match=message):
+        create_app({**PRODUCTION, **changes})
+
+
+def test_the_command_explains_bad_configuration_in_one_line(tmp_path):
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-c", "from academy.cli import main; main()", "db", "current"],
+        env={"ACADEMY_ENV": "production", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith("academy: ACADEMY_SECRET_KEY is required")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("postgresql://u@h/d", "postgresql+psycopg://u@h/d"),
+        ("postgres://u@h/d", "postgresql+psycopg://u@h/d"),
+        ("postgresql+psycopg2://u@h/d", "postgresql+psycopg://u@h/d"),
+        ("sqlite:///x.db", "sqlite:///x.db"),
+    ],
+)
+def test_database_urls_use_psycopg3(url, expected):
+    assert normalise_database_url(url) == expected

@@ -1,0 +1,80 @@
+"""Spanish first, English second; every string translated, the compiled catalog current."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from babel.messages.frontend import CommandLineInterface
+from babel.messages.mofile import read_mo
+from babel.messages.pofile import read_po
+
+from academy.auth.models import User
+from academy.extensions import db
+
+ROOT = Path(__file__).resolve().parents[1]
+CATALOG = ROOT / "academy/translations/en/LC_MESSAGES/messages"
+
+
+def test_spanish_by_default(client):
+    html = client.get("/").text
+    assert '<html lang="es">' in html
+    assert "Iniciar sesión" in html
+
+
+def test_browser_language_is_used_for_visitors(client):
+    html = client.get("/", headers={"Accept-Language": "en-GB,en;q=0.8"}).text
+    assert '<html lang="en">' in html
+    assert "Sign in" in html
+
+
+def test_footer_choice_overrides_the_browser(client):
+    client.post("/idioma", data={"language": "en", "next": "/entrar"})
+    html = client.get("/", headers={"Accept-Language": "es-CL"}).text
+    assert "Sign in" in html
+    client.post("/idioma", data={"language": "xx"})  # ignored
+    assert "Sign in" in client.get("/").text
+
+
+def test_the_users_setting_wins(client, auth, make_user, query):
+    user = make_user(locale="en")
+    auth.login(user.email)
+    assert "My profile" in client.get("/", headers={"Accept-Language": "es"}).text
+    client.post("/idioma", data={"language": "es"})
+    assert query(lambda: db.session.get(User, user.id)).locale == "es"
+    assert "Mi perfil" in client.get("/").text
+
+
+def test_language_switch_only_returns_to_local_pages(client):
+    response = client.post("/idioma", data={"language": "en", "next": "https://evil.example/"})
+    assert response.headers["Location"] == "/"
+
+
+def test_every_string_is_extracted_and_translated(tmp_path):
+    pot = tmp_path / "messages.pot"
+    CommandLineInterface().run(
+        ["pybabel", "-q", "extract", "-F", str(ROOT / "babel.cfg"), "-k", "_l",
+         "-k", "lazy_gettext", "-o", str(pot), str(ROOT)]
+    )  # fmt: skip
+    with pot.open("rb") as handle:
+        wanted = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(handle) if m.id}
+    with CATALOG.with_suffix(".po").open("rb") as handle:
+        catalog = read_po(handle, locale="en")
+    translated = {
+        (m.id if isinstance(m.id, str) else m.id[0])
+        for m in catalog
+        if m.id and (all(m.string) if isinstance(m.string, tuple) else m.string)
+    }
+    missing = sorted(wanted - translated)
+    assert missing == [], "run scripts/translations update, translate, then compile"
+
+
+def _plain(value):
+    return tuple(value) if isinstance(value, list | tuple) else value
+
+
+def test_compiled_catalog_matches_the_source():
+    with CATALOG.with_suffix(".po").open("rb") as handle:
+        source = {_plain(m.id): _plain(m.string) for m in read_po(handle, locale="en") if m.id}
+    with CATALOG.with_suffix(".mo").open("rb") as handle:
+        compiled = {_plain(m.id): _plain(m.string) for m in read_mo(handle) if m.id}
+    assert compiled == source, "run scripts/translations compile"
