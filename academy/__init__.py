@@ -31,11 +31,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from academy.auth import views as auth_views
     from academy.core import views as core_views
+    from academy.courses import views as courses_views
     from academy.people import views as people_views
 
     app.register_blueprint(core_views.bp)
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(people_views.bp)
+    app.register_blueprint(courses_views.bp)
 
     from academy import cli
 

@@ -47,8 +47,11 @@ main = FlaskGroup(
 )
 @with_appcontext
 def init_command(admin_email: str) -> None:
-    """Create or migrate the database; on a new one, create the first admin."""
+    """Create or migrate the database, import the bundled course, create the first admin."""
+    from academy.courses.cli import import_bundled
+
     upgrade()
+    import_bundled()
     with transaction():
         if accounts.count_admins() or accounts.find_by_email(admin_email):
             click.echo("La base de datos está al día.")
@@ -107,5 +110,8 @@ def create_user_command(email: str, full_name: str, role: str, generate_password
 
 
 def register(app: Flask) -> None:
+    from academy.courses.cli import content_group
+
     app.cli.add_command(init_command)
     app.cli.add_command(users_group)
+    app.cli.add_command(content_group)

@@ -34,6 +34,9 @@ class Defaults:
     PROXY_COUNT = 0
     SERVER_NAME: str | None = None
 
+    # Where `academy init` finds the bundled course (courses/, quizzes/); the checkout by default.
+    CONTENT_DIR = str(Path(__file__).resolve().parent.parent)
+
     REGISTRATION_OPEN = True
     PASSWORD_MIN_LENGTH = 10
     # Werkzeug method string; the tests use cheaper scrypt parameters to stay fast.

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,6 +29,9 @@ from sqlalchemy.orm import scoped_session, sessionmaker
 from academy import create_app
 from academy.auth import services as accounts
 from academy.auth.models import Role, User
+from academy.courses.content import load_course
+from academy.courses.models import Course
+from academy.courses.services import get_course, import_course
 from academy.extensions import db, limiter
 
 PASSWORD = "una frase de prueba larga"
@@ -202,3 +206,19 @@ def query(app: Flask) -> Callable[[Callable[[], Any]], Any]:
             return fn()
 
     return run
+
+
+CONTENT_FIXTURE = Path(__file__).parent / "fixtures/content"
+
+
+@pytest.fixture
+def example_course(app: Flask) -> Course:
+    """The example course of tests/fixtures, imported and published."""
+    with app.app_context():
+        source, problems = load_course(CONTENT_FIXTURE / "courses/curso-ejemplo")
+        assert source is not None and not problems, problems
+        import_course(source)
+        db.session.commit()
+        course = get_course("curso-ejemplo")
+        assert course is not None
+        return course

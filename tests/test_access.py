@@ -26,6 +26,9 @@ TABLE: dict[str, tuple[str, str, dict[str, int]]] = {
     "auth.change_password": ("GET", "/perfil/contrasena", {"anonymous": LOGIN, "learner": 200, "trainer": 200, "admin": 200}),
     "people.index": ("GET", "/admin/personas/", {"anonymous": LOGIN, "learner": 403, "trainer": 403, "admin": 200}),
     "people.edit": ("GET", "/admin/personas/{learner_id}", {"anonymous": LOGIN, "learner": 403, "trainer": 403, "admin": 200}),
+    "courses.course_page": ("GET", "/cursos/curso-ejemplo/", dict.fromkeys(ROLES, 200)),
+    "courses.lesson_page": ("GET", "/cursos/curso-ejemplo/lecciones/niveles", {"anonymous": LOGIN, "learner": 200, "trainer": 200, "admin": 200}),
+    "courses.asset": ("GET", "/cursos/curso-ejemplo/recursos/primeros-pasos/niveles.png", dict.fromkeys(ROLES, 200)),
     "static": ("GET", "/static/css/academy.css", dict.fromkeys(ROLES, 200)),
 }  # fmt: skip
 
@@ -38,6 +41,7 @@ def test_every_endpoint_has_a_row(app):
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("endpoint", sorted(TABLE))
+@pytest.mark.usefixtures("example_course")
 def test_access(client, auth, make_user, endpoint, role):
     method, path, expected = TABLE[endpoint]
     learner = make_user("learner")

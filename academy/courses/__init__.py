@@ -1,0 +1,1 @@
+"""Courses: the content format, import and export, revisions, and the trainers' editor."""

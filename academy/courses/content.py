@@ -1,0 +1,575 @@
+"""The course format on disk: reading a course folder and checking every file.
+
+::
+
+    courses/<curso>/
+      curso.md                      front matter (title, hours, outcomes…) + description
+      01-<unidad>/
+        unidad.md                   front matter (title) + introduction
+        01-<leccion>.md             front matter (title, minutes, objectives, kind) + text
+        mapa.png                    images live beside the lessons that show them
+
+Order and slugs come from the names: ``02-mecanismos`` is the second unit, slug
+``mecanismos``. Titles can change freely; learners' progress follows the slug.
+
+Nothing here touches the database or Flask: :func:`load_course` turns a folder into plain
+data plus a list of :class:`~academy.frontmatter.Problem`, which ``academy content check``
+prints and ``academy content import`` refuses to import past.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from academy import markdown
+from academy.frontmatter import Document, Key, Problem, check_keys, split
+
+COURSE_FILE = "curso.md"
+UNIT_FILE = "unidad.md"
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+ORDERED_RE = re.compile(r"^(?P<position>\d{1,3})-(?P<slug>[a-z0-9]+(?:-[a-z0-9]+)*)$")
+IMAGE_SUFFIXES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".webp": "image/webp",
+}
+MAX_FILE_BYTES = 1_000_000
+MAX_IMAGE_BYTES = 2_000_000
+
+# Spanish words in the files, English values in the database.
+KINDS = {"lectura": "reading", "cuestionario": "quiz", "caso": "case"}
+ENROLMENT = {"abierta": "open", "por-invitacion": "invitation"}
+CASE_COMPLETION = {"al-aprobar": "approval", "al-enviar": "submission"}
+
+
+def _one_of(options: Iterable[str]) -> Any:
+    allowed = list(options)
+
+    def check(value: str) -> str | None:
+        return None if value in allowed else f"usa uno de: {', '.join(allowed)}"
+
+    return check
+
+
+def _text_list(value: list[Any]) -> str | None:
+    if not all(isinstance(item, str) and item.strip() for item in value):
+        return "cada elemento debe ser un texto no vacío"
+    return None
+
+
+def _positive(value: int) -> str | None:
+    return None if 0 < value <= 1000 else "debe ser un número entre 1 y 1000"
+
+
+def _short(limit: int) -> Any:
+    def check(value: str) -> str | None:
+        if not value.strip():
+            return "no puede estar vacío"
+        return None if len(value) <= limit else f"tiene más de {limit} caracteres"
+
+    return check
+
+
+def _slug(value: str) -> str | None:
+    return None if SLUG_RE.match(value) else "usa minúsculas, números y guiones (ej. cosoc-basico)"
+
+
+COURSE_SCHEMA = {
+    "titulo": Key(str, required=True, check=_short(200)),
+    "resumen": Key(str, required=True, check=_short(1000)),
+    "horas": Key(int, required=True, check=_positive),
+    "idioma": Key(str, check=_one_of(["es", "en"])),
+    "resultados": Key(list, required=True, check=_text_list),
+    "inscripcion": Key(str, check=_one_of(ENROLMENT)),
+    "casos_se_completan": Key(str, check=_one_of(CASE_COMPLETION)),
+    "certificado": Key(str, check=_slug),
+    "publicado": Key(bool),
+}
+UNIT_SCHEMA = {
+    "titulo": Key(str, required=True, check=_short(200)),
+}
+LESSON_SCHEMA = {
+    "titulo": Key(str, required=True, check=_short(200)),
+    "tipo": Key(str, check=_one_of(KINDS)),
+    "minutos": Key(int, required=True, check=_positive),
+    "objetivos": Key(list, check=_text_list),
+    "obligatoria": Key(bool),
+    "cuestionario": Key(str, check=_slug),
+    "caso": Key(dict),
+}
+
+
+@dataclass
+class LessonSource:
+    slug: str
+    position: int
+    file: str
+    kind: str
+    title: str
+    minutes: int
+    objectives: list[str]
+    required: bool
+    ref: str | None
+    extra: dict[str, Any]
+    body_md: str
+    body_line: int
+
+    def content_hash(self) -> str:
+        """What makes two versions of a lesson the same, whatever the file looks like."""
+        return content_hash(
+            kind=self.kind,
+            ref=self.ref,
+            required=self.required,
+            title=self.title,
+            minutes=self.minutes,
+            objectives=self.objectives,
+            extra=self.extra,
+            body_md=self.body_md,
+        )
+
+
+@dataclass
+class UnitSource:
+    slug: str
+    position: int
+    file: str
+    title: str
+    summary_md: str
+    lessons: list[LessonSource] = field(default_factory=list)
+
+
+@dataclass
+class AssetSource:
+    path: str  # "<unit slug>/<file name>"
+    file: Path
+    mime: str
+
+
+@dataclass
+class CourseSource:
+    slug: str
+    root: Path
+    title: str
+    summary: str
+    hours: int
+    language: str
+    outcomes: list[str]
+    enrolment: str
+    case_completion: str
+    certificate_template: str
+    published: bool
+    description_md: str
+    units: list[UnitSource] = field(default_factory=list)
+    assets: list[AssetSource] = field(default_factory=list)
+    # Every well-named lesson file, loadable or not: links to a broken lesson are not
+    # reported again as links to a missing one.
+    lesson_names: set[str] = field(default_factory=set)
+
+    def lessons(self) -> Iterable[LessonSource]:
+        for unit in self.units:
+            yield from unit.lessons
+
+
+def content_hash(**fields: Any) -> str:
+    canonical = json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def normalise_body(body: str, body_line: int) -> tuple[str, int]:
+    """Strip blank lines around the body, keeping track of where it now starts."""
+    leading = len(body) - len(body.lstrip("\n"))
+    text = "\n".join(line.rstrip() for line in body.strip("\n").split("\n"))
+    return text, body_line + leading
+
+
+def read_text(path: Path, root: Path, problems: list[Problem]) -> str | None:
+    name = display(path, root)
+    try:
+        size = path.stat().st_size
+    except OSError as error:
+        problems.append(Problem(name, None, f"no se puede leer: {error.strerror}"))
+        return None
+    if size > MAX_FILE_BYTES:
+        limit = MAX_FILE_BYTES // 1000
+        problems.append(Problem(name, None, f"el archivo es demasiado grande (más de {limit} kB)"))
+        return None
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        problems.append(
+            Problem(name, line, "el archivo no está en UTF-8: guárdalo con codificación UTF-8")
+        )
+        return None
+    return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+
+
+def display(path: Path, root: Path) -> str:
+    """The file name as the author knows it: relative to the folder they named."""
+    try:
+        return str(path.relative_to(root.parent))
+    except ValueError:
+        return str(path)
+
+
+def ordered_name(name: str) -> tuple[int, str] | None:
+    match = ORDERED_RE.match(name)
+    return (int(match["position"]), match["slug"]) if match else None
+
+
+def lesson_slug_from_link(target: str) -> tuple[str, str] | None:
+    """``../02-mecanismos/01-cosoc.md#consejo`` -> ("cosoc", "consejo")."""
+    path, _sep, fragment = target.partition("#")
+    name = PurePosixPath(path).name
+    if not name.endswith(".md"):
+        return None
+    parsed = ordered_name(name[:-3])
+    return (parsed[1], fragment) if parsed else None
+
+
+def load_course(
+    root: Path, quizzes_dir: Path | None = None
+) -> tuple[CourseSource | None, list[Problem]]:
+    """Read and check a course folder. The course is None when it cannot be used at all."""
+    problems: list[Problem] = []
+    slug = root.name
+    if not SLUG_RE.match(slug):
+        problems.append(
+            Problem(
+                str(root),
+                None,
+                "el nombre de la carpeta del curso debe usar minúsculas, "
+                "números y guiones (ej. participacion-ciudadana)",
+            )
+        )
+        return None, problems
+    course_file = root / COURSE_FILE
+    if not course_file.is_file():
+        problems.append(
+            Problem(display(course_file, root), None, f"falta el archivo {COURSE_FILE}")
+        )
+        return None, problems
+    text = read_text(course_file, root, problems)
+    if text is None:
+        return None, problems
+    name = display(course_file, root)
+    doc = split(text, name)
+    problems += doc.problems or check_keys(doc, COURSE_SCHEMA, name)
+    if doc.problems or any(p.file == name for p in problems):
+        return None, problems
+    meta = doc.meta
+    description, _line = normalise_body(doc.body, doc.body_line)
+    course = CourseSource(
+        slug=slug,
+        root=root,
+        title=meta["titulo"].strip(),
+        summary=meta["resumen"].strip(),
+        hours=meta["horas"],
+        language=meta.get("idioma") or "es",
+        outcomes=[item.strip() for item in meta["resultados"]],
+        enrolment=ENROLMENT[meta.get("inscripcion") or "abierta"],
+        case_completion=CASE_COMPLETION[meta.get("casos_se_completan") or "al-aprobar"],
+        certificate_template=meta.get("certificado") or "default",
+        published=meta.get("publicado", True),
+        description_md=description,
+    )
+    _load_units(course, problems)
+    _check_unique(course, problems)
+    quizzes = quizzes_dir if quizzes_dir is not None else root.parent.parent / "quizzes"
+    _check_references(course, quizzes, problems)
+    _check_markdown(course, problems)
+    if not course.units:
+        problems.append(Problem(name, None, "el curso no tiene unidades (carpetas 01-nombre)"))
+    return course, problems
+
+
+def _load_units(course: CourseSource, problems: list[Problem]) -> None:
+    root = course.root
+    for entry in sorted(root.iterdir()):
+        if entry.name.startswith(".") or entry.name == COURSE_FILE:
+            continue
+        if not entry.is_dir():
+            if entry.suffix.lower() in IMAGE_SUFFIXES:
+                problems.append(
+                    Problem(
+                        display(entry, root),
+                        None,
+                        "las imágenes van en la carpeta de la unidad, junto a sus lecciones",
+                    )
+                )
+            elif entry.suffix == ".md":
+                problems.append(
+                    Problem(
+                        display(entry, root),
+                        None,
+                        "las lecciones van dentro de una carpeta de unidad (01-nombre/)",
+                    )
+                )
+            continue
+        parsed = ordered_name(entry.name)
+        if parsed is None:
+            problems.append(
+                Problem(
+                    display(entry, root),
+                    None,
+                    "nombre de unidad no válido: usa NN-nombre (ej. 01-marcos-de-participacion)",
+                )
+            )
+            continue
+        unit = _load_unit(entry, parsed, course, problems)
+        if unit is not None:
+            course.units.append(unit)
+
+
+def _load_unit(
+    folder: Path, parsed: tuple[int, str], course: CourseSource, problems: list[Problem]
+) -> UnitSource | None:
+    root = course.root
+    unit_file = folder / UNIT_FILE
+    name = display(unit_file, root)
+    if not unit_file.is_file():
+        problems.append(
+            Problem(name, None, f"falta el archivo {UNIT_FILE} con el título de la unidad")
+        )
+        return None
+    text = read_text(unit_file, root, problems)
+    if text is None:
+        return None
+    doc = split(text, name)
+    found = doc.problems or check_keys(doc, UNIT_SCHEMA, name)
+    problems += found
+    if found:
+        return None
+    summary, _line = normalise_body(doc.body, doc.body_line)
+    unit = UnitSource(
+        slug=parsed[1],
+        position=parsed[0],
+        file=name,
+        title=doc.meta["titulo"].strip(),
+        summary_md=summary,
+    )
+    for entry in sorted(folder.iterdir()):
+        if entry.name.startswith(".") or entry.name == UNIT_FILE:
+            continue
+        suffix = entry.suffix.lower()
+        if entry.is_file() and suffix in IMAGE_SUFFIXES:
+            size = entry.stat().st_size
+            if size > MAX_IMAGE_BYTES:
+                problems.append(
+                    Problem(
+                        display(entry, root),
+                        None,
+                        f"la imagen pesa más de {MAX_IMAGE_BYTES // 1_000_000} MB",
+                    )
+                )
+                continue
+            course.assets.append(
+                AssetSource(f"{unit.slug}/{entry.name}", entry, IMAGE_SUFFIXES[suffix])
+            )
+            continue
+        if not entry.is_file() or suffix != ".md":
+            problems.append(
+                Problem(
+                    display(entry, root),
+                    None,
+                    "archivo no reconocido: aquí van lecciones (.md) e imágenes (png, jpg, webp)",
+                )
+            )
+            continue
+        parsed_lesson = ordered_name(entry.stem)
+        if parsed_lesson is None:
+            problems.append(
+                Problem(
+                    display(entry, root),
+                    None,
+                    "nombre de lección no válido: usa NN-nombre.md (ej. 01-que-es-participar.md)",
+                )
+            )
+            continue
+        course.lesson_names.add(parsed_lesson[1])
+        lesson = _load_lesson(entry, parsed_lesson, root, problems)
+        if lesson is not None:
+            unit.lessons.append(lesson)
+    if not unit.lessons:
+        problems.append(Problem(name, None, "la unidad no tiene lecciones"))
+    return unit
+
+
+def _load_lesson(
+    path: Path, parsed: tuple[int, str], root: Path, problems: list[Problem]
+) -> LessonSource | None:
+    name = display(path, root)
+    text = read_text(path, root, problems)
+    if text is None:
+        return None
+    doc = split(text, name)
+    found = doc.problems or check_keys(doc, LESSON_SCHEMA, name)
+    meta = doc.meta
+    kind = KINDS.get(meta.get("tipo") or "lectura", "reading")
+    if not found:
+        found += _check_kind(doc, kind, name)
+    problems += found
+    if found:
+        return None
+    body, body_line = normalise_body(doc.body, doc.body_line)
+    if not body.strip() and kind == "reading":
+        problems.append(Problem(name, body_line, "la lección no tiene texto"))
+    return LessonSource(
+        slug=parsed[1],
+        position=parsed[0],
+        file=name,
+        kind=kind,
+        title=meta["titulo"].strip(),
+        minutes=meta["minutos"],
+        objectives=[item.strip() for item in meta.get("objetivos") or []],
+        required=meta.get("obligatoria", True),
+        ref=meta.get("cuestionario"),
+        extra=meta.get("caso") or {},
+        body_md=body,
+        body_line=body_line,
+    )
+
+
+def _check_kind(doc: Document, kind: str, name: str) -> list[Problem]:
+    meta, lines = doc.meta, doc.key_lines
+    problems = []
+    if kind == "quiz" and not meta.get("cuestionario"):
+        problems.append(
+            Problem(
+                name,
+                lines.get("tipo", 1),
+                "una lección de tipo cuestionario necesita la clave «cuestionario»",
+            )
+        )
+    if kind != "quiz" and meta.get("cuestionario"):
+        problems.append(
+            Problem(
+                name,
+                lines["cuestionario"],
+                "«cuestionario» solo va en lecciones de tipo cuestionario",
+            )
+        )
+    if kind == "case" and not meta.get("caso"):
+        problems.append(
+            Problem(
+                name,
+                lines.get("tipo", 1),
+                "una lección de tipo caso necesita la clave «caso» con sus consignas y rúbrica",
+            )
+        )
+    if kind != "case" and meta.get("caso"):
+        problems.append(Problem(name, lines["caso"], "«caso» solo va en lecciones de tipo caso"))
+    return problems
+
+
+def _check_unique(course: CourseSource, problems: list[Problem]) -> None:
+    def report(items: Iterable[tuple[Any, str]], message: str) -> None:
+        seen: dict[Any, str] = {}
+        for key, file in items:
+            if key in seen:
+                problems.append(Problem(file, None, message.format(key=key, other=seen[key])))
+            else:
+                seen[key] = file
+
+    report(((u.slug, u.file) for u in course.units), "unidad repetida «{key}» (ya está en {other})")
+    report(
+        ((u.position, u.file) for u in course.units),
+        "dos unidades con el número {key} (también {other})",
+    )
+    report(
+        ((lesson.slug, lesson.file) for lesson in course.lessons()),
+        "lección repetida «{key}» (ya está en {other}): "
+        "cada lección del curso necesita un nombre propio",
+    )
+    for unit in course.units:
+        report(
+            ((lesson.position, lesson.file) for lesson in unit.lessons),
+            "dos lecciones con el número {key} (también {other})",
+        )
+
+
+def _check_references(course: CourseSource, quizzes: Path, problems: list[Problem]) -> None:
+    for lesson in course.lessons():
+        if lesson.kind == "quiz" and lesson.ref and not (quizzes / f"{lesson.ref}.md").is_file():
+            problems.append(
+                Problem(
+                    lesson.file,
+                    None,
+                    f"el cuestionario «{lesson.ref}» no existe "
+                    f"(se busca {quizzes.name}/{lesson.ref}.md)",
+                )
+            )
+
+
+def lesson_resolver(course_lessons: set[str]) -> markdown.Resolver:
+    """Links to another lesson's file become the relative URL of its page."""
+
+    def resolve(target: str) -> str | None:
+        parsed = lesson_slug_from_link(target)
+        if parsed is None or parsed[0] not in course_lessons:
+            return None
+        slug, fragment = parsed
+        return slug + (f"#{fragment}" if fragment else "")
+
+    return resolve
+
+
+def image_resolver(unit_slug: str, asset_paths: set[str]) -> markdown.Resolver:
+    """Images beside the lesson (or in another unit's folder) become asset URLs."""
+
+    def resolve(target: str) -> str | None:
+        parts = PurePosixPath(target).parts
+        if len(parts) == 1:
+            path = f"{unit_slug}/{parts[0]}"
+        elif len(parts) == 3 and parts[0] == "..":
+            parsed = ordered_name(parts[1])
+            if parsed is None:
+                return None
+            path = f"{parsed[1]}/{parts[2]}"
+        else:
+            return None
+        return f"../recursos/{path}" if path in asset_paths else None
+
+    return resolve
+
+
+def render_lesson(
+    body_md: str, unit_slug: str, lesson_slugs: set[str], asset_paths: set[str]
+) -> markdown.Rendered:
+    return markdown.render(
+        body_md,
+        link_resolver=lesson_resolver(lesson_slugs),
+        image_resolver=image_resolver(unit_slug, asset_paths),
+    )
+
+
+def _check_markdown(course: CourseSource, problems: list[Problem]) -> None:
+    slugs = course.lesson_names
+    assets = {asset.path for asset in course.assets}
+    for unit in course.units:
+        for lesson in unit.lessons:
+            try:
+                rendered = render_lesson(lesson.body_md, unit.slug, slugs, assets)
+            except markdown.MarkdownTooLarge as error:
+                problems.append(Problem(lesson.file, None, str(error)))
+                continue
+            for problem in rendered.problems:
+                line = lesson.body_line + (problem.line - 1 if problem.line else 0)
+                problems.append(Problem(lesson.file, line, problem.message))
+
+
+def as_dict(course: CourseSource) -> dict[str, Any]:
+    """Plain data, for tests and debugging."""
+    data = asdict(course)
+    data["root"] = str(course.root)
+    for asset in data["assets"]:
+        asset["file"] = str(asset["file"])
+    return data

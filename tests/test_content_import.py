@@ -1,0 +1,243 @@
+"""`academy content import|export`: upsert by slug, revisions, conflicts, lossless round trip."""
+
+from __future__ import annotations
+
+import filecmp
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from academy.courses import services
+from academy.courses.models import Course, Lesson, LessonRevision
+from academy.extensions import db
+
+FIXTURE = Path(__file__).parent / "fixtures/content"
+
+
+@pytest.fixture
+def content_root(tmp_path) -> Path:
+    root = tmp_path / "content"
+    shutil.copytree(FIXTURE, root)
+    return root
+
+
+@pytest.fixture
+def course_dir(content_root) -> Path:
+    return content_root / "courses/curso-ejemplo"
+
+
+def run_import(runner, *paths, force=False):
+    args = ["content", "import", *map(str, paths)] + (["--force"] if force else [])
+    return runner.invoke(args=args)
+
+
+def revisions_count(query) -> int:
+    return query(lambda: db.session.scalar(select(func.count(LessonRevision.id))))
+
+
+def lesson(query, slug):
+    def find():
+        found = db.session.scalar(select(Lesson).where(Lesson.slug == slug))
+        found.latest  # noqa: B018  (load while the session is open)
+        found.published  # noqa: B018
+        found.unit  # noqa: B018
+        return found
+
+    return query(find)
+
+
+def test_import_creates_the_course_published(runner, query, content_root):
+    result = run_import(runner, content_root)
+    assert result.exit_code == 0, result.output
+    assert "curso-ejemplo: curso nuevo, 3 lecciones nuevas, 1 imágenes." in result.output
+    course = query(lambda: services.get_course("curso-ejemplo"))
+    assert course.title == "Curso de ejemplo"
+    assert course.is_published
+    first = lesson(query, "que-es-participar")
+    assert first.published is not None
+    html = first.published.body_html
+    assert 'href="niveles#el-espectro"' in html
+    assert 'src="../recursos/primeros-pasos/niveles.png"' in html
+    assert 'class="callout callout-importante"' in html
+    assert "<table>" in html
+
+
+def test_importing_unchanged_files_twice_changes_nothing(runner, query, content_root):
+    run_import(runner, content_root)
+    before = revisions_count(query)
+    result = run_import(runner, content_root)
+    assert result.exit_code == 0
+    assert "curso-ejemplo: sin cambios." in result.output
+    assert revisions_count(query) == before
+
+
+def test_a_changed_lesson_becomes_a_new_revision(runner, query, course_dir):
+    run_import(runner, course_dir)
+    path = course_dir / "01-primeros-pasos/02-niveles.md"
+    path.write_text(path.read_text().replace("Su definición.", "Su nueva definición."))
+    result = run_import(runner, course_dir)
+    assert "1 lecciones cambiadas" in result.output
+    changed = lesson(query, "niveles")
+    assert [changed.latest.number, changed.published.number] == [2, 2]
+    assert "Su nueva definición." in changed.published.body_html
+
+
+def test_renaming_a_title_or_reordering_keeps_the_lesson(runner, query, course_dir):
+    run_import(runner, course_dir)
+    original = lesson(query, "niveles")
+    path = course_dir / "01-primeros-pasos/02-niveles.md"
+    path.write_text(path.read_text().replace("titulo: Los niveles", "titulo: Niveles"))
+    path.rename(course_dir / "02-mecanismos/05-niveles.md")
+    (course_dir / "01-primeros-pasos/01-que-es-participar.md").write_text(
+        (course_dir / "01-primeros-pasos/01-que-es-participar.md")
+        .read_text()
+        .replace("(02-niveles.md#", "(../02-mecanismos/05-niveles.md#")
+    )
+    assert run_import(runner, course_dir).exit_code == 0
+    moved = lesson(query, "niveles")
+    assert moved.id == original.id
+    assert moved.position == 5
+    assert moved.latest.title == "Niveles de participación"
+    assert moved.unit.slug == "mecanismos"
+
+
+def test_removed_lessons_are_retired_not_deleted(runner, query, course_dir):
+    run_import(runner, course_dir)
+    (course_dir / "02-mecanismos/01-consejo.md").unlink()
+    (course_dir / "02-mecanismos/02-otra.md").write_text("---\ntitulo: Otra\nminutos: 3\n---\nx\n")
+    result = run_import(runner, course_dir)
+    assert "1 lecciones retiradas" in result.output
+    retired = lesson(query, "consejo")
+    assert retired.retired_at is not None
+    assert retired.published is not None  # history kept
+
+
+def test_web_edits_are_not_overwritten_without_force(runner, query, course_dir, make_user):
+    run_import(runner, course_dir)
+    trainer = make_user("trainer", full_name="Rosa Vidal")
+
+    def edit_in_editor():
+        found = db.session.scalar(select(Lesson).where(Lesson.slug == "niveles"))
+        services.save_draft(
+            found,
+            trainer_id=trainer.id,
+            title="Editado en la web",
+            minutes=15,
+            objectives=[],
+            body_md="Texto editado en la web.",
+        )
+        db.session.commit()
+
+    query(edit_in_editor)
+    path = course_dir / "01-primeros-pasos/02-niveles.md"
+    path.write_text(path.read_text().replace("Su definición.", "Cambio en el archivo."))
+    before = revisions_count(query)
+
+    result = run_import(runner, course_dir)
+    assert result.exit_code == 1
+    assert (
+        "conflicto: curso-ejemplo/01-primeros-pasos/02-niveles.md: la lección «niveles» "
+        "se editó en la web (revisión 2, Rosa Vidal)" in result.output
+    )
+    assert "No se importó nada" in result.output
+    assert revisions_count(query) == before
+
+    result = run_import(runner, course_dir, force=True)
+    assert result.exit_code == 0, result.output
+    forced = lesson(query, "niveles")
+    assert forced.latest.number == 3
+    assert "Cambio en el archivo." in forced.latest.body_md
+
+
+def test_a_file_equal_to_the_web_edit_is_no_conflict(
+    runner, query, course_dir, tmp_path, make_user
+):
+    run_import(runner, course_dir)
+    trainer = make_user("trainer")
+
+    def edit():
+        found = db.session.scalar(select(Lesson).where(Lesson.slug == "niveles"))
+        services.save_draft(
+            found,
+            trainer_id=trainer.id,
+            title="Editado",
+            minutes=15,
+            objectives=["Uno"],
+            body_md="Texto editado.",
+        )
+        db.session.commit()
+
+    query(edit)
+    out = tmp_path / "export"
+    runner.invoke(args=["content", "export", "curso-ejemplo", str(out)])
+    result = run_import(runner, out / "curso-ejemplo")
+    assert result.exit_code == 0, result.output
+
+
+def test_problems_stop_the_import_with_nothing_written(runner, query, course_dir):
+    (course_dir / "01-primeros-pasos/02-niveles.md").write_text("---\ntitulo: T\n---\nx\n")
+    result = run_import(runner, course_dir)
+    assert result.exit_code == 1
+    assert "falta la clave obligatoria «minutos»" in result.output
+    assert query(lambda: db.session.scalar(select(func.count(Course.id)))) == 0
+
+
+def test_learner_progress_keys_survive_reimport(runner, query, course_dir):
+    run_import(runner, course_dir)
+    ids = {slug: lesson(query, slug).id for slug in ("que-es-participar", "niveles", "consejo")}
+    path = course_dir / "01-primeros-pasos/01-que-es-participar.md"
+    path.write_text(path.read_text() + "\nOtro párrafo.\n")
+    run_import(runner, course_dir, force=True)
+    assert {slug: lesson(query, slug).id for slug in ids} == ids
+
+
+def snapshot(query):
+    def take():
+        course = services.get_course("curso-ejemplo")
+        return {
+            "course": (course.title, course.summary, course.hours, course.outcomes,
+                       course.description_md, course.enrolment, course.case_completion),
+            "units": [(u.slug, u.position, u.title, u.summary_md) for u in course.units],
+            "lessons": sorted(
+                (ls.slug, ls.unit.slug, ls.position, ls.kind, ls.required, ls.latest.title,
+                 ls.latest.minutes, ls.latest.objectives, ls.latest.body_md, ls.latest.body_html)
+                for ls in db.session.scalars(select(Lesson))
+            ),
+            "assets": sorted((a, b.sha256) for a, b in services.assets_by_path(course).items()),
+        }  # fmt: skip
+
+    return query(take)
+
+
+def same_tree(a: Path, b: Path) -> bool:
+    comparison = filecmp.dircmp(a, b)
+    if comparison.left_only or comparison.right_only or comparison.diff_files:
+        return False
+    _match, mismatch, errors = filecmp.cmpfiles(a, b, comparison.common_files, shallow=False)
+    if mismatch or errors:
+        return False
+    return all(same_tree(a / d, b / d) for d in comparison.common_dirs)
+
+
+def test_import_export_import_is_lossless(runner, query, course_dir, tmp_path):
+    assert run_import(runner, course_dir).exit_code == 0
+    first = snapshot(query)
+    out1, out2 = tmp_path / "out1", tmp_path / "out2"
+    assert runner.invoke(args=["content", "export", "curso-ejemplo", str(out1)]).exit_code == 0
+    result = run_import(runner, out1 / "curso-ejemplo")
+    assert result.exit_code == 0, result.output
+    assert "sin cambios" in result.output
+    assert snapshot(query) == first
+    runner.invoke(args=["content", "export", "curso-ejemplo", str(out2)])
+    assert same_tree(out1, out2)
+    assert (out1 / "curso-ejemplo/01-primeros-pasos/niveles.png").read_bytes() == (
+        course_dir / "01-primeros-pasos/niveles.png"
+    ).read_bytes()
+
+
+def test_export_of_an_unknown_course(runner, tmp_path):
+    result = runner.invoke(args=["content", "export", "no-existe", str(tmp_path)])
+    assert result.exit_code != 0
+    assert "no existe el curso «no-existe»" in result.output
