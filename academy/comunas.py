@@ -7,6 +7,7 @@ Source: Código Único Territorial, SUBDERE and Biblioteca del Congreso Nacional
 from __future__ import annotations
 
 import csv
+import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -67,4 +68,13 @@ def choices_by_region() -> dict[str, list[tuple[str, str]]]:
     ordered = sorted(all_comunas().values(), key=lambda c: REGION_ORDER.index(c.region_code))
     for comuna in ordered:
         grouped.setdefault(comuna.region, []).append((comuna.cut, comuna.name))
-    return {region: sorted(items, key=lambda item: item[1]) for region, items in grouped.items()}
+    return {
+        region: sorted(items, key=lambda item: sort_key(item[1]))
+        for region, items in grouped.items()
+    }
+
+
+def sort_key(name: str) -> str:
+    """Alphabetical as Spanish speakers expect: accents ignored, Ñ right after N."""
+    decomposed = unicodedata.normalize("NFD", name.casefold().replace("ñ", "n~"))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))

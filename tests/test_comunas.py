@@ -24,3 +24,10 @@ def test_choices_run_north_to_south_and_cover_every_comuna():
     assert regions[0] == "Arica y Parinacota"
     assert regions[-1] == "Magallanes y de la Antártica Chilena"
     assert sum(len(items) for items in grouped.values()) == 346
+
+
+def test_names_sort_as_in_spanish():
+    santiago = [name for _cut, name in comunas.choices_by_region()["Metropolitana de Santiago"]]
+    assert santiago.index("Ñuñoa") < santiago.index("Padre Hurtado")
+    assert santiago.index("Ñuñoa") > santiago.index("Macul")
+    assert santiago.index("Estación Central") < santiago.index("Huechuraba")

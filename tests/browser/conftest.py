@@ -1,0 +1,278 @@
+"""Browser fixtures: a live server on its own database, Chromium through Playwright, axe-core.
+
+- ``live_server`` (session, one per backend like ``app``): a separate application served by
+  Werkzeug in a thread, with real CSRF and real SMTP to the test mailbox. It never shares the
+  ``app`` fixture's database: SQLite in a temporary file, or ``<test db>_live`` on PostgreSQL.
+- ``live`` (per test): the same server with its database emptied, rate-limit counters reset and
+  the mailbox cleared; it fails the test if the application raised while serving it.
+- ``browser`` (session) and ``page`` (per test, a fresh context in Spanish, ``base_url`` set).
+- ``axe``: ``axe(page)`` runs axe-core's WCAG 2.x A/AA rules and fails on any violation.
+
+Browser tests must not request ``app``: that fixture's per-test transaction would not be seen by
+the server thread.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import axe_playwright_python
+import psycopg
+import pytest
+from flask import Flask
+from flask_migrate import upgrade
+from playwright.sync_api import Browser, Page, sync_playwright
+from psycopg import sql
+from sqlalchemy import inspect
+from sqlalchemy.engine import make_url
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from academy import create_app
+from academy.auth import services as accounts
+from academy.auth.models import Role
+from academy.extensions import db, limiter
+from tests.conftest import BACKENDS, PASSWORD, POSTGRES_URL, Mailbox, test_config
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+AXE_SCRIPT = (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text("utf-8")
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+TIMEOUT_MS = 10_000
+
+
+@dataclass(frozen=True)
+class Account:
+    id: int
+    email: str
+    full_name: str
+    password: str
+
+
+@dataclass
+class LiveServer:
+    app: Flask
+    url: str
+    mailbox: Mailbox
+    errors: list[str] = field(default_factory=list)
+
+    def create_user(
+        self, role: str = "learner", password: str = PASSWORD, **fields: Any
+    ) -> Account:
+        """Create an account straight in the live database (committed, visible to the server)."""
+        fields.setdefault("email", f"{role}@muni.cl")
+        fields.setdefault("full_name", f"Persona {role.capitalize()}")
+        fields.setdefault("comuna_cut", "13101")
+        with self.app.app_context():
+            user = accounts.create_user(password=password, role=Role(role), **fields)
+            db.session.commit()
+            return Account(user.id, user.email, user.full_name, password)
+
+    def wipe(self) -> None:
+        """Empty every table the migrations created, children before parents."""
+        with self.app.app_context():
+            existing = set(inspect(db.engine).get_table_names())
+            for table in reversed(db.metadata.sorted_tables):
+                if table.name in existing:
+                    db.session.execute(table.delete())
+            db.session.commit()
+
+
+@contextmanager
+def live_database(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A database for the live server alone, removed afterwards."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('live')}/academy-live.db"
+        return
+    base = make_url(POSTGRES_URL).set(drivername="postgresql")
+    live_name = f"{base.database}_live"
+    name = sql.Identifier(live_name)
+    admin = base.render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as connection:
+        try:
+            # Left over by an interrupted run. Not forced: a run still using it keeps it.
+            connection.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(name))
+        except psycopg.errors.ObjectInUse:
+            pytest.fail(
+                f"{live_name} is in use by another test run on the same database; "
+                "give each concurrent run its own ACADEMY_TEST_DATABASE_URL.",
+                pytrace=False,
+            )
+        connection.execute(sql.SQL("CREATE DATABASE {}").format(name))
+    try:
+        yield base.set(database=live_name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
+
+
+def serving(app: Flask, errors: list[str]) -> Callable[..., Any]:
+    """The app as the live server runs it: exceptions recorded, each body read and closed.
+
+    Exceptions escape the app because TESTING propagates them; the test fails on them. The body
+    is buffered because Werkzeug's development server skips ``close()`` on the response when the
+    browser drops the connection (a favicon request cut short by the next navigation), which
+    leaves the static file open and turns into a ResourceWarning, an error under
+    ``filterwarnings = error``.
+    """
+
+    def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        try:
+            response = app(environ, start_response)
+            try:
+                return [b"".join(response)]
+            finally:
+                if hasattr(response, "close"):
+                    response.close()
+        except Exception:
+            errors.append(f"{environ.get('PATH_INFO')}: {traceback.format_exc()}")
+            raise
+
+    return wsgi
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def live_server(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    smtp_server: tuple[Mailbox, int],
+) -> Iterator[LiveServer]:
+    mailbox, smtp_port = smtp_server
+    with live_database(request.param, tmp_path_factory) as url:
+        app = create_app(test_config(url, smtp_port, WTF_CSRF_ENABLED=True))
+        with app.app_context():
+            upgrade()
+        errors: list[str] = []
+        server: BaseWSGIServer = make_server("127.0.0.1", 0, serving(app, errors), threaded=True)
+        thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        thread.start()
+        try:
+            yield LiveServer(app, f"http://127.0.0.1:{server.server_port}", mailbox, errors)
+        finally:
+            server.shutdown()
+            thread.join(timeout=10)
+            with app.app_context():
+                db.session.remove()
+                db.engine.dispose()
+
+
+@pytest.fixture
+def live(live_server: LiveServer) -> Iterator[LiveServer]:
+    live_server.wipe()
+    live_server.mailbox.messages.clear()
+    live_server.errors.clear()
+    # The limiter object is shared by every app in this process; start each test afresh.
+    limiter.reset()
+    yield live_server
+    assert not live_server.errors, "the server raised:\n" + "\n".join(live_server.errors)
+
+
+@pytest.fixture
+def live_app(live: LiveServer) -> Flask:
+    return live.app
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        reason = f"Chromium is not installed at {CHROMIUM} (Debian package 'chromium')"
+        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+            pytest.fail(f"{reason}; CI must run the browser tests.", pytrace=False)
+        pytest.skip(reason)
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser, live: LiveServer) -> Iterator[Page]:
+    context = browser.new_context(base_url=live.url, locale="es-CL", timezone_id="America/Santiago")
+    context.set_default_timeout(TIMEOUT_MS)
+    tab = context.new_page()
+    # Anything the page needs and cannot get (a CSS file, a script blocked by the CSP) is a bug.
+    problems: list[str] = []
+    tab.on("pageerror", lambda error: problems.append(f"script error: {error}"))
+    tab.on(
+        "console",
+        lambda message: (
+            problems.append(f"console: {message.text}")
+            if message.type == "error" and "Failed to load resource" not in message.text
+            else None
+        ),
+    )
+    tab.on(
+        "response",
+        lambda response: (
+            problems.append(f"{response.status} for {response.url}")
+            if response.status >= 400 and response.request.resource_type != "document"
+            else None
+        ),
+    )
+    yield tab
+    context.close()
+    assert not problems, "\n".join(problems)
+
+
+def format_violations(url: str, violations: list[dict[str, Any]]) -> str:
+    lines = [f"axe found {len(violations)} violation(s) on {url}:"]
+    for violation in violations:
+        lines.append(f"- {violation['id']} ({violation['impact']}): {violation['help']}")
+        lines.append(f"  {violation['helpUrl']}")
+        for node in violation["nodes"]:
+            lines.append(f"    {json.dumps(node['target'])}: {node['failureSummary']}")
+    return "\n".join(lines)
+
+
+# axe only lists a reference to a missing id as "needs review"; for us it is always a bug.
+BROKEN_ID_REFERENCES = """() => {
+  const names = [
+    "aria-describedby", "aria-labelledby", "aria-controls", "aria-errormessage", "for",
+  ];
+  const broken = [];
+  for (const el of document.querySelectorAll(names.map(name => `[${name}]`).join(","))) {
+    for (const name of names) {
+      for (const id of (el.getAttribute(name) || "").split(/\\s+/).filter(Boolean)) {
+        if (!document.getElementById(id)) broken.push(`${el.outerHTML.slice(0, 80)}: ${name}`);
+      }
+    }
+  }
+  return broken;
+}"""
+
+
+def check_accessibility(page: Page) -> None:
+    page.wait_for_load_state("load")
+    broken = page.evaluate(BROKEN_ID_REFERENCES)
+    assert not broken, f"references to missing ids on {page.url}:\n" + "\n".join(broken)
+    if not page.evaluate("typeof window.axe === 'object'"):
+        # Evaluated over the DevTools protocol, so the page's CSP does not block it.
+        page.evaluate(AXE_SCRIPT)
+    results = page.evaluate(
+        "options => axe.run(document, options)",
+        {"runOnly": {"type": "tag", "values": AXE_TAGS}, "resultTypes": ["violations"]},
+    )
+    violations = results["violations"]
+    assert not violations, format_violations(page.url, violations)
+
+
+@pytest.fixture
+def axe() -> Callable[[Page], None]:
+    return check_accessibility
