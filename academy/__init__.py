@@ -31,13 +31,17 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from academy.auth import views as auth_views
     from academy.core import views as core_views
+    from academy.courses import editor as courses_editor
     from academy.courses import views as courses_views
     from academy.people import views as people_views
+    from academy.progress import views as progress_views
 
     app.register_blueprint(core_views.bp)
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(people_views.bp)
     app.register_blueprint(courses_views.bp)
+    app.register_blueprint(courses_editor.bp)
+    app.register_blueprint(progress_views.bp)
 
     from academy import cli
 

@@ -104,3 +104,29 @@ def transaction() -> Iterator[None]:
     except BaseException:
         db.session.rollback()
         raise
+
+
+def upsert(
+    table: Any,
+    values: dict[str, Any],
+    *,
+    conflict: list[str],
+    update: dict[str, Any] | None = None,
+) -> Any:
+    """``INSERT … ON CONFLICT`` on PostgreSQL and SQLite alike: do nothing, or ``update``.
+
+    Used where two requests may write the same row at once (two tabs marking one lesson):
+    the database, not a read-then-write in Python, decides who wins.
+    """
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    from academy.extensions import db
+
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(table).values(**values)
+    if update:
+        statement = statement.on_conflict_do_update(index_elements=conflict, set_=update)
+    else:
+        statement = statement.on_conflict_do_nothing(index_elements=conflict)
+    return db.session.execute(statement)

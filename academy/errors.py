@@ -40,13 +40,13 @@ def wants_json() -> bool:
     )
 
 
-def render_error(code: int, detail: str | None = None) -> Response:
+def render_error(code: int, detail: str | None = None, *, back: str | None = None) -> Response:
     title, message = MESSAGES.get(code, MESSAGES[500 if code >= 500 else 400])
     text = detail or str(message)
     if wants_json():
         response = jsonify(error={"code": code, "title": str(title), "message": text})
     else:
-        page = render_template("errors/error.html", code=code, title=title, message=text)
+        page = render_template("errors/error.html", code=code, title=title, message=text, back=back)
         response = make_response(page)
     response.status_code = code
     return response

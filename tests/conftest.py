@@ -222,3 +222,17 @@ def example_course(app: Flask) -> Course:
         course = get_course("curso-ejemplo")
         assert course is not None
         return course
+
+
+@pytest.fixture
+def learner(
+    app: Flask, auth: AuthActions, make_user: Callable[..., User], example_course: Course
+) -> User:
+    """A signed-in learner enrolled in the example course."""
+    from academy.progress.services import enrol
+
+    user = auth.as_role(make_user, "learner")
+    with app.app_context():
+        enrol(user.id, db.session.get(Course, example_course.id))
+        db.session.commit()
+    return user

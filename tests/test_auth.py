@@ -88,7 +88,7 @@ def test_login_and_logout(client, auth, make_user):
     user = make_user()
     response = auth.login(user.email.upper())
     assert response.status_code == 302
-    assert response.headers["Location"] == "/"
+    assert response.headers["Location"] == "/mis-cursos"
     assert "Cerrar sesión" in client.get("/").text
     assert auth.logout().status_code == 302
     assert "Iniciar sesión" in client.get("/").text
@@ -115,11 +115,11 @@ def test_a_deactivated_account_cannot_sign_in(client, auth, make_user):
     [
         ("/perfil", "/perfil"),
         ("/perfil?x=1", "/perfil?x=1"),
-        ("https://evil.example/", "/"),
-        ("//evil.example/", "/"),
-        ("/\\evil.example", "/"),
-        ("javascript:alert(1)", "/"),
-        ("perfil", "/"),
+        ("https://evil.example/", "/mis-cursos"),
+        ("//evil.example/", "/mis-cursos"),
+        ("/\\evil.example", "/mis-cursos"),
+        ("javascript:alert(1)", "/mis-cursos"),
+        ("perfil", "/mis-cursos"),
     ],
 )
 def test_next_only_redirects_to_local_paths(client, make_user, target, expected):

@@ -17,17 +17,15 @@ def test_course_page_lists_units_and_lessons(client, example_course):
     assert "Reconocer los niveles de participación." in page
 
 
-def test_lesson_page_shows_the_published_revision(client, auth, make_user, example_course):
-    auth.as_role(make_user, "learner")
+def test_lesson_page_shows_the_published_revision(client, learner):
     page = client.get("/cursos/curso-ejemplo/lecciones/que-es-participar").text
     assert "Informar, consultar, involucrar" in page
     assert 'src="../recursos/primeros-pasos/niveles.png"' in page
     assert "Siguiente: Los niveles de participación" in page
 
 
-def test_drafts_stay_invisible_until_published(app, client, auth, make_user, example_course):
+def test_drafts_stay_invisible_until_published(app, client, make_user, learner):
     trainer = make_user("trainer")
-    auth.as_role(make_user, "learner")
     with app.app_context():
         lesson = db.session.scalar(select(Lesson).where(Lesson.slug == "niveles"))
         services.save_draft(lesson, trainer_id=trainer.id, title="Borrador nuevo", minutes=5,
@@ -46,8 +44,7 @@ def test_drafts_stay_invisible_until_published(app, client, auth, make_user, exa
     )
 
 
-def test_draft_and_archived_courses_are_unreachable(app, client, auth, make_user, example_course):
-    auth.as_role(make_user, "learner")
+def test_draft_and_archived_courses_are_unreachable(app, client, learner):
     for status in (CourseStatus.DRAFT, CourseStatus.ARCHIVED):
         with app.app_context():
             services.get_course("curso-ejemplo").status = status.value
@@ -62,8 +59,7 @@ def test_draft_and_archived_courses_are_unreachable(app, client, auth, make_user
             assert "Volver al inicio" in response.text
 
 
-def test_unknown_lessons_and_assets_are_404(client, auth, make_user, example_course):
-    auth.as_role(make_user, "learner")
+def test_unknown_lessons_and_assets_are_404(client, learner):
     assert client.get("/cursos/curso-ejemplo/lecciones/no-existe").status_code == 404
     assert client.get("/cursos/no-existe/").status_code == 404
     assert client.get("/cursos/curso-ejemplo/recursos/x/y.png").status_code == 404
@@ -78,3 +74,15 @@ def test_assets_are_cacheable(client, example_course):
         headers={"If-None-Match": etag},
     )
     assert again.status_code == 304
+
+
+def test_serving_a_lesson_never_renders_markdown(client, learner, monkeypatch):
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("Markdown rendered during a request")
+
+    monkeypatch.setattr("academy.markdown.render", forbidden)
+    monkeypatch.setattr("academy.markdown.Markdown", forbidden)
+    for slug in ("que-es-participar", "niveles", "consejo"):
+        assert client.get(f"/cursos/curso-ejemplo/lecciones/{slug}").status_code == 200
+    assert client.get("/cursos/curso-ejemplo/").status_code == 200

@@ -19,6 +19,11 @@ def can_manage_people(user: User) -> bool:
     return user.is_authenticated and user.is_admin
 
 
+def can_edit_courses(user: User) -> bool:
+    """Trainers and admins write, revise and publish course content."""
+    return user.is_authenticated and user.is_trainer
+
+
 def require(check: Callable[[User], bool]) -> Callable[[F], F]:
     """Sign-in first (redirect to the login page), then the check (403 if it fails)."""
 

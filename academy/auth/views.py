@@ -89,7 +89,8 @@ def login() -> Any:
         outcome = services.authenticate(form.email.data, form.password.data)
         if outcome.result is services.LoginResult.OK and outcome.user is not None:
             login_user(outcome.user, remember=form.remember.data)
-            return redirect(safe_next(request.args.get("next")) or url_for("core.home"))
+            home = url_for("progress.my_courses")
+            return redirect(safe_next(request.args.get("next")) or home)
         if outcome.result is services.LoginResult.INACTIVE:
             form.form_errors.append(
                 _("Tu cuenta está desactivada. Escribe a la academia si necesitas volver a usarla.")

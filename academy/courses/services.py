@@ -6,15 +6,20 @@ so an import that stops on a conflict has written nothing.
 
 from __future__ import annotations
 
+import difflib
+import enum
 import hashlib
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import Path
 from typing import Any
 
-from PIL import Image
+from PIL import Image, ImageCms, ImageOps
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from werkzeug.utils import secure_filename
 
 from academy import markdown
 from academy.courses import content
@@ -485,3 +490,467 @@ def restore(lesson: Lesson, revision: LessonRevision, *, trainer_id: int) -> Les
         note=f"restaurada desde la revisión {revision.number}",
     )
     return restored
+
+
+# Course structure (the editor) -----------------------------------------------------------
+
+
+class SlugTaken(Exception):
+    """Another course, unit or lesson already uses the slug (found when writing it)."""
+
+
+class CourseNotReady(Exception):
+    """A course cannot be published before at least one of its lessons is."""
+
+
+# Which status a course may move to from each status. Nothing is ever deleted: archiving hides
+# a course from learners, and an archived course comes back as a draft.
+STATUS_CHANGES: dict[str, frozenset[str]] = {
+    CourseStatus.DRAFT: frozenset({CourseStatus.PUBLISHED, CourseStatus.ARCHIVED}),
+    CourseStatus.PUBLISHED: frozenset({CourseStatus.DRAFT, CourseStatus.ARCHIVED}),
+    CourseStatus.ARCHIVED: frozenset({CourseStatus.DRAFT}),
+}
+
+
+def all_courses() -> list[Course]:
+    """Every course, archived ones last."""
+    courses = db.session.scalars(select(Course))
+    return sorted(courses, key=lambda course: (course.is_archived, course.title.casefold()))
+
+
+def course_slug_taken(slug: str) -> bool:
+    return get_course(slug) is not None
+
+
+def unit_slug_taken(course: Course, slug: str) -> bool:
+    # Retired units keep their slug: reusing it would bring their history back by mistake.
+    return any(unit.slug == slug for unit in course.units)
+
+
+def lesson_slug_taken(course: Course, slug: str) -> bool:
+    query = select(Lesson.id).where(Lesson.course_id == course.id, Lesson.slug == slug)
+    return db.session.scalar(query) is not None
+
+
+def get_unit(course: Course, slug: str) -> Unit | None:
+    return db.session.scalar(select(Unit).where(Unit.course_id == course.id, Unit.slug == slug))
+
+
+def get_lesson(course: Course, slug: str) -> Lesson | None:
+    return db.session.scalar(
+        select(Lesson).where(Lesson.course_id == course.id, Lesson.slug == slug)
+    )
+
+
+def get_revision(lesson: Lesson, number: int) -> LessonRevision | None:
+    return db.session.scalar(
+        select(LessonRevision).where(
+            LessonRevision.lesson_id == lesson.id, LessonRevision.number == number
+        )
+    )
+
+
+def live_units(course: Course) -> list[Unit]:
+    return sorted(_live_units(course), key=lambda unit: (unit.position, unit.id))
+
+
+def live_lessons(unit: Unit) -> list[Lesson]:
+    lessons = (lesson for lesson in unit.lessons if lesson.retired_at is None)
+    return sorted(lessons, key=lambda lesson: (lesson.position, lesson.id))
+
+
+def retired_lessons(course: Course) -> list[Lesson]:
+    query = (
+        select(Lesson)
+        .where(Lesson.course_id == course.id, Lesson.retired_at.is_not(None))
+        .order_by(Lesson.retired_at.desc())
+    )
+    return list(db.session.scalars(query))
+
+
+def _insert(item: Course | Unit | Lesson) -> None:
+    """Add and flush in a savepoint, so that a slug taken meanwhile leaves nothing behind."""
+    try:
+        with db.session.begin_nested():
+            db.session.add(item)
+    except IntegrityError as error:
+        raise SlugTaken(item.slug) from error
+
+
+def render_text(text: str) -> markdown.Rendered:
+    """A course description or a unit introduction (no lesson links or images to resolve)."""
+    return markdown.render(text)
+
+
+def create_course(
+    *,
+    slug: str,
+    title: str,
+    summary: str,
+    description_md: str,
+    hours: int,
+    language: str,
+    outcomes: list[str],
+    enrolment: str,
+    case_completion: str,
+    certificate_template: str,
+) -> Course:
+    """A new draft course, with no units yet. Raises :class:`SlugTaken`."""
+    course = Course(slug=slug, status=CourseStatus.DRAFT.value)
+    update_course(
+        course,
+        title=title,
+        summary=summary,
+        description_md=description_md,
+        hours=hours,
+        language=language,
+        outcomes=outcomes,
+        enrolment=enrolment,
+        case_completion=case_completion,
+        certificate_template=certificate_template,
+    )
+    _insert(course)
+    return course
+
+
+def update_course(
+    course: Course,
+    *,
+    title: str,
+    summary: str,
+    description_md: str,
+    hours: int,
+    language: str,
+    outcomes: list[str],
+    enrolment: str,
+    case_completion: str,
+    certificate_template: str,
+) -> None:
+    course.title = title
+    course.summary = summary
+    course.description_md = description_md
+    course.description_html = render_text(description_md).html
+    course.hours = hours
+    course.language = language
+    course.outcomes = list(outcomes)
+    course.enrolment = enrolment
+    course.case_completion = case_completion
+    course.certificate_template = certificate_template
+
+
+def set_course_status(course: Course, status: str) -> bool:
+    """Move the course to ``status``; False when that change is not allowed from here.
+
+    Raises :class:`CourseNotReady` when publishing a course whose lessons are all unpublished.
+    """
+    if status not in STATUS_CHANGES.get(course.status, frozenset()):
+        return False
+    if status == CourseStatus.PUBLISHED and not outline(course):
+        raise CourseNotReady(course.slug)
+    course.status = status
+    return True
+
+
+def create_unit(course: Course, *, slug: str, title: str, summary_md: str) -> Unit:
+    """A new unit at the end of the course. Raises :class:`SlugTaken`."""
+    unit = Unit(course_id=course.id, slug=slug, position=len(live_units(course)) + 1)
+    update_unit(unit, title=title, summary_md=summary_md)
+    _insert(unit)
+    db.session.expire(course, ["units"])
+    return unit
+
+
+def update_unit(unit: Unit, *, title: str, summary_md: str) -> None:
+    unit.title = title
+    unit.summary_md = summary_md
+    unit.summary_html = render_text(summary_md).html
+
+
+def _move(items: list[Any], item: Any, step: int) -> bool:
+    """Swap ``item`` with its neighbour and number the list 1..n again."""
+    index = items.index(item)
+    target = index + step
+    if not 0 <= target < len(items):
+        return False
+    items[index], items[target] = items[target], items[index]
+    _renumber(items)
+    return True
+
+
+def _renumber(items: Iterable[Unit | Lesson]) -> None:
+    for position, entry in enumerate(items, start=1):
+        entry.position = position
+
+
+def move_unit(unit: Unit, step: int) -> bool:
+    """One place up (-1) or down (+1); False when it is already first or last."""
+    return _move(live_units(unit.course), unit, step)
+
+
+def move_lesson(lesson: Lesson, step: int) -> bool:
+    """One place up (-1) or down (+1) within its unit; False when already first or last."""
+    return _move(live_lessons(lesson.unit), lesson, step)
+
+
+def create_lesson(
+    unit: Unit,
+    *,
+    slug: str,
+    kind: str,
+    title: str,
+    minutes: int,
+    objectives: list[str],
+    trainer_id: int,
+) -> Lesson:
+    """A new lesson at the end of ``unit``, with an empty first draft. Raises :class:`SlugTaken`."""
+    lesson = Lesson(
+        course_id=unit.course_id,
+        unit_id=unit.id,
+        slug=slug,
+        kind=kind,
+        position=len(live_lessons(unit)) + 1,
+    )
+    _insert(lesson)
+    db.session.expire(unit, ["lessons"])
+    save_draft(
+        lesson,
+        trainer_id=trainer_id,
+        title=title,
+        minutes=minutes,
+        objectives=objectives,
+        body_md="",
+    )
+    return lesson
+
+
+def retire_lesson(lesson: Lesson) -> None:
+    """Take the lesson out of the course. Nothing is deleted: revisions and progress stay."""
+    if lesson.retired_at is not None:
+        return
+    lesson.retired_at = utcnow()
+    _renumber(live_lessons(lesson.unit))
+
+
+def publish_problems(lesson: Lesson) -> tuple[markdown.Problem, ...]:
+    """What stops the latest revision from going to learners (nothing, usually)."""
+    latest = lesson.latest
+    if latest is None:
+        return (markdown.Problem(None, "la lección no tiene ninguna revisión"),)
+    if lesson.kind == "reading" and not latest.body_md.strip():
+        return (markdown.Problem(None, "la lección no tiene texto"),)
+    return render_for(lesson, latest.body_md).problems
+
+
+# Revision history --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DiffLine:
+    kind: str  # "context", "added" or "removed"
+    old: int | None  # line number in the older text
+    new: int | None  # line number in the newer text
+    text: str
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    name: str  # "title", "minutes" or "objectives"
+    old: Any
+    new: Any
+
+
+@dataclass(frozen=True)
+class RevisionDiff:
+    old: LessonRevision
+    new: LessonRevision
+    fields: list[FieldChange]
+    hunks: list[list[DiffLine]]
+
+    @property
+    def same(self) -> bool:
+        return not self.fields and not self.hunks
+
+
+def diff_revisions(old: LessonRevision, new: LessonRevision, context: int = 3) -> RevisionDiff:
+    """What changed from ``old`` to ``new``: the fields, and the Markdown line by line."""
+    fields = [
+        FieldChange(name, getattr(old, name), getattr(new, name))
+        for name in ("title", "minutes", "objectives")
+        if getattr(old, name) != getattr(new, name)
+    ]
+    return RevisionDiff(old, new, fields, diff_lines(old.body_md, new.body_md, context))
+
+
+def diff_lines(old: str, new: str, context: int = 3) -> list[list[DiffLine]]:
+    """Groups of changed lines with ``context`` unchanged lines around them."""
+    if old == new:
+        return []
+    before, after = old.split("\n"), new.split("\n")
+    matcher = difflib.SequenceMatcher(None, before, after, autojunk=False)
+    hunks = []
+    for group in matcher.get_grouped_opcodes(context):
+        lines = []
+        for tag, i1, i2, j1, j2 in group:
+            if tag == "equal":
+                lines += [
+                    DiffLine("context", i + 1, j + 1, before[i])
+                    for i, j in zip(range(i1, i2), range(j1, j2), strict=True)
+                ]
+                continue
+            lines += [DiffLine("removed", i + 1, None, before[i]) for i in range(i1, i2)]
+            lines += [DiffLine("added", None, j + 1, after[j]) for j in range(j1, j2)]
+        hunks.append(lines)
+    return hunks
+
+
+# Images ----------------------------------------------------------------------------------
+
+MAX_UPLOAD_BYTES = 2 * 1024 * 1024
+# Decoded size, checked before decoding: a small file can unpack into gigabytes of pixels.
+MAX_IMAGE_PIXELS = 40_000_000
+IMAGE_FORMATS = {
+    "PNG": ("image/png", (".png",)),
+    "JPEG": ("image/jpeg", (".jpg", ".jpeg")),
+    "WEBP": ("image/webp", (".webp",)),
+}
+
+# Pixel modes kept as they are; anything else (palette, CMYK, …) is converted to RGB or RGBA.
+WRITABLE_MODES = {
+    "JPEG": ("L", "RGB"),
+    "PNG": ("1", "L", "LA", "I", "I;16", "RGB", "RGBA"),
+    "WEBP": ("RGB", "RGBA"),
+}
+
+
+class ImageProblem(enum.Enum):
+    TOO_LARGE = "too_large"
+    NOT_AN_IMAGE = "not_an_image"
+    TOO_MANY_PIXELS = "too_many_pixels"
+
+
+class ImageRejected(Exception):
+    def __init__(self, problem: ImageProblem) -> None:
+        super().__init__(problem.value)
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class CleanImage:
+    data: bytes
+    format: str
+    mime: str
+    width: int
+    height: int
+
+
+def clean_image(data: bytes) -> CleanImage:
+    """Decode a PNG, JPEG or WebP and encode it again in the same format, without metadata.
+
+    The file's own bytes decide what it is, never its name or the browser's word. EXIF
+    orientation is applied first, so photos stay upright once the EXIF block is gone; colours
+    are converted to sRGB when the file carries another profile. Raises :class:`ImageRejected`.
+    """
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise ImageRejected(ImageProblem.TOO_LARGE)
+    try:
+        with Image.open(BytesIO(data), formats=list(IMAGE_FORMATS)) as image:
+            width, height = image.size
+            if width * height > MAX_IMAGE_PIXELS:
+                raise ImageRejected(ImageProblem.TOO_MANY_PIXELS)
+            image_format = str(image.format)
+            image.load()
+            upright = ImageOps.exif_transpose(image)
+            icc_profile = image.info.get("icc_profile")
+            transparent = "transparency" in image.info
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
+        raise ImageRejected(ImageProblem.NOT_AN_IMAGE) from error
+    try:
+        pixels = _to_srgb(_plain_mode(upright, image_format, transparent), icc_profile)
+        # A new image from the raw pixels: no EXIF, XMP, comment, text chunk or profile is left.
+        clean = Image.frombytes(pixels.mode, pixels.size, pixels.tobytes())
+        out = BytesIO()
+        if image_format == "JPEG":
+            clean.save(out, "JPEG", quality=90, optimize=True)
+        elif image_format == "PNG":
+            clean.save(out, "PNG", optimize=True)
+        else:
+            clean.save(out, "WEBP", quality=90, method=4)
+    except (OSError, ValueError) as error:  # a pixel format Pillow cannot convert or write
+        raise ImageRejected(ImageProblem.NOT_AN_IMAGE) from error
+    return CleanImage(
+        out.getvalue(), image_format, IMAGE_FORMATS[image_format][0], clean.width, clean.height
+    )
+
+
+def _plain_mode(image: Image.Image, image_format: str, transparent: bool) -> Image.Image:
+    """A mode every format can write: palettes and CMYK become RGB (or RGBA)."""
+    alpha = image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and transparent)
+    if image.mode in WRITABLE_MODES[image_format]:
+        return image
+    return image.convert("RGBA" if alpha and image_format != "JPEG" else "RGB")
+
+
+def _to_srgb(image: Image.Image, icc_profile: bytes | None) -> Image.Image:
+    if not icc_profile or image.mode not in ("RGB", "RGBA"):
+        return image
+    try:
+        source = ImageCms.ImageCmsProfile(BytesIO(icc_profile))
+        converted = ImageCms.profileToProfile(image, source, ImageCms.createProfile("sRGB"))
+    except (ImageCms.PyCMSError, OSError, ValueError):
+        return image  # an unreadable profile: keep the pixels as they are
+    return converted if converted is not None else image
+
+
+def image_file_name(filename: str, image_format: str) -> str:
+    """A safe, lower-case file name whose extension tells the real format."""
+    stem, extension = os.path.splitext(filename.replace("\\", "/"))
+    stem = secure_filename(stem).lower().strip("._-")[:80] or "imagen"
+    suffixes = IMAGE_FORMATS[image_format][1]
+    return stem + (extension.lower() if extension.lower() in suffixes else suffixes[0])
+
+
+def unit_assets(course: Course, unit: Unit) -> list[CourseAsset]:
+    query = (
+        select(CourseAsset)
+        .where(CourseAsset.course_id == course.id, CourseAsset.path.startswith(f"{unit.slug}/"))
+        .order_by(CourseAsset.path)
+    )
+    return list(db.session.scalars(query))
+
+
+def get_asset(course: Course, path: str) -> CourseAsset | None:
+    return db.session.scalar(
+        select(CourseAsset).where(CourseAsset.course_id == course.id, CourseAsset.path == path)
+    )
+
+
+def store_image(
+    course: Course, unit: Unit, *, filename: str, data: bytes, uploaded_by_id: int
+) -> tuple[CourseAsset, bool]:
+    """Clean and keep an uploaded image beside ``unit``'s lessons; True if it replaced one.
+
+    Raises :class:`ImageRejected`.
+    """
+    image = clean_image(data)
+    path = f"{unit.slug}/{image_file_name(filename, image.format)}"
+    asset = get_asset(course, path)
+    replaced = asset is not None
+    if asset is None:
+        asset = CourseAsset(course_id=course.id, path=path)
+        db.session.add(asset)
+    asset.mime = image.mime
+    asset.data = image.data
+    asset.sha256 = hashlib.sha256(image.data).hexdigest()
+    asset.width, asset.height = image.width, image.height
+    asset.uploaded_by_id = uploaded_by_id
+    asset.created_at = utcnow()
+    db.session.flush()
+    return asset, replaced
+
+
+def image_markdown(alt: str, name: str) -> str:
+    """The Markdown that shows image ``name`` from a lesson of the same unit."""
+    alt = " ".join(alt.split())
+    for char in ("\\", "[", "]"):
+        alt = alt.replace(char, "\\" + char)
+    return f"![{alt}]({name})"

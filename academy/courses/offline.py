@@ -1,0 +1,103 @@
+"""The whole course as one PDF, for reading without a connection.
+
+WeasyPrint renders a print layout of every published lesson. Images come from the database
+through a URL fetcher that answers only for this course's assets: nothing is fetched from the
+network. Units and lessons become the PDF's bookmarks; links between lessons become links
+inside the document.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+from flask import render_template
+from markupsafe import Markup
+
+from academy.courses.models import Course, Lesson
+from academy.courses.services import assets_by_path
+from academy.extensions import db
+from academy.progress.services import published_outline
+
+BASE = "https://academia.invalid/curso/lecciones/"
+ASSETS = "https://academia.invalid/curso/recursos/"
+LINK_RE = re.compile(r'href="(?P<slug>[a-z0-9]+(?:-[a-z0-9]+)*)(?:#(?P<fragment>[^"]*))?"')
+
+
+@dataclass(frozen=True)
+class OfflineLesson:
+    slug: str
+    title: str
+    minutes: int
+    objectives: list[str]
+    body: Markup
+
+
+def fingerprint(course: Course) -> str:
+    """Changes whenever what the PDF would show changes (an ETag for it)."""
+    outline = published_outline(course.id)
+    ids = [
+        str(db.session.get(Lesson, item.lesson_id).published_revision_id)  # type: ignore[union-attr]
+        for item in outline
+    ]
+    text = "|".join([course.slug, course.title, course.updated_at.isoformat(), *ids])
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _internal_links(html: str, slugs: set[str]) -> str:
+    """``href="niveles#x"`` -> ``href="#leccion-niveles"``; other links stay as they are."""
+
+    def replace(match: re.Match[str]) -> str:
+        slug = match["slug"]
+        return f'href="#leccion-{slug}"' if slug in slugs else match.group(0)
+
+    return LINK_RE.sub(replace, html)
+
+
+def lessons_by_unit(course: Course) -> list[tuple[str, list[OfflineLesson]]]:
+    outline = published_outline(course.id)
+    slugs = {item.slug for item in outline}
+    units: list[tuple[str, list[OfflineLesson]]] = []
+    for item in outline:
+        lesson = db.session.get(Lesson, item.lesson_id)
+        assert lesson is not None and lesson.published is not None
+        revision = lesson.published
+        body = Markup(_internal_links(revision.body_html, slugs))  # noqa: S704 (stored, sanitised)
+        entry = OfflineLesson(
+            item.slug, revision.title, revision.minutes, revision.objectives, body
+        )
+        if not units or units[-1][0] != item.unit_title:
+            units.append((item.unit_title, []))
+        units[-1][1].append(entry)
+    return units
+
+
+def render_pdf(course: Course) -> bytes:
+    return build_document(course).write_pdf()
+
+
+def build_document(course: Course) -> Any:
+    """The laid-out WeasyPrint document (its pages and bookmark tree can be inspected)."""
+    # Imported here: WeasyPrint is slow to load and only this page needs it.
+    from weasyprint import CSS, HTML
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    assets = assets_by_path(course)
+
+    class CourseAssets(URLFetcher):  # type: ignore[misc]
+        """Answers only for this course's images, from the database; never the network."""
+
+        def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
+            asset = assets.get(url[len(ASSETS) :]) if url.startswith(ASSETS) else None
+            if asset is None:
+                raise ValueError(f"not fetched: {url}")
+            return URLFetcherResponse(url, body=asset.data, headers={"Content-Type": asset.mime})
+
+    fetcher = CourseAssets()
+    html = render_template("courses/offline.html", course=course, units=lessons_by_unit(course))
+    stylesheet = resources.files("academy").joinpath("static/css/offline.css").read_text("utf-8")
+    document = HTML(string=html, base_url=BASE, url_fetcher=fetcher)
+    return document.render(stylesheets=[CSS(string=stylesheet, url_fetcher=fetcher)])

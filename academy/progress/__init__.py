@@ -1,0 +1,1 @@
+"""Progress: enrolments, each learner's lesson progress, and course completion."""

@@ -1,0 +1,66 @@
+"""Who is enrolled where, and how far each learner has come in each lesson."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from academy.auth.models import User
+from academy.courses.models import Course, Lesson
+from academy.db import utcnow
+from academy.extensions import db
+
+
+class ProgressStatus(enum.StrEnum):
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+
+
+class Enrolment(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "enrolments"
+    __table_args__ = (UniqueConstraint("user_id", "course_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), index=True)
+    enrolled_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Who enrolled the learner: None when they enrolled themselves.
+    enrolled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # Set once, when the last requirement is met; certificates rely on it. Never unset.
+    completed_at: Mapped[datetime | None]
+    # The lesson the learner was last on, for "Continuar".
+    last_lesson_id: Mapped[int | None] = mapped_column(
+        ForeignKey("lessons.id", ondelete="SET NULL")
+    )
+    last_seen_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    course: Mapped[Course] = relationship()
+    last_lesson: Mapped[Lesson | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<Enrolment user={self.user_id} course={self.course_id}>"
+
+
+class LessonProgress(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "lesson_progress"
+    __table_args__ = (
+        UniqueConstraint("user_id", "lesson_id"),
+        Index("ix_lesson_progress_user_id_course_id", "user_id", "course_id"),
+        CheckConstraint("status IN ('in_progress', 'done')", name="status_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    lesson_id: Mapped[int] = mapped_column(ForeignKey("lessons.id", ondelete="CASCADE"), index=True)
+    # Denormalised from the lesson: one indexed query fetches a learner's whole course.
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(16), default=ProgressStatus.IN_PROGRESS.value)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    completed_at: Mapped[datetime | None]
+
+    def __repr__(self) -> str:
+        return f"<LessonProgress user={self.user_id} lesson={self.lesson_id} {self.status}>"
