@@ -12,7 +12,7 @@ MAX_EMAILS = 500
 
 class EnrolPeopleForm(FlaskForm):
     emails = TextAreaField(
-        _l("Correos de las personas"),
+        _l("Correos de las personas que quieres inscribir"),
         description=_l("Uno por línea (o separados por comas). Deben tener cuenta."),
         validators=[
             DataRequired(_l("Escribe al menos un correo.")),
