@@ -30,11 +30,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
 
     from academy.auth import views as auth_views
+    from academy.cases import views as cases_views
     from academy.core import views as core_views
     from academy.courses import editor as courses_editor
     from academy.courses import views as courses_views
     from academy.people import views as people_views
     from academy.progress import views as progress_views
+    from academy.quizzes import views as quizzes_views
 
     app.register_blueprint(core_views.bp)
     app.register_blueprint(auth_views.bp)
@@ -42,8 +44,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(courses_views.bp)
     app.register_blueprint(courses_editor.bp)
     app.register_blueprint(progress_views.bp)
+    app.register_blueprint(cases_views.bp)
+    app.register_blueprint(quizzes_views.bp)
 
     from academy import cli
+
+    # Imported for their side effect: quiz and case lessons report their state to the
+    # progress service.
+    from academy.cases import services as _case_services  # noqa: F401
+    from academy.quizzes import attempts as _quiz_attempts  # noqa: F401
 
     cli.register(app)
     return app

@@ -111,7 +111,9 @@ def create_user_command(email: str, full_name: str, role: str, generate_password
 
 def register(app: Flask) -> None:
     from academy.courses.cli import content_group
+    from academy.quizzes.cli import quizzes_group
 
     app.cli.add_command(init_command)
     app.cli.add_command(users_group)
     app.cli.add_command(content_group)
+    app.cli.add_command(quizzes_group)

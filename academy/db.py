@@ -1,12 +1,13 @@
 """The declarative base, and the one place that commits or rolls back.
 
 Views and services add to ``db.session``; they never commit. A request that ends with a status
-below 400 is committed after the view returns; anything else, or an exception, is rolled back.
-CLI commands use :func:`transaction`.
+below 400 is committed after the view returns, if it wrote anything; anything else, or an
+exception, is rolled back. CLI commands use :func:`transaction`.
 """
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -70,10 +71,55 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+# Whether each open transaction of a connection has written anything: a stack of flags in
+# ``connection.info``, one for the transaction and one more for each savepoint inside it.
+_WRITES = "academy_writes"
+# Statements that change nothing a commit would keep; any other counts as a write.
+_READ_ONLY = re.compile(r"\s*(SELECT|BEGIN|SAVEPOINT|RELEASE|ROLLBACK|PRAGMA)\b", re.IGNORECASE)
+
+
 @event.listens_for(Engine, "begin")
-def _sqlite_on_begin(connection: Any) -> None:
+def _on_begin(connection: Any) -> None:
+    connection.info[_WRITES] = [False]
     if connection.dialect.name == "sqlite":
         connection.exec_driver_sql("BEGIN")
+
+
+@event.listens_for(Engine, "savepoint")
+def _on_savepoint(connection: Any, _name: str) -> None:
+    connection.info.setdefault(_WRITES, [True]).append(False)
+
+
+@event.listens_for(Engine, "release_savepoint")
+def _on_release_savepoint(connection: Any, _name: str, _context: Any) -> None:
+    writes = connection.info.get(_WRITES)
+    if writes and len(writes) > 1:  # what the savepoint wrote is now its parent's
+        wrote = writes.pop()
+        writes[-1] = writes[-1] or wrote
+
+
+@event.listens_for(Engine, "rollback_savepoint")
+def _on_rollback_savepoint(connection: Any, _name: str, _context: Any) -> None:
+    writes = connection.info.get(_WRITES)
+    if writes and len(writes) > 1:  # what the savepoint wrote is gone
+        writes.pop()
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _note_writes(connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+    # Every statement passes here, the ORM's flushes and raw SQL alike.
+    if not _READ_ONLY.match(statement):
+        connection.info.setdefault(_WRITES, [True])[-1] = True
+
+
+def has_writes(session: Any) -> bool:
+    """Whether the session's transaction wrote anything, or has ORM changes still to write."""
+    if session.new or session.dirty or session.deleted:
+        return True
+    if not session.in_transaction():
+        return False
+    writes = session.connection().info.get(_WRITES)
+    return not writes or writes[-1]  # unknown counts as written
 
 
 def init_app(app: Flask) -> None:
@@ -81,10 +127,12 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def _commit_or_rollback(response: Response) -> Response:
-        if response.status_code < 400:
-            db.session.commit()
-        else:
+        if response.status_code >= 400:
             db.session.rollback()
+        elif has_writes(db.session()):
+            db.session.commit()
+        # Else nothing to keep: closing the request's session ends its read-only transaction,
+        # without the cost of a commit.
         return response
 
     @app.teardown_request

@@ -6,15 +6,32 @@ else the browser's Accept-Language, else Spanish.
 
 from __future__ import annotations
 
-from flask import Flask, current_app, g, has_request_context, request, session
-from flask_babel import get_locale
+from functools import cache
+from typing import Any
+
+from babel import Locale
+from flask import Flask, current_app, g, has_app_context, has_request_context, request, session
+from flask_babel import get_locale, get_translations
+from flask_babel.speaklater import LazyString
+from jinja2 import pass_context
+from markupsafe import Markup
 
 from academy.extensions import babel
 
 LANGUAGE_NAMES = {"es": "Español", "en": "English"}
 
 
-def select_locale() -> str:
+def select_locale() -> Locale:
+    return _locale(_choose_language())
+
+
+@cache
+def _locale(code: str) -> Locale:
+    # Flask-Babel parses whatever the selector returns on every request; a Locale is kept as is.
+    return Locale.parse(code)
+
+
+def _choose_language() -> str:
     languages = current_app.config["LANGUAGES"]
     if not has_request_context():
         return str(current_app.config["BABEL_DEFAULT_LOCALE"])
@@ -32,10 +49,80 @@ def select_locale() -> str:
 
 
 def current_language() -> str:
-    locale = get_locale()
+    locale = _request_catalog()[0]
     return locale.language if locale else str(current_app.config["BABEL_DEFAULT_LOCALE"])
+
+
+# The request's locale, domain and catalog, as Flask-Babel chose them, kept in ``g`` under:
+_CATALOG = "_academy_catalog"
+
+
+def _request_catalog() -> tuple[Any, Any]:
+    """Flask-Babel's locale and catalog for this request, looked up once per request.
+
+    ``flask_babel.get_translations()`` finds the locale and the catalog again on every call (a
+    dozen context-local lookups), and a page calls ``_()`` dozens of times. The catalog is kept
+    with the locale and domain it was found for, so ``flask_babel.refresh()`` and
+    ``force_locale()``, which replace those, are still obeyed.
+    """
+    if not has_app_context():
+        return get_locale(), get_translations()
+    store = g._get_current_object().__dict__  # type: ignore[attr-defined]
+    state = store.get("_flask_babel")
+    cached = store.get(_CATALOG)
+    if (
+        cached is not None
+        and state is not None
+        and cached[0] is getattr(state, "babel_locale", None)
+        and cached[1] is getattr(state, "babel_domain", None)
+    ):
+        return cached[0], cached[2]
+    translations = get_translations()  # chooses the locale and domain, kept in _flask_babel
+    state = store["_flask_babel"]
+    locale = getattr(state, "babel_locale", None)
+    store[_CATALOG] = (locale, getattr(state, "babel_domain", None), translations)
+    return locale, translations
+
+
+def gettext(string: str, **variables: Any) -> str:
+    """``flask_babel.gettext``, with the catalog looked up once per request."""
+    text = _request_catalog()[1].ugettext(string)
+    return text % variables if variables else text
+
+
+def lazy_gettext(string: str, **variables: Any) -> LazyString:
+    """``flask_babel.lazy_gettext`` over :func:`gettext` (extracted as ``_l`` all the same)."""
+    return LazyString(gettext, string, **variables)
+
+
+@pass_context
+def _jinja_gettext(context: Any, string: str, **variables: Any) -> str:
+    # As Jinja's newstyle gettext (jinja2.ext._make_new_gettext), minus two indirections.
+    text = _request_catalog()[1].ugettext(string)
+    if context.eval_ctx.autoescape:
+        text = Markup(text)  # noqa: S704 (the catalog's own text, as Jinja's i18n does)
+    return text % variables  # type: ignore[no-any-return]
+
+
+@pass_context
+def _jinja_ngettext(context: Any, singular: str, plural: str, num: int, **variables: Any) -> str:
+    variables.setdefault("num", num)
+    text = _request_catalog()[1].ungettext(singular, plural, num)
+    if context.eval_ctx.autoescape:
+        text = Markup(text)  # noqa: S704 (the catalog's own text, as Jinja's i18n does)
+    return text % variables  # type: ignore[no-any-return]
 
 
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
+    catalog = _request_catalog
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=lambda s: catalog()[1].ugettext(s),
+        ngettext=lambda s, p, n: catalog()[1].ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: catalog()[1].upgettext(c, s),
+        npgettext=lambda c, s, p, n: catalog()[1].unpgettext(c, s, p, n),
+    )
+    # Templates call _() dozens of times a page: the same functions, without Jinja's layers.
+    app.jinja_env.globals.update(_=_jinja_gettext, gettext=_jinja_gettext, ngettext=_jinja_ngettext)
     app.jinja_env.globals.update(current_locale=current_language, language_names=LANGUAGE_NAMES)

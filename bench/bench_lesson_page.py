@@ -2,14 +2,23 @@
 
 Run: ``.venv/bin/python bench/bench_lesson_page.py`` (needs ``wrk``: ``apt-get install wrk``).
 
-In one run, on 127.0.0.1: gunicorn with sync workers (as deployed) serves (a) the real lesson
-page to a signed-in, enrolled learner, and (b) a bare Flask app returning the same HTML. wrk
-drives 32 concurrent connections for a fixed time; rounds alternate a/b/a/b so that machine
-noise falls on both. Prints requests per second, p50 and p99 latency, the ratio a/b, and the
-page weight (HTML + CSS + scripts, raw and gzip-compressed).
+In one run, on 127.0.0.1, gunicorn with sync workers (as deployed) serves three things:
 
-Environment: ACADEMY_BENCH_DATABASE_URL (default: a temporary SQLite file),
-BENCH_WORKERS (default: 2 × cores + 1), BENCH_SECONDS (default 10), BENCH_ROUNDS (default 3).
+- ``lesson``: the real lesson page to a signed-in, enrolled learner (reading lesson 7 of 20,
+  three lessons done): every check, the outline with the learner's states, the visit recorded;
+- ``route``: a bare route added to the same application (``bench.wsgi:app()``), returning the same
+  HTML and doing nothing else, through the same middleware (session, login, CSRF, headers);
+- ``minimal``: a separate minimal Flask app returning the same HTML (``bench.wsgi:bare()``).
+
+wrk drives 32 concurrent connections for a fixed time, with the learner's cookie on every
+request; rounds alternate lesson/route/minimal so that machine noise falls on all three. Prints
+requests per second, p50 and p99 latency, the ratios lesson/route and lesson/minimal (median
+of the per-round ratios), the machine's load average before and after, a Markdown table of the
+medians, and the page weight (HTML + CSS + scripts, raw and gzip-compressed).
+
+Environment: ACADEMY_BENCH_DATABASE_URL (default: a temporary SQLite file), BENCH_WORKERS
+(default: the number of cores; a list such as ``2,3,5`` runs each worker count, interleaved
+round by round, in the same run), BENCH_SECONDS (default 10), BENCH_ROUNDS (default 3).
 """
 
 from __future__ import annotations
@@ -24,6 +33,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from statistics import median
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -34,6 +44,7 @@ from academy.courses import content, services  # noqa: E402
 from academy.extensions import db  # noqa: E402
 from academy.progress import services as progress  # noqa: E402
 from bench.bench_content import make_course  # noqa: E402
+from bench.wsgi import BARE_PATH  # noqa: E402
 
 SECRET = "bench-secret-key-0123456789-abcdefghijklmnop"
 PASSWORD = "una clave de medición"
@@ -46,8 +57,8 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def prepare(database_url: str, work: Path) -> tuple[str, bytes, int]:
-    """Import a 20-lesson course, enrol a learner; return their cookie, the page, CSS size."""
+def prepare(database_url: str, work: Path) -> tuple[str, bytes, list[bytes]]:
+    """Import a 20-lesson course, enrol a learner; return their cookie, the page, its CSS and JS."""
     config = {"ENV": "testing", "DATABASE_URL": database_url, "SECRET_KEY": SECRET,
               "RATELIMIT_ENABLED": False, "WTF_CSRF_ENABLED": False}  # fmt: skip
     app = create_app(config)
@@ -69,19 +80,13 @@ def prepare(database_url: str, work: Path) -> tuple[str, bytes, int]:
     assert page.status_code == 200, page.status_code
     cookie = client.get_cookie("academy_session")
     assert cookie is not None
-    css = sum(
-        len(client.get(href).data) for href in re.findall(r'href="(/static/[^"]+\.css)"', page.text)
-    )
-    scripts = sum(
-        len(client.get(src).data) for src in re.findall(r'src="(/static/[^"]+\.js)"', page.text)
-    )
+    css = [client.get(href).data for href in re.findall(r'href="(/static/[^"]+\.css)"', page.text)]
+    scripts = [client.get(src).data for src in re.findall(r'src="(/static/[^"]+\.js)"', page.text)]
     return f"academy_session={cookie.value}", page.data, css + scripts
 
 
-def wrk(url: str, cookie: str | None, seconds: int) -> dict[str, float]:
-    command = ["wrk", "-t2", "-c32", f"-d{seconds}s", "--latency", url]
-    if cookie:
-        command[1:1] = ["-H", f"Cookie: {cookie}"]
+def wrk(url: str, cookie: str, seconds: int) -> dict[str, float]:
+    command = ["wrk", "-H", f"Cookie: {cookie}", "-t2", "-c32", f"-d{seconds}s", "--latency", url]
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     if "Non-2xx" in out:
         raise RuntimeError(f"errors while measuring {url}:\n{out}")
@@ -111,55 +116,98 @@ def serve(target: str, env: dict[str, str], workers: int) -> tuple[subprocess.Po
     raise RuntimeError("gunicorn did not start")
 
 
+def load_average() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+Runs = dict[str, list[dict[str, float]]]  # page → one wrk result per round
+NAMES = ("lesson", "route", "minimal")
+
+
 def main() -> None:
     if shutil.which("wrk") is None:
         sys.exit("wrk is needed: apt-get install wrk")
     work = Path(tempfile.mkdtemp(prefix="academy-bench-"))
     database_url = os.environ.get("ACADEMY_BENCH_DATABASE_URL") or f"sqlite:///{work}/bench.db"
-    workers = int(os.environ.get("BENCH_WORKERS", 2 * (os.cpu_count() or 1) + 1))
+    counts = [int(n) for n in os.environ.get("BENCH_WORKERS", str(os.cpu_count() or 1)).split(",")]
     seconds = int(os.environ.get("BENCH_SECONDS", 10))
     rounds = int(os.environ.get("BENCH_ROUNDS", 3))
+    results: dict[int, Runs] = {n: {name: [] for name in NAMES} for n in counts}
+    servers: list[subprocess.Popen] = []
     try:
         cookie, html, assets = prepare(database_url, work)
         (work / "page.html").write_bytes(html)
         base_env = {k: v for k, v in os.environ.items() if not k.startswith("ACADEMY_")}
+        base_env["ACADEMY_BENCH_BARE_HTML"] = str(work / "page.html")
         app_env = {**base_env, "ACADEMY_DATABASE_URL": database_url, "ACADEMY_SECRET_KEY": SECRET,
                    "ACADEMY_RATELIMIT_ENABLED": "false"}  # fmt: skip
-        bare_env = {**base_env, "ACADEMY_BENCH_BARE_HTML": str(work / "page.html")}
-        app_server, app_port = serve("bench.wsgi:app", app_env, workers)
-        bare_server, bare_port = serve("bench.wsgi:bare", bare_env, workers)
-        try:
-            results: dict[str, list[dict[str, float]]] = {"lesson": [], "bare": []}
-            wrk(f"http://127.0.0.1:{app_port}{LESSON}", cookie, 2)  # warm up
-            wrk(f"http://127.0.0.1:{bare_port}{LESSON}", None, 2)
-            for _ in range(rounds):
-                results["lesson"].append(
-                    wrk(f"http://127.0.0.1:{app_port}{LESSON}", cookie, seconds)
-                )
-                results["bare"].append(wrk(f"http://127.0.0.1:{bare_port}{LESSON}", None, seconds))
-        finally:
-            for server in (app_server, bare_server):
-                server.terminate()
-                server.wait(timeout=10)
+        urls: dict[int, dict[str, str]] = {}
+        for n in counts:  # every configuration up at once (idle workers cost nothing)
+            app_server, app_port = serve("bench.wsgi:app()", app_env, n)
+            bare_server, bare_port = serve("bench.wsgi:bare()", base_env, n)
+            servers += [app_server, bare_server]
+            urls[n] = {
+                "lesson": f"http://127.0.0.1:{app_port}{LESSON}",
+                "route": f"http://127.0.0.1:{app_port}{BARE_PATH}",
+                "minimal": f"http://127.0.0.1:{bare_port}{LESSON}",
+            }
+            for name in NAMES:  # warm up
+                wrk(urls[n][name], cookie, 2)
+        load_before = load_average()
+        for _ in range(rounds):
+            for n in counts:
+                for name in NAMES:
+                    results[n][name].append(wrk(urls[n][name], cookie, seconds))
+        load_after = load_average()
     finally:
+        for server in servers:
+            server.terminate()
+            server.wait(timeout=10)
         shutil.rmtree(work, ignore_errors=True)
 
-    print(f"gunicorn sync workers: {workers}; wrk -t2 -c32, {rounds} rounds of {seconds} s each")
-    for name, runs in results.items():
-        for i, run in enumerate(runs, 1):
-            print(f"  {name:6s} round {i}: {run['rps']:7.0f} req/s   p50 {run['p50']:6.2f} ms"
+    print(f"{os.cpu_count()} cores; gunicorn sync workers: {', '.join(map(str, counts))}; "
+          f"wrk -t2 -c32; {rounds} rounds of {seconds} s, alternating")  # fmt: skip
+    print(f"load average (1, 5, 15 min) before: {load_before}; after: {load_after}")
+    for n in counts:
+        report(n, results[n])
+    print()
+    print("| workers | page | req/s | p50 ms | p99 ms | lesson/page throughput |")
+    print("|---:|---|---:|---:|---:|---:|")
+    for n in counts:
+        for name in NAMES:
+            runs = results[n][name]
+            print(f"| {n} | {name} | {median(r['rps'] for r in runs):.0f} | "
+                  f"{median(r['p50'] for r in runs):.1f} | {median(r['p99'] for r in runs):.1f} | "
+                  f"{ratio(results[n], name):.2f} |")  # fmt: skip
+    print()
+    raw = len(html) + sum(len(asset) for asset in assets)
+    compressed = len(gzip.compress(html)) + sum(len(gzip.compress(asset)) for asset in assets)
+    assets_raw = sum(len(asset) for asset in assets)
+    html_gzip = len(gzip.compress(html))
+    print(f"page weight: HTML {len(html) / 1024:.1f} KB + CSS/JS {assets_raw / 1024:.1f} KB = "
+          f"{raw / 1024:.1f} KB raw; {compressed / 1024:.1f} KB gzip "
+          f"(HTML alone {html_gzip / 1024:.1f} KB)")  # fmt: skip
+
+
+def ratio(runs: Runs, yardstick: str) -> float:
+    """Median over rounds of the lesson page's throughput over the yardstick's, same round."""
+    pairs = zip(runs["lesson"], runs[yardstick], strict=True)
+    return median(lesson["rps"] / other["rps"] for lesson, other in pairs)
+
+
+def report(workers: int, runs: Runs) -> None:
+    print(f"{workers} workers:")
+    for name in NAMES:
+        for i, run in enumerate(runs[name], 1):
+            print(f"  {name:7s} round {i}: {run['rps']:7.0f} req/s   p50 {run['p50']:6.2f} ms"
                   f"   p99 {run['p99']:6.2f} ms")  # fmt: skip
-    pairs = zip(results["lesson"], results["bare"], strict=True)
-    ratios = [lesson["rps"] / bare["rps"] for lesson, bare in pairs]
-    median = sorted(ratios)[len(ratios) // 2]
-    print(f"throughput ratio lesson/bare per round: {', '.join(f'{r:.2f}' for r in ratios)}; "
-          f"median {median:.2f}")  # fmt: skip
-    worst_p99 = max(run["p99"] for run in results["lesson"])
-    print(f"lesson page p99 (worst round): {worst_p99:.2f} ms")
-    compressed = len(gzip.compress(html))
-    total = (len(html) + assets) / 1024
-    print(f"page weight: HTML {len(html) / 1024:.1f} KB + CSS/JS {assets / 1024:.1f} KB = "
-          f"{total:.1f} KB raw; HTML gzip {compressed / 1024:.1f} KB")  # fmt: skip
+    for yardstick in ("route", "minimal"):
+        pairs = zip(runs["lesson"], runs[yardstick], strict=True)
+        each = ", ".join(f"{lesson['rps'] / other['rps']:.2f}" for lesson, other in pairs)
+        print(f"  throughput lesson/{yardstick} per round: {each}; "
+              f"median {ratio(runs, yardstick):.2f}")  # fmt: skip
+    worst = max(run["p99"] for run in runs["lesson"])
+    print(f"  lesson page p99, worst round: {worst:.2f} ms")
 
 
 if __name__ == "__main__":

@@ -1,8 +1,12 @@
 """WSGI entry points for the lesson-page benchmark (bench/bench_lesson_page.py).
 
-- ``bench.wsgi:app``: the application, configured by ``ACADEMY_*`` variables as in production.
-- ``bench.wsgi:bare``: a bare Flask app whose one route returns the lesson page's HTML, captured
-  beforehand (``ACADEMY_BENCH_BARE_HTML``): the yardstick the real page is compared against.
+- ``bench.wsgi:app()``: the application, configured by ``ACADEMY_*`` variables as in production,
+  plus one bare route, ``/bench/bare``, that returns the lesson page's HTML captured beforehand
+  (``ACADEMY_BENCH_BARE_HTML``) and does nothing else. It is a route of the deployed app, so
+  every request to it goes through the same middleware as the lesson page: session cookie,
+  Flask-Login, CSRF, rate limiter, security headers, the commit hook.
+- ``bench.wsgi:bare()``: a separate, minimal Flask app whose one route returns the same HTML:
+  the floor set by gunicorn, Flask and the network alone.
 """
 
 from __future__ import annotations
@@ -12,21 +16,34 @@ from pathlib import Path
 
 from flask import Flask
 
+BARE_PATH = "/bench/bare"
+HEADERS = {"Content-Type": "text/html; charset=utf-8"}
 
-def _bare() -> Flask:
-    html = Path(os.environ["ACADEMY_BENCH_BARE_HTML"]).read_bytes()
+
+def _html() -> bytes:
+    return Path(os.environ["ACADEMY_BENCH_BARE_HTML"]).read_bytes()
+
+
+def bare() -> Flask:
+    html = _html()
     bare_app = Flask("bare")
 
     @bare_app.get("/cursos/<course>/lecciones/<lesson>")
     def page(course: str, lesson: str) -> tuple[bytes, int, dict[str, str]]:
-        return html, 200, {"Content-Type": "text/html; charset=utf-8"}
+        return html, 200, HEADERS
 
     return bare_app
 
 
-if os.environ.get("ACADEMY_BENCH_BARE_HTML"):
-    bare = _bare()
-else:
+def app() -> Flask:
     from academy import create_app
 
-    app = create_app()
+    application = create_app()
+    if os.environ.get("ACADEMY_BENCH_BARE_HTML"):
+        html = _html()
+
+        @application.get(BARE_PATH)
+        def bench_bare() -> tuple[bytes, int, dict[str, str]]:
+            return html, 200, HEADERS
+
+    return application

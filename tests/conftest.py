@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import socket
 from collections.abc import Callable, Iterator
@@ -222,6 +223,61 @@ def example_course(app: Flask) -> Course:
         course = get_course("curso-ejemplo")
         assert course is not None
         return course
+
+
+QUIZ_FIXTURE = CONTENT_FIXTURE / "quizzes/ejemplo.md"
+QUIZ_LESSON = "cuestionario"
+
+
+@functools.cache
+def example_quiz_source() -> Any:
+    """tests/fixtures/content/quizzes/ejemplo.md, parsed once (a parsed quiz is immutable)."""
+    from academy.quizzes.format import load_quiz
+
+    quiz, problems = load_quiz(QUIZ_FIXTURE)
+    assert quiz is not None and not problems, problems
+    return quiz
+
+
+def add_quiz_lesson(
+    slug: str = QUIZ_LESSON, quiz_slug: str = "ejemplo", *, import_quiz: bool = True
+) -> Any:
+    """The example quiz, imported and published, and a quiz lesson of the example course that
+    uses it, at the end of its last unit. Call inside an app context; commits nothing."""
+    from academy.courses.models import Lesson, LessonKind, RevisionSource
+    from academy.courses.services import add_revision
+    from academy.markdown import render
+    from academy.quizzes import services as quizzes
+
+    if import_quiz:
+        quizzes.import_quiz(example_quiz_source())
+    course = get_course("curso-ejemplo")
+    assert course is not None
+    lesson = Lesson(
+        course=course,
+        unit=course.units[-1],
+        slug=slug,
+        position=99,
+        kind=LessonKind.QUIZ.value,
+        required=True,
+        ref=quiz_slug,
+    )
+    db.session.add(lesson)
+    body = "Antes de seguir, comprueba lo que aprendiste."
+    lesson.published = add_revision(
+        lesson, title="Cuestionario de la unidad", minutes=20, objectives=[], extra={},
+        body_md=body, rendered=render(body), source=RevisionSource.EDITOR, author_id=None,
+    )  # fmt: skip
+    return lesson
+
+
+@pytest.fixture
+def example_quiz(app: Flask, example_course: Course) -> str:
+    """The example quiz and its lesson ("cuestionario") in the example course; the quiz slug."""
+    with app.app_context():
+        add_quiz_lesson()
+        db.session.commit()
+    return "ejemplo"
 
 
 @pytest.fixture

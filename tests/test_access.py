@@ -12,6 +12,8 @@ ROLES = ("anonymous", "learner", "trainer", "admin")
 LOGIN = 302  # anonymous visitors are sent to the sign-in page
 HOME = 302  # signed-in visitors are sent home from pages meant for visitors
 EDITORS = {"anonymous": LOGIN, "learner": 403, "trainer": 200, "admin": 200}
+# Pages of a course's learners: signed in and enrolled (no one here is enrolled).
+LEARNERS = {"anonymous": LOGIN, "learner": 403, "trainer": 403, "admin": 403}
 
 # endpoint: (method, path, {role: status})
 TABLE: dict[str, tuple[str, str, dict[str, int]]] = {
@@ -60,6 +62,38 @@ TABLE: dict[str, tuple[str, str, dict[str, int]]] = {
     "editor.revision": ("GET", "/editor/cursos/curso-ejemplo/lecciones/niveles/revisiones/1", EDITORS),
     "editor.compare": ("GET", "/editor/cursos/curso-ejemplo/lecciones/niveles/comparar?desde=1&hasta=1", EDITORS),
     "editor.restore": ("POST", "/editor/cursos/curso-ejemplo/lecciones/niveles/revisiones/1/restaurar", {**EDITORS, "trainer": 302, "admin": 302}),
+    # Quizzes. Attempts belong to enrolled learners (nobody is enrolled here), and the quiz
+    # lesson "cuestionario" comes from the example_quiz fixture.
+    "quizzes.start": ("POST", "/cursos/curso-ejemplo/lecciones/cuestionario/intentos", LEARNERS),
+    "quizzes.attempt": ("GET", "/cursos/curso-ejemplo/lecciones/cuestionario/intentos/1", LEARNERS),
+    "quizzes.save": ("POST", "/cursos/curso-ejemplo/lecciones/cuestionario/intentos/1", LEARNERS),
+    "quizzes.autosave": ("POST", "/cursos/curso-ejemplo/lecciones/cuestionario/intentos/1/autoguardado", LEARNERS),
+    "quizzes.confirm": ("GET", "/cursos/curso-ejemplo/lecciones/cuestionario/intentos/1/entregar", LEARNERS),
+    "quizzes.submit": ("POST", "/cursos/curso-ejemplo/lecciones/cuestionario/intentos/1/entregar", LEARNERS),
+    "quizzes.preview_lesson": ("GET", "/editor/cursos/curso-ejemplo/lecciones/cuestionario/cuestionario/vista-previa", EDITORS),
+    "quizzes.statistics": ("GET", "/editor/cursos/curso-ejemplo/lecciones/cuestionario/cuestionario/estadisticas", EDITORS),
+    "quizzes.export_attempts": ("GET", "/editor/cursos/curso-ejemplo/lecciones/cuestionario/cuestionario/intentos.csv", EDITORS),
+    "quizzes.index": ("GET", "/editor/cuestionarios/", EDITORS),
+    "quizzes.edit": ("GET", "/editor/cuestionarios/ejemplo", EDITORS),
+    "quizzes.preview_quiz": ("GET", "/editor/cuestionarios/ejemplo/vista-previa", EDITORS),
+    "quizzes.publish": ("POST", "/editor/cuestionarios/ejemplo/publicar", {**EDITORS, "trainer": 303, "admin": 303}),
+    "quizzes.revisions": ("GET", "/editor/cuestionarios/ejemplo/revisiones", EDITORS),
+    "quizzes.revision": ("GET", "/editor/cuestionarios/ejemplo/revisiones/1", EDITORS),
+    # Case exercises. The example course has no case lesson: these rows check sign-in and roles;
+    # tests/test_cases.py holds the privacy table on a real case (owner, other learner, trainers).
+    "cases.work": ("GET", "/cursos/curso-ejemplo/casos/niveles/", {"anonymous": LOGIN, "learner": 404, "trainer": 404, "admin": 404}),
+    "cases.save": ("POST", "/cursos/curso-ejemplo/casos/niveles/", {"anonymous": LOGIN, "learner": 404, "trainer": 404, "admin": 404}),
+    "cases.autosave": ("POST", "/cursos/curso-ejemplo/casos/niveles/borrador", {"anonymous": LOGIN, "learner": 404, "trainer": 404, "admin": 404}),
+    "cases.confirm": ("GET", "/cursos/curso-ejemplo/casos/niveles/enviar", {"anonymous": LOGIN, "learner": 404, "trainer": 404, "admin": 404}),
+    "cases.submission": ("GET", "/casos/envios/999999", {"anonymous": LOGIN, "learner": 404, "trainer": 404, "admin": 404}),
+    "cases.queue": ("GET", "/revision/", {"anonymous": LOGIN, "learner": 403, "trainer": 200, "admin": 200}),
+    "cases.review": ("GET", "/revision/999999", {"anonymous": LOGIN, "learner": 403, "trainer": 404, "admin": 404}),
+    "cases.save_review": ("POST", "/revision/999999", {"anonymous": LOGIN, "learner": 403, "trainer": 404, "admin": 404}),
+    "cases.team": ("GET", "/admin/cursos/curso-ejemplo/relatores-y-grupos", {"anonymous": LOGIN, "learner": 403, "trainer": 403, "admin": 200}),
+    "cases.add_trainer": ("POST", "/admin/cursos/curso-ejemplo/relatores", {"anonymous": LOGIN, "learner": 403, "trainer": 403, "admin": 422}),
+    "cases.remove_trainer": ("POST", "/admin/cursos/curso-ejemplo/relatores/{learner_id}/quitar", {"anonymous": LOGIN, "learner": 403, "trainer": 403, "admin": 404}),
+    "cases.add_cohort": ("POST", "/admin/cursos/curso-ejemplo/grupos", {"anonymous": LOGIN, "learner": 403, "trainer": 403, "admin": 422}),
+    "cases.assign_cohorts": ("POST", "/admin/cursos/curso-ejemplo/grupos/asignar", {"anonymous": LOGIN, "learner": 403, "trainer": 403, "admin": 302}),
     "static": ("GET", "/static/css/academy.css", dict.fromkeys(ROLES, 200)),
 }  # fmt: skip
 
@@ -72,7 +106,7 @@ def test_every_endpoint_has_a_row(app):
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("endpoint", sorted(TABLE))
-@pytest.mark.usefixtures("example_course")
+@pytest.mark.usefixtures("example_course", "example_quiz")
 def test_access(client, auth, make_user, endpoint, role):
     method, path, expected = TABLE[endpoint]
     learner = make_user("learner")

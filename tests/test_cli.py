@@ -81,3 +81,34 @@ def test_console_script_lists_the_commands():
     )
     for command in ("init", "users", "db", "run"):
         assert re.search(rf"^\s+{command}\b", script.stdout, re.M), script.stdout
+
+
+def test_init_imports_the_bundled_content(app, runner, query):
+    from pathlib import Path
+
+    from academy.courses import services as courses
+
+    fixture = Path(__file__).parent / "fixtures/content"
+    app.config["CONTENT_DIR"] = str(fixture)
+    try:
+        result = runner.invoke(args=["init"])
+        again = runner.invoke(args=["init"])
+    finally:
+        app.config["CONTENT_DIR"] = str(Path(__file__).resolve().parents[1])
+    assert result.exit_code == 0, result.output
+    assert "curso-ejemplo: curso nuevo" in result.output
+    assert "cuestionario ejemplo: actualizado." in result.output
+    assert "curso-ejemplo: sin cambios." in again.output
+    assert query(lambda: courses.get_course("curso-ejemplo")).is_published
+
+
+def test_init_without_bundled_content(app, runner, tmp_path):
+    app.config["CONTENT_DIR"] = str(tmp_path)
+    try:
+        result = runner.invoke(args=["init"])
+    finally:
+        from pathlib import Path
+
+        app.config["CONTENT_DIR"] = str(Path(__file__).resolve().parents[1])
+    assert result.exit_code == 0
+    assert "Sin cursos que importar" in result.output

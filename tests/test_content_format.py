@@ -51,7 +51,7 @@ def test_the_example_course_loads_with_order_and_slugs_from_names():
 def test_check_command_passes_on_the_example(tmp_path):
     result = CliRunner().invoke(content_group, ["check", str(FIXTURE)])
     assert result.exit_code == 0, result.output
-    assert "Todo en orden: 1 curso(s), 2 unidades, 3 lecciones." in result.output
+    assert "Todo en orden: 1 curso(s), 2 unidades, 3 lecciones, 1 cuestionario(s)." in result.output
 
 
 LESSON = "curso-ejemplo/01-primeros-pasos/02-niveles.md"

@@ -172,7 +172,7 @@ def test_a_file_equal_to_the_web_edit_is_no_conflict(
     query(edit)
     out = tmp_path / "export"
     runner.invoke(args=["content", "export", "curso-ejemplo", str(out)])
-    result = run_import(runner, out / "curso-ejemplo")
+    result = run_import(runner, out / "courses/curso-ejemplo")
     assert result.exit_code == 0, result.output
 
 
@@ -226,13 +226,13 @@ def test_import_export_import_is_lossless(runner, query, course_dir, tmp_path):
     first = snapshot(query)
     out1, out2 = tmp_path / "out1", tmp_path / "out2"
     assert runner.invoke(args=["content", "export", "curso-ejemplo", str(out1)]).exit_code == 0
-    result = run_import(runner, out1 / "curso-ejemplo")
+    result = run_import(runner, out1 / "courses/curso-ejemplo")
     assert result.exit_code == 0, result.output
     assert "sin cambios" in result.output
     assert snapshot(query) == first
     runner.invoke(args=["content", "export", "curso-ejemplo", str(out2)])
     assert same_tree(out1, out2)
-    assert (out1 / "curso-ejemplo/01-primeros-pasos/niveles.png").read_bytes() == (
+    assert (out1 / "courses/curso-ejemplo/01-primeros-pasos/niveles.png").read_bytes() == (
         course_dir / "01-primeros-pasos/niveles.png"
     ).read_bytes()
 
@@ -241,3 +241,52 @@ def test_export_of_an_unknown_course(runner, tmp_path):
     result = runner.invoke(args=["content", "export", "no-existe", str(tmp_path)])
     assert result.exit_code != 0
     assert "no existe el curso «no-existe»" in result.output
+
+
+QUIZ_LESSON = (
+    "---\ntitulo: Cuestionario final\nminutos: 10\ntipo: cuestionario\ncuestionario: ejemplo\n---\n"
+)
+
+
+def test_quizzes_import_with_their_course_and_export_back(runner, query, content_root, tmp_path):
+    (content_root / "courses/curso-ejemplo/02-mecanismos/02-cuestionario.md").write_text(
+        QUIZ_LESSON, encoding="utf-8"
+    )
+    result = run_import(runner, content_root)
+    assert result.exit_code == 0, result.output
+    assert "cuestionario ejemplo: actualizado." in result.output
+    from academy.quizzes import services as quizzes
+
+    row = query(lambda: quizzes.get_quiz("ejemplo"))
+    assert row.published_revision_id is not None
+    again = run_import(runner, content_root)
+    assert "cuestionario ejemplo: sin cambios." in again.output
+
+    out = tmp_path / "out"
+    assert runner.invoke(args=["content", "export", "curso-ejemplo", str(out)]).exit_code == 0
+    assert (out / "quizzes/ejemplo.md").is_file()
+    reimport = run_import(runner, out)
+    assert reimport.exit_code == 0, reimport.output
+    assert "cuestionario ejemplo: sin cambios." in reimport.output
+    assert "curso-ejemplo: sin cambios." in reimport.output
+
+
+def test_a_quiz_edited_on_the_web_is_a_conflict(runner, query, content_root, make_user):
+    run_import(runner, content_root)
+    trainer = make_user("trainer", full_name="Rosa Vidal")
+    from academy.quizzes import services as quizzes
+
+    def edit():
+        row = quizzes.get_quiz("ejemplo")
+        text = row.latest.source_md.replace("aprobacion: 60", "aprobacion: 75")
+        revision, problems = quizzes.save_draft(row, text, author_id=trainer.id)
+        assert revision is not None, problems
+        db.session.commit()
+
+    query(edit)
+    quiz_file = content_root / "quizzes/ejemplo.md"
+    quiz_file.write_text(quiz_file.read_text().replace("aprobacion: 60", "aprobacion: 80"))
+    result = run_import(runner, content_root)
+    assert result.exit_code == 1
+    assert "el cuestionario «ejemplo» se editó en la web (revisión 2, Rosa Vidal)" in result.output
+    assert run_import(runner, content_root, force=True).exit_code == 0

@@ -921,3 +921,28 @@ def test_revisions_are_never_deleted(client, trainer, three_revisions, query):
     client.post(f"{EDITOR}/lecciones/niveles/retirar")
     count = query(lambda: db.session.scalar(select(func.count()).select_from(LessonRevision)))
     assert count == 5  # 3 imported lessons + 2 drafts of niveles
+
+
+def test_a_quiz_lesson_names_an_existing_quiz(
+    client, auth, make_user, example_course, example_quiz
+):
+    auth.as_role(make_user, "trainer")
+    url = "/editor/cursos/curso-ejemplo/unidades/mecanismos/nueva-leccion"
+    data = {"slug": "prueba-final", "kind": "quiz", "title": "Prueba final", "minutes": "15"}
+    missing = client.post(url, data=data)
+    assert missing.status_code == 422
+    assert "Escribe el identificador del cuestionario." in missing.text
+    unknown = client.post(url, data={**data, "quiz": "no-existe"})
+    assert "No hay un cuestionario con ese identificador." in unknown.text
+    created = client.post(url, data={**data, "quiz": example_quiz})
+    assert created.status_code == 302
+
+
+def test_case_lessons_are_written_as_files(client, auth, make_user, example_course):
+    auth.as_role(make_user, "trainer")
+    response = client.post(
+        "/editor/cursos/curso-ejemplo/unidades/mecanismos/nueva-leccion",
+        data={"slug": "caso", "kind": "case", "title": "Caso", "minutes": "30"},
+    )
+    assert response.status_code == 422
+    assert "Los casos se escriben como archivo" in response.text

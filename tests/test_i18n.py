@@ -7,7 +7,10 @@ from pathlib import Path
 from babel.messages.frontend import CommandLineInterface
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
+from flask import render_template_string
+from flask_babel import force_locale
 
+from academy import i18n
 from academy.auth.models import User
 from academy.extensions import db
 
@@ -47,6 +50,28 @@ def test_the_users_setting_wins(client, auth, make_user, query):
 def test_language_switch_only_returns_to_local_pages(client):
     response = client.post("/idioma", data={"language": "en", "next": "https://evil.example/"})
     assert response.headers["Location"] == "/"
+
+
+def test_translations_follow_the_request_and_force_locale(app):
+    page = (
+        "{{ _('Iniciar sesión') }} "
+        "{{ ngettext('%(num)d hora de estudio', '%(num)d horas de estudio', 3) }}"
+    )
+    with app.test_request_context("/", headers={"Accept-Language": "es"}):
+        assert i18n.gettext("Iniciar sesión") == "Iniciar sesión"
+        assert render_template_string(page) == "Iniciar sesión 3 horas de estudio"
+        with force_locale("en"):
+            assert i18n.gettext("Iniciar sesión") == "Sign in"
+            assert i18n.current_language() == "en"
+            assert render_template_string(page) == "Sign in 3 hours of study"
+        assert i18n.gettext("Iniciar sesión") == "Iniciar sesión"
+        assert str(i18n.lazy_gettext("Iniciar sesión")) == "Iniciar sesión"
+
+
+def test_template_translations_escape_their_values(app):
+    with app.test_request_context("/"):
+        html = render_template_string("{{ _('Anterior: %(title)s', title='<b>') }}")
+    assert html == "Anterior: &lt;b&gt;"
 
 
 def test_every_string_is_extracted_and_translated(tmp_path):

@@ -338,3 +338,36 @@ def test_offline_pdf_has_every_lesson_and_bookmarks(app, client, learner):
 def test_offline_pdf_needs_enrolment(client, auth, make_user, example_course):
     auth.as_role(make_user, "learner")
     assert client.get("/cursos/curso-ejemplo/pdf").status_code == 403
+
+
+def outline_rows(page):
+    """(state, link, current?, title, label) for each lesson of the page's outline."""
+    outline = page.split('<nav class="course-outline"')[1].split("</nav>")[0]
+    return re.findall(
+        r'<li class="course-outline-item state-(\w+)">\s*<a href="([^"]+)"\s*'
+        r'(aria-current="page")?>([^<]+)</a>\s*(?:<span class="state-label">([^<]+)</span>)?',
+        outline,
+    )
+
+
+def test_the_outline_shows_each_lessons_state_for_this_learner(client, learner, make_user):
+    complete(client, "que-es-participar")
+    client.get(LESSON.format("niveles"))
+    rows = outline_rows(client.get(LESSON.format("niveles")).text)
+    assert rows == [
+        ("done", LESSON.format("que-es-participar"), "", "¿Qué es participar?", "Completada"),
+        ("in_progress", LESSON.format("niveles"), 'aria-current="page"',
+         "Los niveles de participación", "En curso"),
+        ("pending", LESSON.format("consejo"), "",
+         "El consejo comunal de organizaciones de la sociedad civil", "Pendiente · opcional"),
+    ]  # fmt: skip
+
+
+def test_the_outline_of_a_trainers_preview_shows_no_states(client, auth, make_user, example_course):
+    auth.as_role(make_user, "trainer")
+    rows = outline_rows(client.get(LESSON.format("consejo")).text)
+    assert [(state, label) for state, _link, _current, _title, label in rows] == [
+        ("none", ""),
+        ("none", ""),
+        ("none", "opcional"),
+    ]

@@ -24,6 +24,11 @@ def can_edit_courses(user: User) -> bool:
     return user.is_authenticated and user.is_trainer
 
 
+def can_review_cases(user: User) -> bool:
+    """Trainers and admins have a review queue; which courses' cases is cases.services.teaches."""
+    return user.is_authenticated and user.is_trainer
+
+
 def require(check: Callable[[User], bool]) -> Callable[[F], F]:
     """Sign-in first (redirect to the login page), then the check (403 if it fails)."""
 

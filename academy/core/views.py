@@ -6,10 +6,11 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session
 from flask_login import current_user
-from sqlalchemy import text
+from sqlalchemy import select, text
 from werkzeug.wrappers import Response
 
 from academy.auth.views import safe_next
+from academy.courses.models import Course, CourseStatus
 from academy.extensions import csrf, db
 
 bp = Blueprint("core", __name__, template_folder="templates")
@@ -17,7 +18,10 @@ bp = Blueprint("core", __name__, template_folder="templates")
 
 @bp.get("/")
 def home() -> str:
-    return render_template("core/home.html")
+    courses = db.session.scalars(
+        select(Course).where(Course.status == CourseStatus.PUBLISHED).order_by(Course.title)
+    ).all()
+    return render_template("core/home.html", courses=courses)
 
 
 @bp.post("/idioma")

@@ -1,9 +1,15 @@
-"""``academy content check|import|export``: the course files and the database."""
+"""``academy content check|import|export``: course and quiz files and the database.
+
+A PATH may be a content root (holding ``courses/`` and ``quizzes/``), a ``courses/`` folder, one
+course folder, a ``quizzes/`` folder or one quiz file. The quizzes that course lessons use are
+looked up in the ``quizzes/`` folder beside ``courses/``.
+"""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import click
@@ -14,38 +20,73 @@ from academy.courses import content, services
 from academy.courses.content import CourseSource
 from academy.db import transaction
 from academy.frontmatter import Problem
+from academy.quizzes import format as quiz_format
+from academy.quizzes import services as quizzes
 
 
 @click.group("content")
 def content_group() -> None:
-    """Check, import and export course files."""
+    """Check, import and export course and quiz files."""
 
 
-def course_folders(path: Path) -> list[Path]:
-    """A course folder, a folder of courses, or a content root holding ``courses/``."""
+@dataclass
+class Content:
+    courses: list[CourseSource] = field(default_factory=list)
+    quizzes: list[quiz_format.Quiz] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def _classify(path: Path) -> tuple[list[Path], list[Path]]:
+    """The course folders and quiz files a PATH names."""
+    if path.is_file():
+        return [], [path]
     if (path / content.COURSE_FILE).is_file():
-        return [path]
-    if (path / "courses").is_dir():
-        path = path / "courses"
-    return sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith("."))
+        return [path], []
+    if path.name == "quizzes" and not (path / "courses").is_dir():
+        return [], quiz_files(path)
+    root = path.parent if path.name == "courses" else path
+    courses_dir = root / "courses"
+    folders = (
+        sorted(p for p in courses_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
+        if courses_dir.is_dir()
+        else []
+    )
+    return folders, quiz_files(root / "quizzes")
 
 
-def load_all(paths: Iterable[Path]) -> tuple[list[CourseSource], list[Problem]]:
-    courses: list[CourseSource] = []
-    problems: list[Problem] = []
+def quiz_files(folder: Path) -> list[Path]:
+    """The quiz files of a ``quizzes/`` folder (its README is for people, not a quiz)."""
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.glob("*.md") if p.name.lower() != "readme.md")
+
+
+def load_all(paths: Iterable[Path]) -> Content:
+    found = Content()
+    seen_quizzes: set[Path] = set()
     for path in paths:
         if not path.exists():
-            problems.append(Problem(str(path), None, "no existe"))
+            found.problems.append(Problem(str(path), None, "no existe"))
             continue
-        folders = course_folders(path) if path.is_dir() else []
-        if not folders:
-            problems.append(Problem(str(path), None, "no hay cursos aquí (se busca curso.md)"))
+        folders, quiz_files = _classify(path)
+        if not folders and not quiz_files:
+            found.problems.append(
+                Problem(str(path), None, "no hay cursos ni cuestionarios aquí (se busca curso.md)")
+            )
         for folder in folders:
-            course, found = content.load_course(folder)
-            problems += found
+            course, problems = content.load_course(folder)
+            found.problems += problems
             if course is not None:
-                courses.append(course)
-    return courses, problems
+                found.courses.append(course)
+        for quiz_file in quiz_files:
+            if quiz_file.resolve() in seen_quizzes:
+                continue
+            seen_quizzes.add(quiz_file.resolve())
+            quiz, problems = quiz_format.load_quiz(quiz_file)
+            found.problems += problems
+            if quiz is not None:
+                found.quizzes.append(quiz)
+    return found
 
 
 def report_problems(problems: list[Problem]) -> None:
@@ -63,33 +104,35 @@ PATHS = click.argument(
 @content_group.command("check")
 @PATHS
 def check_command(paths: tuple[Path, ...]) -> None:
-    """Check course files; list every problem as file:line: message."""
-    courses, problems = load_all(paths)
-    if problems:
-        report_problems(problems)
+    """Check course and quiz files; list every problem as file:line: message."""
+    found = load_all(paths)
+    if found.problems:
+        report_problems(found.problems)
         sys.exit(1)
+    courses = found.courses
     lessons = sum(1 for course in courses for _ in course.lessons())
     units = sum(len(course.units) for course in courses)
-    click.echo(f"Todo en orden: {len(courses)} curso(s), {units} unidades, {lessons} lecciones.")
+    click.echo(
+        f"Todo en orden: {len(courses)} curso(s), {units} unidades, {lessons} lecciones, "
+        f"{len(found.quizzes)} cuestionario(s)."
+    )
 
 
 @content_group.command("import")
 @PATHS
-@click.option("--force", is_flag=True, help="Sobrescribir lecciones editadas en la web.")
+@click.option("--force", is_flag=True, help="Sobrescribir lo editado en la web.")
 @click.option("--draft", is_flag=True, help="Guardar como borrador, sin publicar.")
 @with_appcontext
 def import_command(paths: tuple[Path, ...], force: bool, draft: bool) -> None:
-    """Import course files into the database, by slug."""
-    courses, problems = load_all(paths)
-    if problems:
-        report_problems(problems)
+    """Import course and quiz files into the database, by slug."""
+    found = load_all(paths)
+    if found.problems:
+        report_problems(found.problems)
         click.echo("No se importó nada.", err=True)
         sys.exit(1)
     try:
         with transaction():
-            reports = [
-                services.import_course(course, force=force, publish=not draft) for course in courses
-            ]
+            lines = import_content(found, force=force, publish=not draft)
     except services.ImportConflict as conflict:
         for line in conflict.conflicts:
             click.echo(f"conflicto: {line}", err=True)
@@ -99,8 +142,24 @@ def import_command(paths: tuple[Path, ...], force: bool, draft: bool) -> None:
             err=True,
         )
         sys.exit(1)
-    for report in reports:
-        click.echo(describe(report))
+    for line in lines:
+        click.echo(line)
+
+
+def import_content(found: Content, *, force: bool, publish: bool) -> list[str]:
+    """Quizzes first (lessons point at them), then courses; nothing if anything conflicts."""
+    if not force:
+        conflicts = [c for quiz in found.quizzes if (c := quizzes.conflict(quiz))]
+        conflicts += [c for course in found.courses for c in services.find_conflicts(course)]
+        if conflicts:
+            raise services.ImportConflict(conflicts)
+    lines = []
+    for quiz in found.quizzes:
+        _row, changed = quizzes.import_quiz(quiz, publish=publish)
+        lines.append(f"cuestionario {quiz.slug}: {'actualizado' if changed else 'sin cambios'}.")
+    for course in found.courses:
+        lines.append(describe(services.import_course(course, force=True, publish=publish)))
+    return lines
 
 
 def describe(report: services.ImportReport) -> str:
@@ -126,32 +185,39 @@ def describe(report: services.ImportReport) -> str:
 @click.argument("directory", type=click.Path(path_type=Path, file_okay=False))
 @with_appcontext
 def export_command(course: str, directory: Path) -> None:
-    """Write COURSE back to files under DIRECTORY/<course>/."""
+    """Write COURSE to DIRECTORY/courses/<course>/ and its quizzes to DIRECTORY/quizzes/."""
     found = services.get_course(course)
     if found is None:
         raise click.ClickException(f"no existe el curso «{course}»")
-    root = services.export_course(found, directory)
-    click.echo(f"Exportado en {root}")
+    root = services.export_course(found, directory / "courses")
+    written = 0
+    for slug in sorted(services.quiz_refs(found)):
+        row = quizzes.get_quiz(slug)
+        if row is not None and row.latest is not None:
+            quizzes.export_quiz(row, directory / "quizzes")
+            written += 1
+    click.echo(f"Exportado en {root} ({written} cuestionario(s) en {directory / 'quizzes'})")
 
 
 def import_bundled() -> None:
     """Import the content shipped with the app (``academy init``); conflicts are reported."""
     folder = Path(current_app.config["CONTENT_DIR"])
-    if not (folder / "courses").is_dir():
+    folders, quizzes_found = _classify(folder) if folder.is_dir() else ([], [])
+    if not folders and not quizzes_found:
         click.echo(f"Sin cursos que importar en {folder}.")
         return
-    courses, problems = load_all([folder])
-    if problems:
-        report_problems(problems)
-        click.echo("El curso incluido tiene problemas; no se importó.", err=True)
+    found = load_all([folder])
+    if found.problems:
+        report_problems(found.problems)
+        click.echo("El contenido incluido tiene problemas; no se importó.", err=True)
         return
-    for course in courses:
-        try:
-            with transaction():
-                click.echo(describe(services.import_course(course)))
-        except services.ImportConflict as conflict:
-            click.echo(
-                f"{course.slug}: {len(conflict.conflicts)} lecciones editadas en la web; "
-                "se conservan (usa `academy content import --force` para reemplazarlas).",
-                err=True,
-            )
+    try:
+        with transaction():
+            for line in import_content(found, force=False, publish=True):
+                click.echo(line)
+    except services.ImportConflict as conflict:
+        click.echo(
+            f"{len(conflict.conflicts)} lecciones o cuestionarios editados en la web; se "
+            "conservan (usa `academy content import --force` para reemplazarlos).",
+            err=True,
+        )

@@ -28,6 +28,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from academy import markdown
+from academy.cases.definition import parse_case
 from academy.frontmatter import Document, Key, Problem, check_keys, split
 
 COURSE_FILE = "curso.md"
@@ -416,12 +417,19 @@ def _load_lesson(
     kind = KINDS.get(meta.get("tipo") or "lectura", "reading")
     if not found:
         found += _check_kind(doc, kind, name)
+    extra: dict[str, Any] = {}
+    if not found and kind == "case":
+        definition, messages = parse_case(meta["caso"])
+        line = doc.key_lines.get("caso", 1)
+        found += [Problem(name, line, message) for message in messages]
+        extra = definition.to_data() if definition is not None else {}
     problems += found
     if found:
         return None
     body, body_line = normalise_body(doc.body, doc.body_line)
-    if not body.strip() and kind == "reading":
-        problems.append(Problem(name, body_line, "la lección no tiene texto"))
+    if not body.strip() and kind in ("reading", "case"):
+        what = "el escenario del caso" if kind == "case" else "texto"
+        problems.append(Problem(name, body_line, f"la lección no tiene {what}"))
     return LessonSource(
         slug=parsed[1],
         position=parsed[0],
@@ -432,7 +440,7 @@ def _load_lesson(
         objectives=[item.strip() for item in meta.get("objetivos") or []],
         required=meta.get("obligatoria", True),
         ref=meta.get("cuestionario"),
-        extra=meta.get("caso") or {},
+        extra=extra,
         body_md=body,
         body_line=body_line,
     )

@@ -336,6 +336,7 @@ def new_lesson(slug: str, unit_slug: str) -> Any:
                 unit,
                 slug=form.slug.data,
                 kind=form.kind.data,
+                ref=form.quiz.data,
                 title=form.title.data,
                 minutes=form.minutes.data,
                 objectives=lines(form.objectives.data),

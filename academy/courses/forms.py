@@ -302,11 +302,19 @@ class NewUnitForm(UnitForm):
 
 class NewLessonForm(FlaskForm):
     slug = slug_field(_l("Identificador de la lección"))
+    # Case lessons need their prompts and rubric: they are written as files.
     kind = SelectField(
         _l("Tipo de lección"),
-        choices=choices(KIND_LABELS),
+        choices=choices({k: v for k, v in KIND_LABELS.items() if k != LessonKind.CASE.value}),
         validate_choice=False,
         validators=[AnyOf(list(KIND_LABELS), message=CHOOSE)],
+        description=_l("Los casos prácticos se escriben como archivo: ver la guía de autoría."),
+    )
+    quiz = StringField(
+        _l("Cuestionario (solo lecciones de tipo cuestionario)"),
+        description=_l("El identificador de un cuestionario del editor de cuestionarios."),
+        filters=[strip],
+        validators=[Length(max=120, message=TOO_LONG)],
     )
     title = title_field(_l("Título de la lección"))
     minutes = minutes_field()
@@ -315,6 +323,26 @@ class NewLessonForm(FlaskForm):
     def __init__(self, *args: Any, course: Course, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.course = course
+
+    def validate_kind(self, field: SelectField) -> None:
+        if field.data == LessonKind.CASE.value:
+            raise ValidationError(
+                _l(
+                    "Los casos se escriben como archivo (consignas y rúbrica): ver la guía de "
+                    "autoría, «Casos prácticos»."
+                )
+            )
+
+    def validate_quiz(self, field: StringField) -> None:
+        from academy.quizzes.services import get_quiz
+
+        if self.kind.data != LessonKind.QUIZ.value:
+            field.data = None
+            return
+        if not field.data:
+            raise ValidationError(_l("Escribe el identificador del cuestionario."))
+        if get_quiz(field.data) is None:
+            raise ValidationError(_l("No hay un cuestionario con ese identificador."))
 
     def validate_slug(self, field: StringField) -> None:
         if services.lesson_slug_taken(self.course, field.data):

@@ -12,12 +12,14 @@ import hashlib
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cache, lru_cache
 from io import BytesIO
 from pathlib import Path
 from typing import Any
 
 from PIL import Image, ImageCms, ImageOps
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.utils import secure_filename
 
@@ -81,6 +83,15 @@ def lesson_slugs(course: Course) -> set[str]:
     }
 
 
+def quiz_refs(course: Course) -> set[str]:
+    """The quizzes the course's live quiz lessons use."""
+    return {
+        lesson.ref
+        for lesson in course_lessons(course)
+        if lesson.kind == "quiz" and lesson.ref and lesson.retired_at is None
+    }
+
+
 def asset_paths(course: Course) -> set[str]:
     query = select(CourseAsset.path).where(CourseAsset.course_id == course.id)
     return set(db.session.scalars(query))
@@ -119,6 +130,53 @@ def neighbours(units: list[OutlineUnit], lesson: Lesson) -> tuple[Lesson | None,
     before = flat[index - 1] if index > 0 else None
     after = flat[index + 1] if index + 1 < len(flat) else None
     return before, after
+
+
+@dataclass(frozen=True, slots=True)
+class RevisionText:
+    """What learners read of a lesson revision."""
+
+    id: int
+    title: str
+    minutes: int
+    objectives: tuple[str, ...]
+    body_html: str
+
+
+REVISION_CACHE_SIZE = 256
+
+
+def revision_text(revision_id: int, created_at: datetime) -> RevisionText:
+    """A revision's text, kept per process: a revision never changes once written.
+
+    Every learner of a lesson reads the same published revision, so after the first request
+    a process serves its HTML without fetching it again (at most REVISION_CACHE_SIZE
+    revisions are kept). ``created_at``, as read with the lesson, is part of the key: should
+    the database ever hand out an id again (SQLite reuses the highest rowid after a rollback),
+    the other revision is never mistaken for the cached one.
+    """
+    return _cached_revision_text(revision_id, created_at)
+
+
+@lru_cache(maxsize=REVISION_CACHE_SIZE)
+def _cached_revision_text(revision_id: int, created_at: datetime) -> RevisionText:
+    row = db.session.execute(_revision_statement(), {"id": revision_id}).one()
+    if row.created_at != created_at:
+        raise LookupError(f"revision {revision_id} is not the one created at {created_at}")
+    return RevisionText(row.id, row.title, row.minutes, tuple(row.objectives), row.body_html)
+
+
+@cache
+def _revision_statement() -> Select[Any]:
+    revisions = LessonRevision.__table__
+    return select(
+        revisions.c.id,
+        revisions.c.title,
+        revisions.c.minutes,
+        revisions.c.objectives,
+        revisions.c.body_html,
+        revisions.c.created_at,
+    ).where(revisions.c.id == bindparam("id"))
 
 
 # Import ---------------------------------------------------------------------------------
@@ -701,6 +759,7 @@ def create_lesson(
     minutes: int,
     objectives: list[str],
     trainer_id: int,
+    ref: str | None = None,
 ) -> Lesson:
     """A new lesson at the end of ``unit``, with an empty first draft. Raises :class:`SlugTaken`."""
     lesson = Lesson(
@@ -708,6 +767,7 @@ def create_lesson(
         unit_id=unit.id,
         slug=slug,
         kind=kind,
+        ref=ref,
         position=len(live_lessons(unit)) + 1,
     )
     _insert(lesson)

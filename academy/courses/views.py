@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template, request
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import NamedTuple
+from urllib.parse import quote
+
+from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy import select
@@ -32,7 +38,7 @@ def published_lesson(course: Course, slug: str) -> Lesson:
     return lesson
 
 
-def lesson_body(revision: LessonRevision) -> Markup:
+def lesson_body(revision: LessonRevision | services.RevisionText) -> Markup:
     """The lesson's HTML as stored when it was saved: no request ever renders Markdown."""
     return Markup(revision.body_html)  # noqa: S704 (sanitised by academy.markdown on save)
 
@@ -62,49 +68,122 @@ def course_page(slug: str) -> str:
     return render_template(
         "courses/course.html",
         course=course,
-        units=group_by_unit(outline),
+        units=outline_units(lesson_urls(course.slug), outline, state),
         enrolment=enrolment,
         progress=state,
         can_enrol=progress.can_self_enrol(course),
     )
 
 
-def group_by_unit(items: list[progress.OutlineItem]) -> list[tuple[str, list]]:
-    units: list[tuple[str, list]] = []
-    for item in items:
+class OutlineRow(NamedTuple):
+    """One lesson of the outline as the template shows it, its link and label made."""
+
+    lesson_id: int
+    title: str
+    required: bool
+    href: str
+    state: str  # a State, or "none" when nobody's progress is shown
+    label: str | None
+    current: bool
+
+
+def lesson_urls(course_slug: str) -> Callable[[str], str]:
+    """``url_for('courses.lesson_page', ...)`` for many lessons of one course, built once.
+
+    The lesson slug is the last part of the rule, so every lesson's URL is one prefix plus
+    the slug quoted as the rule's converter quotes it.
+    """
+    marker = "x"
+    prefix = url_for("courses.lesson_page", slug=course_slug, lesson_slug=marker)[: -len(marker)]
+    return lambda lesson_slug: prefix + _path_segment(lesson_slug)
+
+
+@lru_cache(maxsize=4096)
+def _path_segment(value: str) -> str:
+    return quote(value, safe="!$&'()*+,/:;=@")  # as werkzeug.routing.BaseConverter.to_url
+
+
+def outline_units(
+    url: Callable[[str], str],
+    outline: list[progress.OutlineItem],
+    state: progress.CourseProgress | None,
+    current_id: int | None = None,
+) -> list[tuple[str, list[OutlineRow]]]:
+    """The outline grouped by unit, each lesson with its link (``url``) and its state."""
+    requirements = {r.item.lesson_id: r for r in state.items} if state else {}
+    labels: dict[progress.State, str] = {}
+    units: list[tuple[str, list[OutlineRow]]] = []
+    for item in outline:
         if not units or units[-1][0] != item.unit_title:
             units.append((item.unit_title, []))
-        units[-1][1].append(item)
+        requirement = requirements.get(item.lesson_id)
+        label = None
+        if requirement is not None:
+            label = labels.get(requirement.state)
+            if label is None:
+                label = labels[requirement.state] = requirement.label
+        units[-1][1].append(
+            OutlineRow(
+                item.lesson_id,
+                item.title,
+                item.required,
+                url(item.slug),
+                requirement.state if requirement else "none",
+                label,
+                item.lesson_id == current_id,
+            )
+        )
     return units
+
+
+@dataclass(frozen=True, slots=True)
+class CourseRef:
+    """What the lesson page shows of its course."""
+
+    id: int
+    slug: str
+    title: str
 
 
 @bp.get("/<slug>/lecciones/<lesson_slug>")
 @login_required
 def lesson_page(slug: str, lesson_slug: str) -> tuple[str, int] | str:
-    course = published_course(slug)
-    lesson = published_lesson(course, lesson_slug)
-    enrolment = progress.get_enrolment(current_user.id, course.id)
-    if enrolment is None and not current_user.is_trainer:
+    user = current_user
+    found = progress.open_lesson(user.id, slug, lesson_slug)
+    if found is None:
+        abort(404)
+    course = CourseRef(found.course_id, found.course_slug, found.course_title)
+    enrolled = found.enrolment_id is not None
+    if not enrolled and not user.is_trainer:
         return render_template("courses/not_enrolled.html", course=course), 403
-    outline = progress.published_outline(course.id)
-    state = None
-    if enrolment is not None:
-        state = progress.compute(current_user.id, course.id, enrolment=enrolment, outline=outline)
-        started = {r.item.lesson_id for r in state.items if r.state is not progress.State.PENDING}
-        progress.visit(enrolment, lesson.id, known=started)
-    position = next(i for i, item in enumerate(outline) if item.lesson_id == lesson.id)
+    outline, position, lesson = found.outline, found.position, found.lesson
+    state = current = None
+    if enrolled:
+        state = progress.states(user.id, course.id, outline, found.marks, found.completed_at)
+        current = state.items[position]
+        progress.visit(
+            user.id,
+            course.id,
+            lesson.lesson_id,
+            enrolment_id=found.enrolment_id,
+            last_lesson_id=found.last_lesson_id,
+            started=current.state is not progress.State.PENDING,
+        )
+    revision = services.revision_text(found.revision_id, found.revision_created_at)
+    url = lesson_urls(course.slug)
     return render_template(
         "courses/lesson.html",
         course=course,
         lesson=lesson,
-        revision=lesson.published,
-        body=lesson_body(lesson.published),  # type: ignore[arg-type]
-        units=group_by_unit(outline),
+        revision=revision,
+        body=lesson_body(revision),
+        units=outline_units(url, outline, state, lesson.lesson_id),
         progress=state,
-        current=state.state_of(lesson.id) if state else None,
+        current=current,
         previous=outline[position - 1] if position > 0 else None,
         next=outline[position + 1] if position + 1 < len(outline) else None,
-        preview=enrolment is None,
+        lesson_url=url,
+        preview=not enrolled,
     )
 
 

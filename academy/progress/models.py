@@ -36,6 +36,9 @@ class Enrolment(db.Model):  # type: ignore[name-defined,misc]
         ForeignKey("lessons.id", ondelete="SET NULL")
     )
     last_seen_at: Mapped[datetime | None]
+    cohort_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cohorts.id", ondelete="SET NULL"), index=True
+    )
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
     course: Mapped[Course] = relationship()

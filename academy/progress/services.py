@@ -10,17 +10,19 @@ the enrolment and never taken back, even if a trainer later adds a lesson.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
+from typing import Any
 
-from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, select, update
+from sqlalchemy import Select, and_, bindparam, case, select, update
 
 from academy.auth.models import User
 from academy.courses.models import Course, CourseStatus, Lesson, LessonRevision, Unit
 from academy.db import upsert, utcnow
 from academy.extensions import db
+from academy.i18n import lazy_gettext as _l
 from academy.progress.models import Enrolment, LessonProgress, ProgressStatus
 
 
@@ -117,27 +119,36 @@ def register_state_provider(kind: str, provider: StateProvider) -> None:
 
 def published_outline(course_id: int) -> list[OutlineItem]:
     """Every published, live lesson of a course in order, in one query."""
-    rows = db.session.execute(
-        select(
-            Lesson.id,
-            Lesson.slug,
-            Lesson.kind,
-            Lesson.required,
-            LessonRevision.title,
-            LessonRevision.minutes,
-            Unit.id,
-            Unit.title,
-        )
-        .join(Unit, Unit.id == Lesson.unit_id)
-        .join(LessonRevision, LessonRevision.id == Lesson.published_revision_id)
-        .where(
-            Lesson.course_id == course_id,
-            Lesson.retired_at.is_(None),
-            Unit.retired_at.is_(None),
-        )
-        .order_by(Unit.position, Lesson.position)
-    )
+    rows = db.session.execute(_outline_statement(), {"course_id": course_id})
     return [OutlineItem(*row) for row in rows]
+
+
+# The outline's columns, and the conditions that make a lesson visible to learners.
+_lessons, _units, _revisions = Lesson.__table__, Unit.__table__, LessonRevision.__table__
+_OUTLINE_COLUMNS = (
+    _lessons.c.id,
+    _lessons.c.slug,
+    _lessons.c.kind,
+    _lessons.c.required,
+    _revisions.c.title,
+    _revisions.c.minutes,
+    _units.c.id,
+    _units.c.title,
+)
+_LIVE = (_lessons.c.retired_at.is_(None), _units.c.retired_at.is_(None))
+
+
+# Statements run on every page view are built once, in Core: no ORM entities to load.
+@cache
+def _outline_statement() -> Select[Any]:
+    return (
+        select(*_OUTLINE_COLUMNS)
+        .select_from(_lessons)
+        .join(_units, _units.c.id == _lessons.c.unit_id)
+        .join(_revisions, _revisions.c.id == _lessons.c.published_revision_id)
+        .where(_lessons.c.course_id == bindparam("course_id"), *_LIVE)
+        .order_by(_units.c.position, _lessons.c.position)
+    )
 
 
 def progress_rows(user_id: int, course_id: int) -> dict[int, str]:
@@ -159,6 +170,20 @@ def compute(
     """The learner's state in every published lesson of the course."""
     outline = published_outline(course_id) if outline is None else outline
     marks = progress_rows(user_id, course_id)
+    if enrolment is None:
+        enrolment = get_enrolment(user_id, course_id)
+    completed_at = enrolment.completed_at if enrolment is not None else None
+    return states(user_id, course_id, outline, marks, completed_at)
+
+
+def states(
+    user_id: int,
+    course_id: int,
+    outline: list[OutlineItem],
+    marks: dict[int, str],
+    completed_at: datetime | None,
+) -> CourseProgress:
+    """:func:`compute` from rows already read: the reading marks and the outline."""
     provided: dict[int, tuple[State, str | None]] = {}
     for kind, provider in _providers.items():
         mine = [item for item in outline if item.kind == kind]
@@ -171,11 +196,7 @@ def compute(
         else:
             state, detail = _reading_state(marks.get(item.lesson_id)), None
         items.append(Requirement(item, state, detail))
-    if enrolment is None:
-        enrolment = get_enrolment(user_id, course_id)
-    return CourseProgress(
-        course_id, tuple(items), enrolment.completed_at if enrolment is not None else None
-    )
+    return CourseProgress(course_id, tuple(items), completed_at)
 
 
 def _reading_state(status: str | None) -> State:
@@ -184,6 +205,107 @@ def _reading_state(status: str | None) -> State:
     if status == ProgressStatus.IN_PROGRESS:
         return State.IN_PROGRESS
     return State.PENDING
+
+
+# The lesson player ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """A learner opening one lesson of a published course: all the player reads, in one query."""
+
+    course_id: int
+    course_slug: str
+    course_title: str
+    outline: list[OutlineItem]
+    position: int  # of the lesson in the outline
+    # The lesson's published revision: its id and creation time (see courses.revision_text).
+    revision_id: int
+    revision_created_at: datetime
+    # The learner's reading marks (lesson id → status) and enrolment, if enrolled.
+    marks: dict[int, str]
+    enrolment_id: int | None
+    completed_at: datetime | None
+    last_lesson_id: int | None
+
+    @property
+    def lesson(self) -> OutlineItem:
+        return self.outline[self.position]
+
+
+def open_lesson(user_id: int, course_slug: str, lesson_slug: str) -> Reading | None:
+    """The lesson if learners may see it, with its course's outline and the learner's marks.
+
+    None for unknown, draft and archived courses, and for lessons not in the outline: not
+    published, retired, or in a retired unit. One query: the outline of the published course,
+    LEFT JOIN the learner's enrolment and progress rows (what :func:`published_outline`,
+    :func:`get_enrolment` and :func:`progress_rows` read, in one round trip).
+    """
+    rows = db.session.execute(
+        _reading_statement(),
+        {"course_slug": course_slug, "lesson_slug": lesson_slug, "user_id": user_id},
+    ).all()
+    outline, marks, found = [], {}, None
+    for position, row in enumerate(rows):
+        item = OutlineItem(*row[:8])
+        outline.append(item)
+        if row.status is not None:
+            marks[item.lesson_id] = row.status
+        if item.slug == lesson_slug:
+            found = position, row
+    if found is None:
+        return None
+    position, row = found
+    return Reading(
+        row.course_id,
+        row.course_slug,
+        row.course_title,
+        outline,
+        position,
+        row.revision_id,
+        row.revision_created_at,
+        marks,
+        row.enrolment_id,
+        row.completed_at,
+        row.last_lesson_id,
+    )
+
+
+@cache
+def _reading_statement() -> Select[Any]:
+    courses, enrolments, marks = Course.__table__, Enrolment.__table__, LessonProgress.__table__
+    user_id = bindparam("user_id")
+    this_lesson = _lessons.c.slug == bindparam("lesson_slug")
+    return (
+        select(
+            *_OUTLINE_COLUMNS,
+            marks.c.status,
+            courses.c.id.label("course_id"),
+            courses.c.slug.label("course_slug"),
+            courses.c.title.label("course_title"),
+            enrolments.c.id.label("enrolment_id"),
+            enrolments.c.last_lesson_id,
+            # Wanted once: on the lesson's own row only (datetimes cost a parse per row).
+            case((this_lesson, _revisions.c.id)).label("revision_id"),
+            case((this_lesson, _revisions.c.created_at)).label("revision_created_at"),
+            case((this_lesson, enrolments.c.completed_at)).label("completed_at"),
+        )
+        .select_from(courses)
+        .join(_lessons, _lessons.c.course_id == courses.c.id)
+        .join(_units, _units.c.id == _lessons.c.unit_id)
+        .join(_revisions, _revisions.c.id == _lessons.c.published_revision_id)
+        .outerjoin(
+            enrolments,
+            and_(enrolments.c.course_id == courses.c.id, enrolments.c.user_id == user_id),
+        )
+        .outerjoin(marks, and_(marks.c.lesson_id == _lessons.c.id, marks.c.user_id == user_id))
+        .where(
+            courses.c.slug == bindparam("course_slug"),
+            courses.c.status == CourseStatus.PUBLISHED.value,
+            *_LIVE,
+        )
+        .order_by(_units.c.position, _lessons.c.position)
+    )
 
 
 # Enrolment ----------------------------------------------------------------------------------
@@ -278,23 +400,39 @@ def enrolments_of(user_id: int) -> list[Enrolment]:
 # Recording progress -------------------------------------------------------------------------
 
 
-def visit(enrolment: Enrolment, lesson_id: int, *, known: Iterable[int] = ()) -> None:
-    """Note that the learner opened a lesson; writes only when something changes."""
-    if lesson_id not in known:
+def visit(
+    user_id: int,
+    course_id: int,
+    lesson_id: int,
+    *,
+    enrolment_id: int,
+    last_lesson_id: int | None,
+    started: bool,
+) -> None:
+    """Note that the learner opened a lesson; writes only when something changes.
+
+    ``started``: the learner already has a state in the lesson (no row to add);
+    ``last_lesson_id``: the enrolment's lesson as read in this request.
+    """
+    if not started:
         upsert(
             LessonProgress.__table__,
             {
-                "user_id": enrolment.user_id,
+                "user_id": user_id,
                 "lesson_id": lesson_id,
-                "course_id": enrolment.course_id,
+                "course_id": course_id,
                 "status": ProgressStatus.IN_PROGRESS.value,
                 "started_at": utcnow(),
             },
             conflict=["user_id", "lesson_id"],
         )
-    if enrolment.last_lesson_id != lesson_id:
-        enrolment.last_lesson_id = lesson_id
-        enrolment.last_seen_at = utcnow()
+    if last_lesson_id != lesson_id:
+        enrolments = Enrolment.__table__
+        db.session.execute(
+            update(enrolments)
+            .where(enrolments.c.id == enrolment_id)
+            .values(last_lesson_id=lesson_id, last_seen_at=utcnow())
+        )
 
 
 def mark_done(enrolment: Enrolment, lesson_id: int) -> CourseProgress:

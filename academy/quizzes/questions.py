@@ -133,6 +133,8 @@ def parse_number(text: str) -> Fraction:
     if body[:1] in ("-", "+"):
         sign = -1 if body[0] == "-" else 1
         body = body[1:]
+    if body[:1] in (".", ","):
+        body = "0" + body
     if not body or not _DIGITS.fullmatch(body) or not body[0].isdigit() or body[-1] in ".,":
         raise ValueError(f"«{_short(raw)}» no es un número")
     points, commas = body.count("."), body.count(",")
@@ -140,7 +142,8 @@ def parse_number(text: str) -> Fraction:
         decimal_mark = "." if body.rfind(".") > body.rfind(",") else ","
         group_mark = "," if decimal_mark == "." else "."
         whole, _, decimals = body.rpartition(decimal_mark)
-        if decimal_mark in whole or not re.fullmatch(rf"\d{{1,3}}(?:\{group_mark}\d{{3}})+", whole):
+        grouped = r"\d{1,3}(?:" + re.escape(group_mark) + r"\d{3})+"
+        if decimal_mark in whole or not re.fullmatch(grouped, whole):
             raise ValueError(f"«{_short(raw)}» no es un número")
         body = whole.replace(group_mark, "") + "." + decimals
     elif commas > 1:
@@ -168,23 +171,18 @@ def parse_number(text: str) -> Fraction:
 def format_number(value: Fraction, max_decimals: int | None = None) -> str:
     """``Fraction(7, 2)`` -> ``"3.5"``: exact when the decimal terminates, else rounded.
 
-    Without ``max_decimals`` a non-terminating fraction is rounded to 10 decimals. The decimal
-    mark is a point, the one GIFT and YAML understand.
+    Rounded to ``max_decimals`` (or 40) decimals at most. The decimal mark is a point, the one
+    GIFT and YAML understand; no exponent, no thousands separator.
     """
-    denominator = value.denominator
-    for prime in (2, 5):
-        while denominator % prime == 0:
-            denominator //= prime
-    places = 10 if max_decimals is None else max_decimals
-    if denominator == 1 and max_decimals is None:
-        places = 0
-        while (value * 10**places).denominator != 1:
-            places += 1
-    number = Decimal(value.numerator) / Decimal(value.denominator)
-    text = f"{number.quantize(Decimal(1).scaleb(-places)):f}" if places else str(int(value))
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
+    limit = 40 if max_decimals is None else max_decimals
+    places = 0
+    while places < limit and (value * 10**places).denominator != 1:
+        places += 1
+    scaled = round(value * 10**places)
+    digits = str(abs(scaled)).rjust(places + 1, "0")
+    whole, decimals = digits[: len(digits) - places], digits[len(digits) - places :].rstrip("0")
+    text = f"{whole}.{decimals}" if decimals else whole
+    return f"-{text}" if scaled < 0 else text
 
 
 def parse_percent(text: str) -> Fraction:
@@ -196,7 +194,7 @@ def parse_percent(text: str) -> Fraction:
     """
     try:
         value = Fraction(Decimal(text.strip().replace(",", "."))) / 100
-    except (InvalidOperation, ValueError):
+    except (InvalidOperation, ValueError, OverflowError):
         raise ValueError(f"«{_short(text)}» no es un porcentaje") from None
     near = value.limit_denominator(12)
     return near if abs(value - near) <= Fraction(1, 10_000) else value
@@ -208,11 +206,13 @@ def format_percent(weight: Fraction) -> str:
 
 
 def _percent_places(weight: Fraction) -> int | None:
-    exact = weight * 100
-    for places in range(6):
-        if (exact * 10**places).denominator == 1:
-            return None
-    return 5
+    # A written weight is a finite decimal: exactly as written. A third (read from 33.33) is
+    # not: five decimals, which parse_percent reads back as the same third.
+    denominator = (weight * 100).denominator
+    for prime in (2, 5):
+        while denominator % prime == 0:
+            denominator //= prime
+    return None if denominator == 1 else 5
 
 
 def _short(value: str, limit: int = 40) -> str:
@@ -339,7 +339,7 @@ def _values(raw: RawResponse | str | None) -> list[str]:
         return []
     if isinstance(raw, str):
         raw = [raw]
-    if isinstance(raw, Mapping) or not all(isinstance(v, str) for v in raw):
+    if not isinstance(raw, Sequence) or not all(isinstance(v, str) for v in raw):
         raise ResponseError("respuesta no válida")
     return [value for value in raw if value.strip()]
 
@@ -532,11 +532,7 @@ def default_multiple_weights(choices: Sequence[Choice]) -> dict[str, Fraction]:
     """The weights of a multiple-choice question written without weights (see its class)."""
     right = sum(1 for c in choices if c.correct)
     wrong = len(choices) - right
-    return {
-        c.id: Fraction(1, right) if c.correct else -Fraction(1, wrong)
-        for c in choices
-        if (right if c.correct else wrong)
-    }
+    return {c.id: Fraction(1, right) if c.correct else -Fraction(1, wrong) for c in choices}
 
 
 _TILDE_OF_N: Final = "\u0303"

@@ -1,0 +1,1 @@
+"""Case exercises: a scenario, prompts to answer in writing, and a rubric a trainer applies."""

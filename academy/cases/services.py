@@ -1,0 +1,640 @@
+"""Case work logic: drafts, submission, the review queue and reviews. Nothing here commits."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import cast
+
+from flask_babel import gettext as _
+from sqlalchemy import Select, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from academy.auth.models import User
+from academy.cases.definition import CaseDefinition, from_data
+from academy.cases.models import CaseSubmission, Cohort, CourseTrainer, SubmissionStatus
+from academy.courses.models import CaseCompletion, Course, Lesson, LessonRevision
+from academy.db import upsert, utcnow
+from academy.extensions import db
+from academy.progress import services as progress
+from academy.progress.models import Enrolment
+
+MAX_RESPONSE_CHARS = 40_000
+WORD_RE = re.compile(r"\w+(?:[-'’]\w+)*")
+WAITING = (SubmissionStatus.SUBMITTED.value, SubmissionStatus.IN_REVIEW.value)
+REVIEWED = (SubmissionStatus.RETURNED.value, SubmissionStatus.APPROVED.value)
+
+
+class CaseError(Exception):
+    """Why the action cannot be done; ``str()`` is for the person, in their language."""
+
+
+class ReviewConflict(CaseError):
+    """Someone else saved a review of this submission first."""
+
+
+def word_count(text: str) -> int:
+    return len(WORD_RE.findall(text))
+
+
+def definition_of(revision: LessonRevision) -> CaseDefinition:
+    return from_data(revision.extra)
+
+
+# Who may see what --------------------------------------------------------------------------
+
+
+def teaches(user: User, course_id: int) -> bool:
+    if user.is_admin:
+        return True
+    if not user.is_trainer:
+        return False
+    query = select(CourseTrainer.user_id).where(
+        CourseTrainer.course_id == course_id, CourseTrainer.user_id == user.id
+    )
+    return db.session.scalar(query) is not None
+
+
+def can_review(user: User, submission: CaseSubmission) -> bool:
+    return teaches(user, submission.lesson.course_id)
+
+
+def taught_course_ids(user: User) -> list[int] | None:
+    """The courses whose case work the user reviews; None means all (admins)."""
+    if user.is_admin:
+        return None
+    return list(
+        db.session.scalars(select(CourseTrainer.course_id).where(CourseTrainer.user_id == user.id))
+    )
+
+
+# The learner's side --------------------------------------------------------------------------
+
+
+def submissions_of(user_id: int, lesson_id: int) -> list[CaseSubmission]:
+    return list(
+        db.session.scalars(
+            select(CaseSubmission)
+            .where(CaseSubmission.user_id == user_id, CaseSubmission.lesson_id == lesson_id)
+            .order_by(CaseSubmission.number)
+        )
+    )
+
+
+def current(user_id: int, lesson_id: int) -> CaseSubmission | None:
+    mine = submissions_of(user_id, lesson_id)
+    return mine[-1] if mine else None
+
+
+def check_responses(
+    definition: CaseDefinition, responses: Mapping[str, str], *, final: bool
+) -> dict[str, str]:
+    """Problems by prompt number. Drafts only need to fit; a submission needs every answer."""
+    problems: dict[str, str] = {}
+    for index, prompt in enumerate(definition.prompts, start=1):
+        text = responses.get(str(index), "")
+        words = word_count(text)
+        if len(text) > MAX_RESPONSE_CHARS:
+            problems[str(index)] = _(
+                "La respuesta es demasiado larga (más de %(n)s caracteres).", n=MAX_RESPONSE_CHARS
+            )
+        elif final and not text.strip():
+            problems[str(index)] = _("Falta esta respuesta.")
+        elif final and words < prompt.min_words:
+            problems[str(index)] = _(
+                "Tiene %(words)s palabras; se piden al menos %(min)s.",
+                words=words,
+                min=prompt.min_words,
+            )
+        elif words > prompt.max_words:
+            problems[str(index)] = _(
+                "Tiene %(words)s palabras; el máximo es %(max)s.", words=words, max=prompt.max_words
+            )
+    return problems
+
+
+def clean_responses(definition: CaseDefinition, raw: Mapping[str, object]) -> dict[str, str]:
+    """Only the prompts the case has; text normalised (line endings, outer spaces, NFC).
+
+    NFC so that "é" typed on one keyboard and pasted from another counts as the same word
+    here and in the browser's counter. Anything but a string (a forged JSON list) is empty.
+    """
+    cleaned = {}
+    for index in range(1, len(definition.prompts) + 1):
+        value = raw.get(str(index))
+        text = value if isinstance(value, str) else ""
+        text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
+        cleaned[str(index)] = unicodedata.normalize("NFC", text)
+    return cleaned
+
+
+def save_draft(
+    user_id: int, lesson: Lesson, raw: Mapping[str, object], *, now: datetime | None = None
+) -> tuple[CaseSubmission, dict[str, str]]:
+    """Save the learner's draft (starting one, or a revision of a returned case).
+
+    ``raw`` maps prompt numbers ("1", "2", …) to text; returns the draft and the problems by
+    prompt number. With problems nothing is saved and the draft returned is the previous one.
+    """
+    now = now or utcnow()
+    revision = lesson.published
+    if revision is None:
+        raise CaseError(_("Este caso no está publicado."))
+    latest = current(user_id, lesson.id)
+    if latest is not None and latest.status in (*WAITING, SubmissionStatus.APPROVED.value):
+        if latest.status == SubmissionStatus.APPROVED:
+            raise CaseError(_("Este caso ya fue aprobado; no se puede volver a enviar."))
+        raise CaseError(_("Ya enviaste este caso; espera la revisión antes de cambiarlo."))
+    definition = definition_of(latest.revision if latest and latest.editable else revision)
+    # Prompts left out of ``raw`` keep the text they had (the draft's, or the returned one's).
+    responses = clean_responses(definition, {**(latest.responses if latest else {}), **raw})
+    problems = check_responses(definition, responses, final=False)
+    if problems:
+        return latest or CaseSubmission(responses=responses), problems  # nothing saved
+    if latest is None or latest.status == SubmissionStatus.RETURNED:
+        submission = CaseSubmission(
+            user_id=user_id,
+            lesson_id=lesson.id,
+            revision_id=revision.id,
+            number=(latest.number if latest else 0) + 1,
+            responses=responses,
+            created_at=now,
+            updated_at=now,
+        )
+        try:
+            with db.session.begin_nested():
+                db.session.add(submission)
+        except IntegrityError:
+            raise CaseError(
+                _("Se guardó otro borrador al mismo tiempo. Recarga la página.")
+            ) from None
+        return submission, {}
+    # Conditional: a draft handed in from another tab a moment ago must keep its text.
+    changed = db.session.execute(
+        update(CaseSubmission)
+        .where(CaseSubmission.id == latest.id, CaseSubmission.status == SubmissionStatus.DRAFT)
+        .values(responses=responses, updated_at=now, version=CaseSubmission.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(latest)
+    if changed.rowcount != 1:
+        raise CaseError(_("Ya enviaste este caso; espera la revisión antes de cambiarlo."))
+    return latest, {}
+
+
+def submit(
+    submission: CaseSubmission, *, version: int | None = None, now: datetime | None = None
+) -> dict[str, str]:
+    """Hand in a draft; returns problems (nothing changes) or an empty dict.
+
+    ``version``: the draft as the learner last saw it; if it changed since (another tab), the
+    learner must look again before handing it in.
+    """
+    now = now or utcnow()
+    if not submission.editable:
+        raise CaseError(_("Este caso ya se envió."))
+    if version is not None and version != submission.version:
+        raise CaseError(
+            _("Tu borrador cambió desde que abriste esta página. Revísalo y vuelve a enviarlo.")
+        )
+    definition = definition_of(submission.revision)
+    problems = check_responses(definition, submission.responses, final=True)
+    if problems:
+        return problems
+    claimed = db.session.execute(
+        update(CaseSubmission)
+        .where(
+            CaseSubmission.id == submission.id,
+            CaseSubmission.status == SubmissionStatus.DRAFT,
+            CaseSubmission.version == submission.version,
+        )
+        .values(
+            status=SubmissionStatus.SUBMITTED.value,
+            submitted_at=now,
+            version=CaseSubmission.version + 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(submission)
+    if claimed.rowcount != 1:
+        raise CaseError(_("Este caso ya se envió."))
+    if _course_of(submission).case_completion == CaseCompletion.SUBMISSION:
+        _complete(submission)
+    return {}
+
+
+def answered_revision(lesson: Lesson, latest: CaseSubmission | None) -> LessonRevision | None:
+    """The revision whose prompts the learner sees: their own draft's or submission's, or
+    the published one when they start (or restart, after a return)."""
+    if latest is not None and latest.status != SubmissionStatus.RETURNED:
+        return latest.revision
+    return lesson.published
+
+
+def get_submission(submission_id: int) -> CaseSubmission | None:
+    return db.session.get(CaseSubmission, submission_id)
+
+
+def mark_seen(submission: CaseSubmission, *, now: datetime | None = None) -> None:
+    """The learner has seen the review (it leaves "Revisiones recientes")."""
+    if submission.reviewed_at is not None and submission.seen_at is None:
+        submission.seen_at = now or utcnow()
+
+
+def unseen_reviews(user_id: int, *, limit: int = 10) -> list[CaseSubmission]:
+    """Reviewed submissions the learner has not opened yet, newest first."""
+    return list(
+        db.session.scalars(
+            select(CaseSubmission)
+            .where(
+                CaseSubmission.user_id == user_id,
+                CaseSubmission.status.in_(REVIEWED),
+                CaseSubmission.seen_at.is_(None),
+            )
+            .options(
+                selectinload(CaseSubmission.revision),
+                selectinload(CaseSubmission.lesson).selectinload(Lesson.course),
+            )
+            .order_by(CaseSubmission.reviewed_at.desc())
+            .limit(limit)
+        )
+    )
+
+
+# The trainer's side --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    course_id: int | None = None
+    cohort_id: int | None = None
+    status: str | None = None  # None: waiting (submitted or in review)
+
+
+def queue(user: User, filters: QueueFilters) -> Select[tuple[CaseSubmission]]:
+    """Submissions the user reviews, oldest first."""
+    query = (
+        select(CaseSubmission)
+        .join(Lesson, Lesson.id == CaseSubmission.lesson_id)
+        .where(CaseSubmission.status != SubmissionStatus.DRAFT)
+        .order_by(CaseSubmission.submitted_at, CaseSubmission.id)
+    )
+    courses = taught_course_ids(user)
+    if courses is not None:
+        query = query.where(Lesson.course_id.in_(courses))
+    if filters.course_id is not None:
+        query = query.where(Lesson.course_id == filters.course_id)
+    if filters.status in {s.value for s in SubmissionStatus} - {SubmissionStatus.DRAFT.value}:
+        query = query.where(CaseSubmission.status == filters.status)
+    else:
+        query = query.where(CaseSubmission.status.in_(WAITING))
+    if filters.cohort_id is not None:
+        query = query.join(
+            Enrolment,
+            (Enrolment.user_id == CaseSubmission.user_id)
+            & (Enrolment.course_id == Lesson.course_id),
+        ).where(Enrolment.cohort_id == filters.cohort_id)
+    return query
+
+
+def open_review(submission: CaseSubmission, reviewer: User, *, now: datetime | None = None) -> None:
+    """A trainer opens a submitted case: it shows as "in review" to the learner."""
+    if submission.status == SubmissionStatus.SUBMITTED:
+        submission.status = SubmissionStatus.IN_REVIEW.value
+        submission.reviewer_id = reviewer.id
+        submission.review_started_at = now or utcnow()
+        submission.version += 1
+
+
+MAX_FEEDBACK_CHARS = 5_000
+MAX_COMMENTS_CHARS = 10_000
+
+
+def review_problems(
+    definition: CaseDefinition,
+    levels: Mapping[str, object],
+    feedback: Mapping[str, str],
+    comments: str,
+    *,
+    approve: bool,
+) -> dict[str, str]:
+    """What is wrong with a review as the trainer filled it in, by field ("nivel-2", ...)."""
+    problems: dict[str, str] = {}
+    for index, criterion in enumerate(definition.criteria, start=1):
+        level = levels.get(str(index))
+        if not isinstance(level, int) or isinstance(level, bool):
+            problems[f"nivel-{index}"] = _(
+                "Elige un nivel para «%(criterion)s».", criterion=criterion.name
+            )
+        elif not 0 <= level < len(criterion.levels):
+            problems[f"nivel-{index}"] = _(
+                "El nivel elegido para «%(criterion)s» no existe en la rúbrica.",
+                criterion=criterion.name,
+            )
+        if len(feedback.get(str(index), "")) > MAX_FEEDBACK_CHARS:
+            problems[f"comentario-{index}"] = _(
+                "El comentario es demasiado largo (más de %(n)s caracteres).", n=MAX_FEEDBACK_CHARS
+            )
+    if len(comments) > MAX_COMMENTS_CHARS:
+        problems["comentarios"] = _(
+            "Los comentarios son demasiado largos (más de %(n)s caracteres).",
+            n=MAX_COMMENTS_CHARS,
+        )
+    elif not approve and not comments.strip() and not any(v.strip() for v in feedback.values()):
+        problems["comentarios"] = _(
+            "Para devolver el caso, explica qué debe corregir: escribe un comentario general o "
+            "uno en algún criterio."
+        )
+    return problems
+
+
+def save_review(
+    submission: CaseSubmission,
+    reviewer: User,
+    *,
+    version: int,
+    levels: Mapping[str, object],
+    feedback: Mapping[str, str],
+    comments: str,
+    approve: bool,
+    now: datetime | None = None,
+) -> int:
+    """Record the review and decide; returns the points.
+
+    Raises :class:`ReviewConflict` when the submission changed since the trainer opened it
+    (``version``), which is how a second trainer learns that someone else reviewed it first,
+    and :class:`CaseError` when the review itself is incomplete (see :func:`review_problems`).
+    """
+    now = now or utcnow()
+    if submission.version != version:
+        raise _conflict(submission)
+    if submission.status not in WAITING:
+        raise CaseError(_("Este envío ya no espera revisión."))
+    definition = definition_of(submission.revision)
+    problems = review_problems(definition, levels, feedback, comments, approve=approve)
+    if problems:
+        raise CaseError(" ".join(problems.values()))
+    # review_problems() made sure each is an int in range.
+    chosen = {str(i): cast(int, levels[str(i)]) for i in range(1, len(definition.criteria) + 1)}
+    points = sum(
+        criterion.levels[chosen[str(index)]].points
+        for index, criterion in enumerate(definition.criteria, start=1)
+    )
+    notes = {
+        str(index): text.strip()
+        for index in range(1, len(definition.criteria) + 1)
+        if (text := feedback.get(str(index), "")).strip()
+    }
+    status = SubmissionStatus.APPROVED if approve else SubmissionStatus.RETURNED
+    saved = db.session.execute(
+        update(CaseSubmission)
+        .where(
+            CaseSubmission.id == submission.id,
+            CaseSubmission.version == version,
+            CaseSubmission.status.in_(WAITING),
+        )
+        .values(
+            status=status.value,
+            reviewer_id=reviewer.id,
+            reviewed_at=now,
+            levels=chosen,
+            points=points,
+            criterion_feedback=notes,
+            comments=comments.strip(),
+            seen_at=None,
+            version=CaseSubmission.version + 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(submission)
+    if saved.rowcount != 1:
+        raise _conflict(submission)
+    if approve:
+        _complete(submission)
+    return points
+
+
+def _conflict(submission: CaseSubmission) -> ReviewConflict:
+    db.session.refresh(submission)
+    reviewer = submission.reviewer
+    if submission.status in WAITING:
+        return ReviewConflict(
+            _(
+                "%(name)s abrió o cambió este envío mientras tú revisabas. Revisa lo que hay "
+                "ahora y vuelve a guardar.",
+                name=reviewer.full_name if reviewer else _("Otra persona"),
+            )
+        )
+    return ReviewConflict(
+        _(
+            "%(name)s guardó una revisión de este envío mientras tú revisabas. Lee su revisión "
+            "antes de cambiar nada: tu texto sigue abajo, sin guardar.",
+            name=reviewer.full_name if reviewer else _("Otra persona"),
+        )
+    )
+
+
+def _course_of(submission: CaseSubmission) -> Course:
+    return submission.lesson.course
+
+
+def _complete(submission: CaseSubmission) -> None:
+    enrolment = progress.get_enrolment(submission.user_id, submission.lesson.course_id)
+    if enrolment is not None:
+        progress.mark_done(enrolment, submission.lesson_id)
+
+
+def waiting_count(user: User) -> int:
+    query = queue(user, QueueFilters()).with_only_columns(func.count(CaseSubmission.id))
+    return db.session.scalar(query.order_by(None)) or 0
+
+
+# Who teaches a course, and who learns together ----------------------------------------------
+
+
+def trainers_of(course_id: int) -> list[User]:
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(CourseTrainer, CourseTrainer.user_id == User.id)
+            .where(CourseTrainer.course_id == course_id)
+            .order_by(User.full_name)
+        )
+    )
+
+
+def add_trainer(course: Course, email: str) -> tuple[User, bool]:
+    """Let a trainer (or admin) account review the course's cases; False if they already did."""
+    address = email.strip().lower()
+    user = db.session.scalar(select(User).where(User.email == address))
+    if user is None:
+        raise CaseError(_("No hay ninguna cuenta con el correo %(email)s.", email=address))
+    if not user.is_trainer:
+        raise CaseError(
+            _(
+                "%(name)s tiene una cuenta de participante. Solo las cuentas de relator o de "
+                "administración pueden revisar casos: cambia su rol en «Personas» y vuelve a "
+                "intentarlo.",
+                name=user.full_name,
+            )
+        )
+    if not user.active:
+        raise CaseError(_("La cuenta de %(name)s está desactivada.", name=user.full_name))
+    if db.session.get(CourseTrainer, (course.id, user.id)) is not None:
+        return user, False
+    # Two admins adding the same person at once both succeed: the row is there once.
+    upsert(
+        CourseTrainer.__table__,
+        {"course_id": course.id, "user_id": user.id, "added_at": utcnow()},
+        conflict=["course_id", "user_id"],
+    )
+    return user, True
+
+
+def remove_trainer(course: Course, user_id: int) -> User | None:
+    """Stop a trainer reviewing the course; their past reviews stay signed with their name."""
+    link = db.session.get(CourseTrainer, (course.id, user_id))
+    if link is None:
+        return None
+    user = link.user
+    db.session.delete(link)
+    db.session.flush()
+    return user
+
+
+def courses_taught(user: User) -> list[Course]:
+    """The courses whose queue the user may filter by (every course, for admins)."""
+    query = select(Course).order_by(Course.title)
+    ids = taught_course_ids(user)
+    if ids is not None:
+        query = query.where(Course.id.in_(ids))
+    return list(db.session.scalars(query))
+
+
+def cohorts_of(course_ids: Sequence[int]) -> list[Cohort]:
+    return list(
+        db.session.scalars(
+            select(Cohort)
+            .where(Cohort.course_id.in_(course_ids))
+            .options(selectinload(Cohort.course))
+            .order_by(Cohort.course_id, Cohort.name)
+        )
+    )
+
+
+MAX_COHORT_NAME = 120
+
+
+def create_cohort(course: Course, name: str, *, now: datetime | None = None) -> Cohort:
+    name = " ".join(name.split())
+    if not name:
+        raise CaseError(_("Escribe un nombre para el grupo."))
+    if len(name) > MAX_COHORT_NAME:
+        raise CaseError(_("El nombre puede tener hasta %(n)s caracteres.", n=MAX_COHORT_NAME))
+    taken = {cohort.name.casefold() for cohort in cohorts_of([course.id])}
+    if name.casefold() in taken:
+        raise CaseError(_("Ya hay un grupo llamado «%(name)s» en este curso.", name=name))
+    cohort = Cohort(course_id=course.id, name=name, created_at=now or utcnow())
+    try:
+        with db.session.begin_nested():
+            db.session.add(cohort)
+    except IntegrityError:
+        raise CaseError(_("Ya hay un grupo llamado «%(name)s» en este curso.", name=name)) from None
+    return cohort
+
+
+def assign_cohorts(course: Course, choices: Mapping[int, int | None]) -> int:
+    """Put enrolled learners (by user id) in a cohort of the course, or in none; how many moved.
+
+    All or nothing: a cohort of another course refuses the whole list.
+    """
+    known = {cohort.id for cohort in cohorts_of([course.id])}
+    if any(cohort_id is not None and cohort_id not in known for cohort_id in choices.values()):
+        raise CaseError(_("Uno de los grupos elegidos no es de este curso. Recarga la página."))
+    moved = 0
+    for enrolment in db.session.scalars(
+        select(Enrolment).where(
+            Enrolment.course_id == course.id, Enrolment.user_id.in_(list(choices))
+        )
+    ):
+        wanted = choices[enrolment.user_id]
+        if enrolment.cohort_id != wanted:
+            enrolment.cohort_id = wanted
+            moved += 1
+    return moved
+
+
+def cohort_roster(course: Course) -> list[tuple[User, Enrolment]]:
+    rows = db.session.execute(
+        select(User, Enrolment)
+        .join(Enrolment, Enrolment.user_id == User.id)
+        .where(Enrolment.course_id == course.id)
+        .order_by(User.full_name)
+    )
+    return [(user, enrolment) for user, enrolment in rows]
+
+
+# What the progress service shows -------------------------------------------------------------
+
+
+def case_states(
+    user_id: int, items: Sequence[progress.OutlineItem]
+) -> dict[int, tuple[progress.State, str | None]]:
+    """Each case lesson's state: by the latest submission, and the course's completion rule.
+
+    When cases count on submission, a case once handed in stays done (completion is never
+    taken back) even if a trainer returns it; the detail then says what happened.
+    """
+    lesson_ids = [item.lesson_id for item in items]
+    latest: dict[int, CaseSubmission] = {}
+    handed_in: set[int] = set()
+    for submission in db.session.scalars(
+        select(CaseSubmission)
+        .where(CaseSubmission.user_id == user_id, CaseSubmission.lesson_id.in_(lesson_ids))
+        .order_by(CaseSubmission.number)
+    ):
+        latest[submission.lesson_id] = submission
+        if submission.status != SubmissionStatus.DRAFT:
+            handed_in.add(submission.lesson_id)
+    completion = dict(
+        db.session.execute(
+            select(Lesson.id, Course.case_completion)
+            .join(Course, Course.id == Lesson.course_id)
+            .where(Lesson.id.in_(lesson_ids))
+        ).all()
+    )
+    states: dict[int, tuple[progress.State, str | None]] = {}
+    for lesson_id in lesson_ids:
+        submission = latest.get(lesson_id)
+        on_submission = completion.get(lesson_id) == CaseCompletion.SUBMISSION
+        if submission is None:
+            states[lesson_id] = (progress.State.PENDING, None)
+        elif submission.status == SubmissionStatus.APPROVED:
+            states[lesson_id] = (progress.State.DONE, _("aprobado"))
+        elif on_submission and lesson_id in handed_in:
+            states[lesson_id] = (progress.State.DONE, status_detail(submission.status))
+        elif submission.status in WAITING:
+            states[lesson_id] = (progress.State.WAITING, None)
+        elif submission.status == SubmissionStatus.RETURNED:
+            states[lesson_id] = (progress.State.RETURNED, None)
+        else:
+            states[lesson_id] = (progress.State.IN_PROGRESS, _("borrador"))
+    return states
+
+
+def status_detail(status: str) -> str:
+    """The status in a few lowercase words, for "Completada (enviado)"."""
+    return {
+        SubmissionStatus.DRAFT: _("corrigiendo"),
+        SubmissionStatus.SUBMITTED: _("enviado"),
+        SubmissionStatus.IN_REVIEW: _("en revisión"),
+        SubmissionStatus.RETURNED: _("devuelto para corregir"),
+        SubmissionStatus.APPROVED: _("aprobado"),
+    }[SubmissionStatus(status)]
+
+
+progress.register_state_provider("case", case_states)

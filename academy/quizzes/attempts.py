@@ -1,0 +1,385 @@
+"""Attempts: start, save as you go, submit and grade, all enforced by the server.
+
+- Starting fixes the quiz revision, the questions drawn and the order of questions and
+  options. Two simultaneous "start" requests cannot make two attempts: a partial unique index
+  allows one attempt in progress per learner and quiz lesson, and the attempt number is unique
+  too; the loser of the race finds and resumes the winner's attempt.
+- Answers are saved one row per question as the learner goes, so a dropped connection loses
+  nothing. After the time limit (plus a short grace for the network) answers are refused.
+- Submitting claims the attempt with a conditional UPDATE (``WHERE status = 'in_progress'``):
+  of two simultaneous submits exactly one grades; the other finds it graded. An attempt whose
+  time ran out is graded as it stood, the first time anyone looks at it.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from academy.courses.models import Lesson
+from academy.db import upsert, utcnow
+from academy.extensions import db
+from academy.progress import services as progress
+from academy.quizzes import storage
+from academy.quizzes.format import Quiz as ParsedQuiz
+from academy.quizzes.models import Answer, Attempt, AttemptStatus, Quiz, QuizRevision
+from academy.quizzes.questions import Question, RawResponse, ResponseError
+
+GRACE = timedelta(seconds=30)
+FINISHED = (AttemptStatus.SUBMITTED.value, AttemptStatus.EXPIRED.value)
+
+
+class AttemptError(Exception):
+    """Why the learner cannot do what they asked; ``str()`` is for them, in their language."""
+
+
+@dataclass(frozen=True)
+class QuizContext:
+    """A quiz lesson with the quiz revision learners take now."""
+
+    lesson: Lesson
+    row: Quiz
+    revision: QuizRevision
+    quiz: ParsedQuiz
+
+    @property
+    def max_attempts(self) -> int | None:
+        return self.quiz.settings.attempts
+
+
+def context_for(lesson: Lesson) -> QuizContext | None:
+    if lesson.ref is None:
+        return None
+    row = db.session.scalar(select(Quiz).where(Quiz.slug == lesson.ref))
+    if row is None or row.published is None:
+        return None
+    return QuizContext(lesson, row, row.published, storage.load(row.published))
+
+
+# Reading attempts ----------------------------------------------------------------------------
+
+
+def attempts_of(user_id: int, lesson_id: int) -> list[Attempt]:
+    return list(
+        db.session.scalars(
+            select(Attempt)
+            .where(Attempt.user_id == user_id, Attempt.lesson_id == lesson_id)
+            .order_by(Attempt.number)
+        )
+    )
+
+
+def quiz_of(attempt: Attempt) -> ParsedQuiz:
+    return storage.load(attempt.revision)
+
+
+def questions_of(attempt: Attempt) -> list[tuple[Question, dict[str, list[str]]]]:
+    """The attempt's questions in the order shown, each with its option order."""
+    by_key = {question.key: question for question in quiz_of(attempt).questions}
+    return [(by_key[entry["key"]], entry["arrangement"]) for entry in attempt.layout]
+
+
+def responses_of(attempt: Attempt) -> dict[str, Any]:
+    return {answer.question_key: answer.response for answer in attempt.answers}
+
+
+def counting(attempts: Sequence[Attempt], counts: str) -> Attempt | None:
+    """The attempt that counts: the best (highest percentage, earliest on ties) or the last."""
+    finished = [a for a in attempts if a.status in FINISHED and a.percent is not None]
+    if not finished:
+        return None
+    if counts == "last":
+        return finished[-1]
+    return max(finished, key=lambda a: (a.percent, -a.number))
+
+
+@dataclass(frozen=True)
+class Summary:
+    used: int
+    left: int | None  # None: unlimited
+    best_percent: Decimal | None
+    counting: Attempt | None
+    open: Attempt | None
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.counting is not None and self.counting.passed)
+
+
+def summary(user_id: int, context: QuizContext, now: datetime | None = None) -> Summary:
+    attempts = attempts_of(user_id, context.lesson.id)
+    for attempt in attempts:
+        settle(attempt, now or utcnow())
+    finished = [a for a in attempts if a.status in FINISHED]
+    open_attempt = next((a for a in attempts if a.is_open), None)
+    best = max((a.percent for a in finished if a.percent is not None), default=None)
+    limit = context.max_attempts
+    left = None if limit is None else max(limit - len(attempts), 0)
+    return Summary(
+        len(attempts), left, best, counting(attempts, context.quiz.settings.counts), open_attempt
+    )
+
+
+# Starting ------------------------------------------------------------------------------------
+
+
+def draw_layout(quiz: ParsedQuiz, rng: random.Random) -> list[dict[str, Any]]:
+    """The questions of one attempt and the order of their parts."""
+    settings = quiz.settings
+    order = {question.key: index for index, question in enumerate(quiz.questions)}
+    chosen = [q for q in quiz.questions if not (q.pool and q.pool in settings.draw)]
+    for pool, count in settings.draw.items():
+        members = [q for q in quiz.questions if q.pool == pool]
+        chosen += rng.sample(members, min(count, len(members)))
+    chosen.sort(key=lambda q: order[q.key])
+    if settings.shuffle_questions:
+        rng.shuffle(chosen)
+    option_rng = rng if settings.shuffle_options else None
+    return [{"key": q.key, "arrangement": q.arrangement(option_rng)} for q in chosen]
+
+
+def start(
+    user_id: int,
+    context: QuizContext,
+    *,
+    now: datetime | None = None,
+    rng: random.Random | None = None,
+) -> Attempt:
+    """The learner's attempt in progress, resumed, or a new one if they have attempts left."""
+    now = now or utcnow()
+    attempts = attempts_of(user_id, context.lesson.id)
+    for attempt in attempts:
+        settle(attempt, now)
+    current = next((a for a in attempts if a.is_open), None)
+    if current is not None:
+        return current
+    limit = context.max_attempts
+    if limit is not None and len(attempts) >= limit:
+        raise AttemptError(_("Ya usaste todos los intentos de este cuestionario."))
+    layout = draw_layout(context.quiz, rng or random.SystemRandom())
+    by_key = {q.key: q for q in context.quiz.questions}
+    total = sum((by_key[entry["key"]].points for entry in layout), Fraction(0))
+    minutes = context.quiz.settings.time_limit
+    attempt = Attempt(
+        user_id=user_id,
+        lesson_id=context.lesson.id,
+        revision_id=context.revision.id,
+        number=len(attempts) + 1,
+        started_at=now,
+        deadline=now + timedelta(minutes=minutes) if minutes else None,
+        layout=layout,
+        max_score=to_decimal(total),
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(attempt)
+    except IntegrityError:
+        # Another request started one at the same moment: resume that one.
+        existing = db.session.scalar(
+            select(Attempt).where(
+                Attempt.user_id == user_id,
+                Attempt.lesson_id == context.lesson.id,
+                Attempt.status == AttemptStatus.IN_PROGRESS,
+            )
+        )
+        if existing is None:
+            raise AttemptError(_("No pudimos empezar el intento. Vuelve a intentarlo.")) from None
+        return existing
+    return attempt
+
+
+# Answering -----------------------------------------------------------------------------------
+
+
+def time_left(attempt: Attempt, now: datetime | None = None) -> timedelta | None:
+    if attempt.deadline is None:
+        return None
+    return max(attempt.deadline - (now or utcnow()), timedelta(0))
+
+
+def accepts_answers(attempt: Attempt, now: datetime) -> bool:
+    return attempt.is_open and (attempt.deadline is None or now <= attempt.deadline + GRACE)
+
+
+def save_answers(
+    attempt: Attempt, raw: Mapping[str, RawResponse], *, now: datetime | None = None
+) -> dict[str, str]:
+    """Validate and save answers; returns, by question key, why an answer was refused."""
+    now = now or utcnow()
+    if not attempt.is_open:
+        raise AttemptError(_("Este intento ya se entregó; sus respuestas no se pueden cambiar."))
+    if not accepts_answers(attempt, now):
+        settle(attempt, now)
+        raise AttemptError(
+            _("Se acabó el tiempo. Calificamos el intento con las respuestas guardadas.")
+        )
+    questions = {question.key: question for question, _order in questions_of(attempt)}
+    errors: dict[str, str] = {}
+    for key, value in raw.items():
+        question = questions.get(key)
+        if question is None:
+            errors[key] = _("Esa pregunta no es parte de este intento.")
+            continue
+        try:
+            response = question.parse_response(value)
+        except ResponseError as error:
+            errors[key] = str(error)
+            continue
+        upsert(
+            Answer.__table__,
+            {"attempt_id": attempt.id, "question_key": key, "response": response, "saved_at": now},
+            conflict=["attempt_id", "question_key"],
+            update={"response": response, "saved_at": now},
+        )
+    db.session.expire(attempt, ["answers"])
+    return errors
+
+
+# Grading -------------------------------------------------------------------------------------
+
+
+def to_decimal(value: Fraction, places: str = "0.0001") -> Decimal:
+    exact = Decimal(value.numerator) / Decimal(value.denominator)
+    return exact.quantize(Decimal(places), rounding=ROUND_HALF_UP)
+
+
+def grade_responses(
+    questions: Sequence[Question], responses: Mapping[str, Any]
+) -> tuple[dict[str, Fraction], Fraction, Fraction]:
+    """Each question's score, the total and the maximum, exactly (also used by previews)."""
+    scores = {q.key: q.grade(responses.get(q.key)) for q in questions}
+    return (
+        scores,
+        sum(scores.values(), Fraction(0)),
+        sum((q.points for q in questions), Fraction(0)),
+    )
+
+
+def settle(attempt: Attempt, now: datetime) -> bool:
+    """Grade an attempt whose time ran out, as it stood. True if it did."""
+    if attempt.is_open and attempt.deadline is not None and now > attempt.deadline + GRACE:
+        return finish(attempt, AttemptStatus.EXPIRED, now)
+    return False
+
+
+def submit(attempt: Attempt, *, now: datetime | None = None) -> bool:
+    """The learner hands the attempt in. False if it was already graded (nothing changes)."""
+    now = now or utcnow()
+    if settle(attempt, now):
+        return True
+    return finish(attempt, AttemptStatus.SUBMITTED, now)
+
+
+def finish(attempt: Attempt, status: AttemptStatus, now: datetime) -> bool:
+    """Claim the attempt and grade it, once, whatever other requests do at the same time."""
+    claimed = db.session.execute(
+        update(Attempt)
+        .where(Attempt.id == attempt.id, Attempt.status == AttemptStatus.IN_PROGRESS)
+        .values(status=status.value, finished_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(attempt)
+    if claimed.rowcount != 1:
+        return False
+    questions = [question for question, _order in questions_of(attempt)]
+    responses = responses_of(attempt)
+    scores, total, maximum = grade_responses(questions, responses)
+    for answer in attempt.answers:
+        if answer.question_key in scores:
+            answer.score = to_decimal(scores[answer.question_key])
+    quiz = quiz_of(attempt)
+    share = total / maximum if maximum else Fraction(0)
+    attempt.score = to_decimal(total)
+    attempt.percent = to_decimal(share * 100, "0.001")
+    attempt.passed = share * 100 >= quiz.settings.passing
+    db.session.flush()
+    _record_progress(attempt, quiz)
+    return True
+
+
+def _record_progress(attempt: Attempt, quiz: ParsedQuiz) -> None:
+    """Complete the quiz lesson when the attempt that counts passes."""
+    attempts = attempts_of(attempt.user_id, attempt.lesson_id)
+    best = counting(attempts, quiz.settings.counts)
+    lesson = db.session.get(Lesson, attempt.lesson_id)
+    if best is None or not best.passed or lesson is None:
+        return
+    enrolment = progress.get_enrolment(attempt.user_id, lesson.course_id)
+    if enrolment is not None:
+        progress.mark_done(enrolment, lesson.id)
+
+
+# What the progress service shows -------------------------------------------------------------
+
+
+def quiz_states(
+    user_id: int, items: Sequence[progress.OutlineItem]
+) -> dict[int, tuple[progress.State, str | None]]:
+    """Each quiz lesson's state for the learner: passed, failed with attempts left, …"""
+    lesson_ids = [item.lesson_id for item in items]
+    refs = dict(
+        db.session.execute(select(Lesson.id, Lesson.ref).where(Lesson.id.in_(lesson_ids))).all()
+    )
+    quizzes = {
+        row.slug: row
+        for row in db.session.scalars(select(Quiz).where(Quiz.slug.in_(set(refs.values()))))
+    }
+    attempts: dict[int, list[Attempt]] = {}
+    for attempt in db.session.scalars(
+        select(Attempt)
+        .where(Attempt.user_id == user_id, Attempt.lesson_id.in_(lesson_ids))
+        .order_by(Attempt.number)
+    ):
+        attempts.setdefault(attempt.lesson_id, []).append(attempt)
+    states: dict[int, tuple[progress.State, str | None]] = {}
+    for lesson_id in lesson_ids:
+        row = quizzes.get(refs.get(lesson_id) or "")
+        mine = attempts.get(lesson_id, [])
+        if row is None or row.published is None:
+            states[lesson_id] = (progress.State.PENDING, None)
+            continue
+        settings = storage.load(row.published).settings
+        best = counting(mine, settings.counts)
+        if best is not None and best.passed:
+            states[lesson_id] = (progress.State.DONE, _("%(p)s %%", p=_percent(best.percent)))
+        elif any(a.is_open for a in mine):
+            states[lesson_id] = (progress.State.IN_PROGRESS, _("intento en curso"))
+        elif best is not None:
+            left = None if settings.attempts is None else max(settings.attempts - len(mine), 0)
+            if left is None:
+                detail = _("puedes volver a intentarlo")
+            elif left:
+                detail = _("te quedan %(n)s intentos", n=left)
+            else:
+                detail = _("no te quedan intentos")
+            states[lesson_id] = (progress.State.FAILED, detail)
+        else:
+            states[lesson_id] = (progress.State.PENDING, None)
+    return states
+
+
+def _percent(value: Decimal | None) -> str:
+    return "0" if value is None else f"{value.normalize():f}"
+
+
+progress.register_state_provider("quiz", quiz_states)
+
+
+def used_count(user_id: int, lesson_id: int) -> int:
+    return (
+        db.session.scalar(
+            select(func.count(Attempt.id)).where(
+                Attempt.user_id == user_id, Attempt.lesson_id == lesson_id
+            )
+        )
+        or 0
+    )

@@ -1,0 +1,94 @@
+"""Quizzes as JSON data, for the database: written when a revision is saved, read per attempt.
+
+The parsed quiz (its questions with their Markdown already rendered to HTML) round-trips
+through plain JSON: dataclasses become ``{"$type": name, ...fields}``, fractions
+``{"$fraction": "n/d"}``. Reading a revision therefore never renders Markdown, and revisions
+never change once written, so the parsed quiz is cached per process by revision id and content
+hash (the hash too, because SQLite may give a deleted revision's id to a new one).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from fractions import Fraction
+from typing import Any
+
+from academy.quizzes import format as quiz_format
+from academy.quizzes import questions
+
+_TYPES: dict[str, type] = {
+    cls.__name__: cls
+    for cls in (
+        quiz_format.Quiz,
+        quiz_format.QuizSettings,
+        questions.RichText,
+        questions.Choice,
+        questions.TextAnswer,
+        questions.NumericAnswer,
+        questions.Pair,
+        questions.Item,
+        *questions.QUESTION_TYPES.values(),
+    )
+}
+
+
+def to_data(value: Any) -> Any:
+    """Plain JSON-serialisable data for a quiz, a question, or any part of one."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        name = type(value).__name__
+        if name not in _TYPES:
+            raise TypeError(f"cannot store {name}")
+        data: dict[str, Any] = {"$type": name}
+        for item in dataclasses.fields(value):
+            if item.init:
+                data[item.name] = to_data(getattr(value, item.name))
+        return data
+    if isinstance(value, Fraction):
+        return {"$fraction": f"{value.numerator}/{value.denominator}"}
+    if isinstance(value, list | tuple):
+        return [to_data(item) for item in value]
+    if isinstance(value, Mapping):
+        return {str(key): to_data(item) for key, item in value.items()}
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    raise TypeError(f"cannot store {type(value).__name__}")
+
+
+def from_data(data: Any) -> Any:
+    """The inverse of :func:`to_data`."""
+    if isinstance(data, list):
+        return tuple(from_data(item) for item in data)
+    if isinstance(data, dict):
+        if "$fraction" in data:
+            numerator, denominator = data["$fraction"].split("/")
+            return Fraction(int(numerator), int(denominator))
+        if "$type" in data:
+            cls = _TYPES[data["$type"]]
+            fields = {k: from_data(v) for k, v in data.items() if k != "$type"}
+            return cls(**fields)
+        return {key: from_data(value) for key, value in data.items()}
+    return data
+
+
+def quiz_from_data(data: dict[str, Any]) -> quiz_format.Quiz:
+    quiz = from_data(data)
+    if not isinstance(quiz, quiz_format.Quiz):
+        raise TypeError("not a quiz")
+    return quiz
+
+
+_cache: dict[tuple[int, str], quiz_format.Quiz] = {}
+_CACHE_SIZE = 256
+
+
+def load(revision: Any) -> quiz_format.Quiz:
+    """The parsed quiz of a revision (immutable), cached per process by id and content hash."""
+    key = (revision.id, revision.content_hash)
+    quiz = _cache.get(key)
+    if quiz is None:
+        quiz = quiz_from_data(revision.data)
+        if len(_cache) >= _CACHE_SIZE:
+            _cache.pop(next(iter(_cache)))
+        _cache[key] = quiz
+    return quiz

@@ -1,0 +1,223 @@
+"""Two "start" or two "submit" requests at the same moment: one attempt, one grading.
+
+These run real threads against a real, committed database of their own (the ``app`` fixture's
+per-test transaction would hide one thread's writes from the other): a SQLite file, and
+``<test database>_quiz`` on PostgreSQL when ``ACADEMY_TEST_DATABASE_URL`` is set.
+
+What holds them: a partial unique index allows one attempt in progress per learner and lesson
+(the loser of a race resumes the winner's attempt), and grading claims the attempt with a
+conditional UPDATE. PostgreSQL makes the second request wait for the first one's row or index
+entry. SQLite lets one writer at a time and answers "database is locked" at once to a request
+whose snapshot went stale while it waited; the views then start that request over
+(``academy.quizzes.views.retry_on_lock``), so it reads the other's result instead of failing.
+Each race is repeated for several learners, so that the requests really overlap.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+from psycopg import sql
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+
+from academy import create_app
+from academy.auth import services as accounts
+from academy.auth.models import Role
+from academy.courses.content import load_course
+from academy.courses.services import get_course, import_course
+from academy.extensions import db
+from academy.progress.models import LessonProgress
+from academy.progress.services import enrol
+from academy.quizzes import attempts
+from academy.quizzes.models import Attempt
+from tests.conftest import (
+    BACKENDS,
+    CONTENT_FIXTURE,
+    PASSWORD,
+    POSTGRES_URL,
+    Mailbox,
+    add_quiz_lesson,
+    test_config,
+)
+
+START = "/cursos/curso-ejemplo/lecciones/cuestionario/intentos"
+ROUNDS = 6
+
+
+@contextmanager
+def quiz_database(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A database for these tests alone, removed afterwards."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('race')}/academy-race.db"
+        return
+    base = make_url(POSTGRES_URL).set(drivername="postgresql")
+    own = f"{base.database}_quiz"
+    name = sql.Identifier(own)
+    admin = base.render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as connection:
+        try:
+            connection.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(name))
+        except psycopg.errors.ObjectInUse:
+            pytest.fail(
+                f"{own} is in use by another test run; give each concurrent run its own "
+                "ACADEMY_TEST_DATABASE_URL.",
+                pytrace=False,
+            )
+        connection.execute(sql.SQL("CREATE DATABASE {}").format(name))
+    try:
+        yield base.set(database=own).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def racing_app(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    smtp_server: tuple[Mailbox, int],
+) -> Iterator[Flask]:
+    with quiz_database(request.param, tmp_path_factory) as url:
+        app = create_app(test_config(url, smtp_server[1], RATELIMIT_ENABLED=False))
+        with app.app_context():
+            upgrade()
+            source, problems = load_course(CONTENT_FIXTURE / "courses/curso-ejemplo")
+            assert source is not None and not problems, problems
+            import_course(source)
+            add_quiz_lesson()
+            db.session.commit()
+        try:
+            yield app
+        finally:
+            with app.app_context():
+                db.session.remove()
+                db.engine.dispose()
+
+
+counter = iter(range(1, 1_000_000))
+
+
+def signed_in_twice(app: Flask) -> tuple[int, FlaskClient, FlaskClient]:
+    """An enrolled learner with two browsers (two sessions), both signed in."""
+    n = next(counter)
+    with app.app_context():
+        user = accounts.create_user(
+            email=f"carrera{n}@muni.cl",
+            full_name=f"Persona {n}",
+            comuna_cut="13101",
+            password=PASSWORD,
+            role=Role.LEARNER,
+        )
+        db.session.flush()
+        enrol(user.id, get_course("curso-ejemplo"))
+        db.session.commit()
+        user_id = user.id
+    clients = []
+    for _ in range(2):
+        client = app.test_client()
+        response = client.post(
+            "/entrar", data={"email": f"carrera{n}@muni.cl", "password": PASSWORD}
+        )
+        assert response.status_code == 302
+        clients.append(client)
+    return user_id, clients[0], clients[1]
+
+
+def race(*calls: Callable[[], Any]) -> list[Any]:
+    """Run the calls in threads released together; re-raise what any of them raised."""
+    barrier = threading.Barrier(len(calls))
+    results: list[Any] = [None] * len(calls)
+    failures: list[BaseException] = []
+
+    def run(index: int, call: Callable[[], Any]) -> None:
+        barrier.wait()
+        try:
+            results[index] = call()
+        except BaseException as error:  # reported below, in the test's thread
+            failures.append(error)
+
+    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    if failures:
+        raise failures[0]
+    return results
+
+
+def attempts_of(app: Flask, user_id: int) -> list[Attempt]:
+    with app.app_context():
+        return list(
+            db.session.scalars(
+                select(Attempt).where(Attempt.user_id == user_id).order_by(Attempt.number)
+            )
+        )
+
+
+def test_two_starts_at_once_make_one_attempt(racing_app: Flask) -> None:
+    for _ in range(ROUNDS):
+        user_id, one, other = signed_in_twice(racing_app)
+        responses = race(lambda c=one: c.post(START), lambda c=other: c.post(START))
+        assert [r.status_code for r in responses] == [303, 303], [r.text for r in responses]
+        assert {r.headers["Location"] for r in responses} == {START + "/1"}
+        made = attempts_of(racing_app, user_id)
+        assert [(a.number, a.status) for a in made] == [(1, "in_progress")]
+
+
+def test_two_submits_at_once_grade_once(racing_app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    graded: Counter[int] = Counter()
+    lock = threading.Lock()
+    record = attempts._record_progress
+
+    def counting(attempt: Attempt, quiz: Any) -> None:
+        # finish() calls this only after winning the claim on the attempt.
+        with lock:
+            graded[attempt.id] += 1
+        record(attempt, quiz)
+
+    monkeypatch.setattr(attempts, "_record_progress", counting)
+    for _ in range(ROUNDS):
+        user_id, one, other = signed_in_twice(racing_app)
+        assert one.post(START).status_code == 303
+        with racing_app.app_context():
+            attempt = db.session.scalar(select(Attempt).where(Attempt.user_id == user_id))
+            questions = attempts.questions_of(attempt)
+            attempts.save_answers(
+                attempt, {q.key: _raw(q.correct_response()) for q, _order in questions}
+            )
+            db.session.commit()
+            attempt_id = attempt.id
+        url = START + "/1/entregar"
+        responses = race(lambda c=one, u=url: c.post(u), lambda c=other, u=url: c.post(u))
+        assert [r.status_code for r in responses] == [303, 303], [r.text for r in responses]
+        assert graded[attempt_id] == 1
+        pages = [client.get(START + "/1").text for client in (one, other)]
+        assert sum("Entregamos tu intento." in page for page in pages) == 1
+        assert sum("Este intento ya estaba entregado." in page for page in pages) == 1
+        made = attempts_of(racing_app, user_id)
+        assert [(a.number, a.status, a.passed) for a in made] == [(1, "submitted", True)]
+        with racing_app.app_context():
+            marks = db.session.scalar(
+                select(func.count(LessonProgress.id)).where(
+                    LessonProgress.user_id == user_id, LessonProgress.status == "done"
+                )
+            )
+        assert marks == 1
+
+
+def _raw(response: Any) -> Any:
+    """A correct response as the form would send it (save_answers validates it again)."""
+    if isinstance(response, dict):
+        return response
+    return response if isinstance(response, list) else [response]
