@@ -78,7 +78,7 @@ def test_every_string_is_extracted_and_translated(tmp_path):
     pot = tmp_path / "messages.pot"
     CommandLineInterface().run(
         ["pybabel", "-q", "extract", "-F", str(ROOT / "babel.cfg"), "-k", "_l",
-         "-k", "lazy_gettext", "-o", str(pot), str(ROOT)]
+         "-k", "lazy_gettext", "-k", "lazy_pgettext:1c,2", "-o", str(pot), str(ROOT)]
     )  # fmt: skip
     with pot.open("rb") as handle:
         wanted = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(handle) if m.id}
@@ -93,6 +93,10 @@ def test_every_string_is_extracted_and_translated(tmp_path):
     assert missing == [], "run scripts/translations update, translate, then compile"
 
 
+def _context(value):
+    return value.decode() if isinstance(value, bytes) else value  # read_mo gives bytes
+
+
 def _plain(value):
     return tuple(value) if isinstance(value, list | tuple) else value
 
@@ -100,11 +104,13 @@ def _plain(value):
 def test_compiled_catalog_matches_the_source():
     with CATALOG.with_suffix(".po").open("rb") as handle:
         source = {
-            _plain(m.id): _plain(m.string)
+            (_context(m.context), _plain(m.id)): _plain(m.string)
             for m in read_po(handle, locale="en")
             if m.id and not m.fuzzy and (all(m.string) if isinstance(m.string, tuple) else m.string)
         }
     with CATALOG.with_suffix(".mo").open("rb") as handle:
-        compiled = {_plain(m.id): _plain(m.string) for m in read_mo(handle) if m.id}
+        compiled = {
+            (_context(m.context), _plain(m.id)): _plain(m.string) for m in read_mo(handle) if m.id
+        }
     stale = {key for key, value in source.items() if compiled.get(key) != value}
     assert stale == set(), "run scripts/translations compile"

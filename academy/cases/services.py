@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import cast
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -105,9 +106,10 @@ def check_responses(
         elif final and not text.strip():
             problems[str(index)] = _("Falta esta respuesta.")
         elif final and words < prompt.min_words:
-            problems[str(index)] = _(
-                "Tiene %(words)s palabras; se piden al menos %(min)s.",
-                words=words,
+            problems[str(index)] = ngettext(
+                "Tiene %(num)d palabra; se piden al menos %(min)s.",
+                "Tiene %(num)d palabras; se piden al menos %(min)s.",
+                words,
                 min=prompt.min_words,
             )
         elif words > prompt.max_words:

@@ -24,7 +24,14 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import force_locale, format_date, format_time, format_timedelta, ngettext
+from flask_babel import (
+    force_locale,
+    format_date,
+    format_time,
+    format_timedelta,
+    lazy_pgettext,
+    ngettext,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -51,7 +58,7 @@ STATUS_LABELS = {
     SubmissionStatus.SUBMITTED: _l("Enviado"),
     SubmissionStatus.IN_REVIEW: _l("En revisión"),
     SubmissionStatus.RETURNED: _l("Devuelto para corregir"),
-    SubmissionStatus.APPROVED: _l("Aprobado"),
+    SubmissionStatus.APPROVED: lazy_pgettext("case status", "Aprobado"),
 }
 QUEUE_STATUSES = {
     "": _l("Esperando revisión"),

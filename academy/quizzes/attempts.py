@@ -22,6 +22,7 @@ from fractions import Fraction
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -358,7 +359,7 @@ def quiz_states(
             if left is None:
                 detail = _("puedes volver a intentarlo")
             elif left:
-                detail = _("te quedan %(n)s intentos", n=left)
+                detail = ngettext("te queda %(num)d intento", "te quedan %(num)d intentos", left)
             else:
                 detail = _("no te quedan intentos")
             states[lesson_id] = (progress.State.FAILED, detail)
