@@ -126,7 +126,7 @@ def test_draft_submit_return_revise_approve(
     first = page.get_by_label("Tu respuesta a la consigna 1")
     first.fill("Elegiría consultar a los vecinos")
     expect(page.locator("#respuesta-1-contador")).to_contain_text("5 palabras")
-    expect(page.locator("#respuesta-1-contador")).to_contain_text("Faltan 15 palabras")
+    expect(page.locator("#respuesta-1-contador")).to_contain_text("Palabras que faltan para el mínimo: 15")
     status = page.locator("#case-save-status")
     expect(status).to_have_attribute("aria-live", "polite")
     expect(status).to_contain_text("Borrador guardado a las")
