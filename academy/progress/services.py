@@ -435,6 +435,16 @@ def visit(
         )
 
 
+def is_done(user_id: int, lesson_id: int) -> bool:
+    """Whether the learner's progress row for the lesson says done (one indexed lookup)."""
+    status = db.session.scalar(
+        select(LessonProgress.status).where(
+            LessonProgress.user_id == user_id, LessonProgress.lesson_id == lesson_id
+        )
+    )
+    return status == ProgressStatus.DONE
+
+
 def mark_done(enrolment: Enrolment, lesson_id: int) -> CourseProgress:
     """Record a lesson as done (once, however often it is asked) and update completion."""
     now = utcnow()

@@ -308,7 +308,9 @@ def finish(attempt: Attempt, status: AttemptStatus, now: datetime) -> bool:
 
 
 def _record_progress(attempt: Attempt, quiz: ParsedQuiz) -> None:
-    """Complete the quiz lesson when the attempt that counts passes."""
+    """Complete the quiz lesson when the attempt that counts passes (once: done stays done)."""
+    if not attempt.passed or progress.is_done(attempt.user_id, attempt.lesson_id):
+        return
     attempts = attempts_of(attempt.user_id, attempt.lesson_id)
     best = counting(attempts, quiz.settings.counts)
     lesson = db.session.get(Lesson, attempt.lesson_id)

@@ -81,8 +81,9 @@ class QuizRevision(db.Model):  # type: ignore[name-defined,misc]
     title: Mapped[str] = mapped_column(String(200))
     # The quiz file, canonical form (what export writes).
     source_md: Mapped[str] = mapped_column(Text)
-    # The parsed quiz with every Markdown text rendered (academy.quizzes.storage).
-    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # The parsed quiz with every Markdown text rendered (academy.quizzes.storage). Deferred:
+    # it is large and read only when the per-process cache does not have the quiz yet.
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, deferred=True)
     content_hash: Mapped[str] = mapped_column(String(64))
     source: Mapped[str] = mapped_column(String(16), default="editor")
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
