@@ -290,3 +290,19 @@ def test_a_quiz_edited_on_the_web_is_a_conflict(runner, query, content_root, mak
     assert result.exit_code == 1
     assert "el cuestionario «ejemplo» se editó en la web (revisión 2, Rosa Vidal)" in result.output
     assert run_import(runner, content_root, force=True).exit_code == 0
+
+
+def test_case_lessons_round_trip(runner, content_root, tmp_path):
+    case = FIXTURE / "casos/03-caso-plaza.md"
+    target = content_root / "courses/curso-ejemplo/02-mecanismos/03-caso-plaza.md"
+    target.write_text(case.read_text("utf-8"), encoding="utf-8")
+    assert run_import(runner, content_root).exit_code == 0
+    out1, out2 = tmp_path / "out1", tmp_path / "out2"
+    runner.invoke(args=["content", "export", "curso-ejemplo", str(out1)])
+    again = run_import(runner, out1)
+    assert again.exit_code == 0, again.output
+    assert "curso-ejemplo: sin cambios." in again.output
+    runner.invoke(args=["content", "export", "curso-ejemplo", str(out2)])
+    assert same_tree(out1, out2)
+    exported = (out1 / "courses/curso-ejemplo/02-mecanismos/03-caso-plaza.md").read_text("utf-8")
+    assert "puntaje_total: 12" in exported
