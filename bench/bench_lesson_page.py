@@ -13,8 +13,10 @@ In one run, on 127.0.0.1, gunicorn with sync workers (as deployed) serves three 
 wrk drives 32 concurrent connections for a fixed time, with the learner's cookie on every
 request; rounds alternate lesson/route/minimal so that machine noise falls on all three. Prints
 requests per second, p50 and p99 latency, the ratios lesson/route and lesson/minimal (median
-of the per-round ratios), the machine's load average before and after, a Markdown table of the
-medians, and the page weight (HTML + CSS + scripts, raw and gzip-compressed).
+of the per-round ratios), the machine's load average at the start and the end, the CPU that
+other processes took while measuring (the machine is shared; with PostgreSQL on this machine
+the database server counts as "other"), a Markdown table of the medians, and the page weight
+(HTML + CSS + scripts, raw and gzip-compressed).
 
 Environment: ACADEMY_BENCH_DATABASE_URL (default: a temporary SQLite file), BENCH_WORKERS
 (default: the number of cores; a list such as ``2,3,5`` runs each worker count, interleaved
@@ -26,6 +28,7 @@ from __future__ import annotations
 import gzip
 import os
 import re
+import resource
 import shutil
 import socket
 import subprocess
@@ -120,6 +123,33 @@ def load_average() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy() -> float:
+    """CPU seconds the whole machine has spent busy (all cores), from /proc/stat."""
+    user, nice, system, _idle, _iowait, irq, softirq = map(
+        int, Path("/proc/stat").read_text().split("\n")[0].split()[1:8]
+    )
+    return (user + nice + system + irq + softirq) / TICKS
+
+
+def our_cpu(servers: list[subprocess.Popen]) -> float:
+    """CPU seconds used by this script, the wrk runs it waited for, and the gunicorn servers."""
+    masters = {server.pid for server in servers}
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the process ended meanwhile
+        if int(stat.parent.name) in masters or int(fields[1]) in masters:  # masters, workers
+            ticks += int(fields[11]) + int(fields[12])
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    waited = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ticks / TICKS + sum(r.ru_utime + r.ru_stime for r in (own, waited))
+
+
 Runs = dict[str, list[dict[str, float]]]  # page → one wrk result per round
 NAMES = ("lesson", "route", "minimal")
 
@@ -134,6 +164,7 @@ def main() -> None:
     rounds = int(os.environ.get("BENCH_ROUNDS", 3))
     results: dict[int, Runs] = {n: {name: [] for name in NAMES} for n in counts}
     servers: list[subprocess.Popen] = []
+    load_before = load_average()
     try:
         cookie, html, assets = prepare(database_url, work)
         (work / "page.html").write_bytes(html)
@@ -153,11 +184,13 @@ def main() -> None:
             }
             for name in NAMES:  # warm up
                 wrk(urls[n][name], cookie, 2)
-        load_before = load_average()
+        start, busy, ours = time.monotonic(), machine_busy(), our_cpu(servers)
         for _ in range(rounds):
             for n in counts:
                 for name in NAMES:
                     results[n][name].append(wrk(urls[n][name], cookie, seconds))
+        # What other processes took from the machine while we measured, in cores.
+        others = (machine_busy() - busy - (our_cpu(servers) - ours)) / (time.monotonic() - start)
         load_after = load_average()
     finally:
         for server in servers:
@@ -167,7 +200,9 @@ def main() -> None:
 
     print(f"{os.cpu_count()} cores; gunicorn sync workers: {', '.join(map(str, counts))}; "
           f"wrk -t2 -c32; {rounds} rounds of {seconds} s, alternating")  # fmt: skip
-    print(f"load average (1, 5, 15 min) before: {load_before}; after: {load_after}")
+    print(f"load average (1, 5, 15 min) at the start: {load_before}; at the end: {load_after}")
+    print(f"CPU taken by other processes while measuring: {max(others, 0):.2f} of "
+          f"{os.cpu_count()} cores on average")  # fmt: skip
     for n in counts:
         report(n, results[n])
     print()

@@ -55,15 +55,16 @@ def test_language_switch_only_returns_to_local_pages(client):
 def test_translations_follow_the_request_and_force_locale(app):
     page = (
         "{{ _('Iniciar sesión') }} "
-        "{{ ngettext('%(num)d hora de estudio', '%(num)d horas de estudio', 3) }}"
+        "{{ ngettext('%(num)d hora de estudio', '%(num)d horas de estudio', 3) }} "
+        "{{ pgettext('case status', 'Aprobado') }}"
     )
     with app.test_request_context("/", headers={"Accept-Language": "es"}):
         assert i18n.gettext("Iniciar sesión") == "Iniciar sesión"
-        assert render_template_string(page) == "Iniciar sesión 3 horas de estudio"
+        assert render_template_string(page) == "Iniciar sesión 3 horas de estudio Aprobado"
         with force_locale("en"):
             assert i18n.gettext("Iniciar sesión") == "Sign in"
             assert i18n.current_language() == "en"
-            assert render_template_string(page) == "Sign in 3 hours of study"
+            assert render_template_string(page) == "Sign in 3 hours of study Approved"
         assert i18n.gettext("Iniciar sesión") == "Iniciar sesión"
         assert str(i18n.lazy_gettext("Iniciar sesión")) == "Iniciar sesión"
 
