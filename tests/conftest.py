@@ -13,18 +13,22 @@ import functools
 import os
 import socket
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 from aiosmtpd.controller import Controller
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from flask_migrate import upgrade
+from psycopg import sql
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import scoped_session, sessionmaker
 
 from academy import create_app
@@ -85,6 +89,39 @@ def test_config(database_url: str, smtp_port: int, **extra: Any) -> dict[str, An
         "WTF_CSRF_ENABLED": False,
         **extra,
     }
+
+
+@contextmanager
+def separate_database(
+    backend: str, suffix: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A database of its own, for code that must commit for real (a live server, threads).
+
+    SQLite: a new file. PostgreSQL: ``<test database>_<suffix>``, created and dropped here; a
+    leftover is dropped without force, so that another run using it is not killed.
+    """
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp(suffix)}/academy-{suffix}.db"
+        return
+    base = make_url(POSTGRES_URL).set(drivername="postgresql")
+    own = f"{base.database}_{suffix}"
+    name = sql.Identifier(own)
+    admin = base.render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as connection:
+        try:
+            connection.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(name))
+        except psycopg.errors.ObjectInUse:
+            pytest.fail(
+                f"{own} is in use by another test run on the same database; give each "
+                "concurrent run its own ACADEMY_TEST_DATABASE_URL.",
+                pytrace=False,
+            )
+        connection.execute(sql.SQL("CREATE DATABASE {}").format(name))
+    try:
+        yield base.set(database=own).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
 
 
 test_config.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test

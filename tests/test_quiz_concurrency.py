@@ -18,17 +18,13 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import Any
 
-import psycopg
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from psycopg import sql
 from sqlalchemy import func, select
-from sqlalchemy.engine import make_url
 
 from academy import create_app
 from academy.auth import services as accounts
@@ -44,41 +40,14 @@ from tests.conftest import (
     BACKENDS,
     CONTENT_FIXTURE,
     PASSWORD,
-    POSTGRES_URL,
     Mailbox,
     add_quiz_lesson,
+    separate_database,
     test_config,
 )
 
 START = "/cursos/curso-ejemplo/lecciones/cuestionario/intentos"
 ROUNDS = 6
-
-
-@contextmanager
-def quiz_database(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A database for these tests alone, removed afterwards."""
-    if backend == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('race')}/academy-race.db"
-        return
-    base = make_url(POSTGRES_URL).set(drivername="postgresql")
-    own = f"{base.database}_quiz"
-    name = sql.Identifier(own)
-    admin = base.render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as connection:
-        try:
-            connection.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(name))
-        except psycopg.errors.ObjectInUse:
-            pytest.fail(
-                f"{own} is in use by another test run; give each concurrent run its own "
-                "ACADEMY_TEST_DATABASE_URL.",
-                pytrace=False,
-            )
-        connection.execute(sql.SQL("CREATE DATABASE {}").format(name))
-    try:
-        yield base.set(database=own).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as connection:
-            connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -87,7 +56,7 @@ def racing_app(
     tmp_path_factory: pytest.TempPathFactory,
     smtp_server: tuple[Mailbox, int],
 ) -> Iterator[Flask]:
-    with quiz_database(request.param, tmp_path_factory) as url:
+    with separate_database(request.param, "quiz", tmp_path_factory) as url:
         app = create_app(test_config(url, smtp_server[1], RATELIMIT_ENABLED=False))
         with app.app_context():
             upgrade()

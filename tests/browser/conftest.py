@@ -19,27 +19,23 @@ import os
 import threading
 import traceback
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import axe_playwright_python
-import psycopg
 import pytest
 from flask import Flask
 from flask_migrate import upgrade
 from playwright.sync_api import Browser, Page, sync_playwright
-from psycopg import sql
 from sqlalchemy import inspect
-from sqlalchemy.engine import make_url
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from academy import create_app
 from academy.auth import services as accounts
 from academy.auth.models import Role
 from academy.extensions import db, limiter
-from tests.conftest import BACKENDS, PASSWORD, POSTGRES_URL, Mailbox, test_config
+from tests.conftest import BACKENDS, PASSWORD, Mailbox, separate_database, test_config
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -93,34 +89,6 @@ class LiveServer:
             db.session.commit()
 
 
-@contextmanager
-def live_database(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A database for the live server alone, removed afterwards."""
-    if backend == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('live')}/academy-live.db"
-        return
-    base = make_url(POSTGRES_URL).set(drivername="postgresql")
-    live_name = f"{base.database}_live"
-    name = sql.Identifier(live_name)
-    admin = base.render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as connection:
-        try:
-            # Left over by an interrupted run. Not forced: a run still using it keeps it.
-            connection.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(name))
-        except psycopg.errors.ObjectInUse:
-            pytest.fail(
-                f"{live_name} is in use by another test run on the same database; "
-                "give each concurrent run its own ACADEMY_TEST_DATABASE_URL.",
-                pytrace=False,
-            )
-        connection.execute(sql.SQL("CREATE DATABASE {}").format(name))
-    try:
-        yield base.set(database=live_name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as connection:
-            connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
-
-
 def serving(app: Flask, errors: list[str]) -> Callable[..., Any]:
     """The app as the live server runs it: exceptions recorded, each body read and closed.
 
@@ -153,7 +121,7 @@ def live_server(
     smtp_server: tuple[Mailbox, int],
 ) -> Iterator[LiveServer]:
     mailbox, smtp_port = smtp_server
-    with live_database(request.param, tmp_path_factory) as url:
+    with separate_database(request.param, "live", tmp_path_factory) as url:
         app = create_app(test_config(url, smtp_port, WTF_CSRF_ENABLED=True))
         with app.app_context():
             upgrade()
