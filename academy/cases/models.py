@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -125,6 +124,3 @@ class CaseSubmission(db.Model):  # type: ignore[name-defined,misc]
 
     def response(self, index: int) -> str:
         return self.responses.get(str(index), "")
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "status": self.status, "number": self.number}

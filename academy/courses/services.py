@@ -102,36 +102,6 @@ def assets_by_path(course: Course) -> dict[str, CourseAsset]:
     return {asset.path: asset for asset in db.session.scalars(query)}
 
 
-@dataclass
-class OutlineUnit:
-    unit: Unit
-    lessons: list[Lesson]
-
-
-def outline(course: Course, *, drafts: bool = False) -> list[OutlineUnit]:
-    """Units and lessons in order: what learners see, or everything for the editor."""
-    result = []
-    for unit in _live_units(course):
-        lessons = [
-            lesson
-            for lesson in unit.lessons
-            if lesson.retired_at is None and (drafts or lesson.published_revision_id is not None)
-        ]
-        if lessons or drafts:
-            result.append(OutlineUnit(unit, lessons))
-    return result
-
-
-def neighbours(units: list[OutlineUnit], lesson: Lesson) -> tuple[Lesson | None, Lesson | None]:
-    flat = [item for entry in units for item in entry.lessons]
-    index = next((i for i, item in enumerate(flat) if item.id == lesson.id), None)
-    if index is None:
-        return None, None
-    before = flat[index - 1] if index > 0 else None
-    after = flat[index + 1] if index + 1 < len(flat) else None
-    return before, after
-
-
 @dataclass(frozen=True, slots=True)
 class RevisionText:
     """What learners read of a lesson revision."""
@@ -239,7 +209,7 @@ def import_course(
         unit.title = unit_source.title
         unit.position = unit_source.position
         unit.summary_md = unit_source.summary_md
-        unit.summary_html = markdown.render(unit_source.summary_md).html
+        unit.summary_html = render_text(unit_source.summary_md).html
         unit.retired_at = None
         seen_units.add(unit.slug)
         for lesson_source in unit_source.lessons:
@@ -281,16 +251,18 @@ def _lesson_changed(lesson: Lesson, source: LessonSource, unit: Unit) -> bool:
 
 
 def _apply_course_fields(course: Course, source: CourseSource) -> None:
-    course.title = source.title
-    course.summary = source.summary
-    course.hours = source.hours
-    course.language = source.language
-    course.outcomes = source.outcomes
-    course.enrolment = source.enrolment
-    course.case_completion = source.case_completion
-    course.certificate_template = source.certificate_template
-    course.description_md = source.description_md
-    course.description_html = markdown.render(source.description_md).html
+    update_course(
+        course,
+        title=source.title,
+        summary=source.summary,
+        description_md=source.description_md,
+        hours=source.hours,
+        language=source.language,
+        outcomes=source.outcomes,
+        enrolment=source.enrolment,
+        case_completion=source.case_completion,
+        certificate_template=source.certificate_template,
+    )
     if course.status != CourseStatus.ARCHIVED:
         course.status = (CourseStatus.PUBLISHED if source.published else CourseStatus.DRAFT).value
 
@@ -635,38 +607,26 @@ def _insert(item: Course | Unit | Lesson) -> None:
         raise SlugTaken(item.slug) from error
 
 
+def has_published_lesson(course: Course) -> bool:
+    return any(
+        lesson.retired_at is None and lesson.published_revision_id is not None
+        for unit in _live_units(course)
+        for lesson in unit.lessons
+    )
+
+
 def render_text(text: str) -> markdown.Rendered:
     """A course description or a unit introduction (no lesson links or images to resolve)."""
     return markdown.render(text)
 
 
-def create_course(
-    *,
-    slug: str,
-    title: str,
-    summary: str,
-    description_md: str,
-    hours: int,
-    language: str,
-    outcomes: list[str],
-    enrolment: str,
-    case_completion: str,
-    certificate_template: str,
-) -> Course:
-    """A new draft course, with no units yet. Raises :class:`SlugTaken`."""
+def create_course(*, slug: str, **fields: Any) -> Course:
+    """A new draft course, with no units yet (``fields`` as for :func:`update_course`).
+
+    Raises :class:`SlugTaken`.
+    """
     course = Course(slug=slug, status=CourseStatus.DRAFT.value)
-    update_course(
-        course,
-        title=title,
-        summary=summary,
-        description_md=description_md,
-        hours=hours,
-        language=language,
-        outcomes=outcomes,
-        enrolment=enrolment,
-        case_completion=case_completion,
-        certificate_template=certificate_template,
-    )
+    update_course(course, **fields)
     _insert(course)
     return course
 
@@ -703,7 +663,7 @@ def set_course_status(course: Course, status: str) -> bool:
     """
     if status not in STATUS_CHANGES.get(course.status, frozenset()):
         return False
-    if status == CourseStatus.PUBLISHED and not outline(course):
+    if status == CourseStatus.PUBLISHED and not has_published_lesson(course):
         raise CourseNotReady(course.slug)
     course.status = status
     return True

@@ -375,14 +375,3 @@ def _percent(value: Decimal | None) -> str:
 
 
 progress.register_state_provider("quiz", quiz_states)
-
-
-def used_count(user_id: int, lesson_id: int) -> int:
-    return (
-        db.session.scalar(
-            select(func.count(Attempt.id)).where(
-                Attempt.user_id == user_id, Attempt.lesson_id == lesson_id
-            )
-        )
-        or 0
-    )
