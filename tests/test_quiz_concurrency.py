@@ -1,4 +1,5 @@
-"""Two "start" or two "submit" requests at the same moment: one attempt, one grading.
+"""Two "start" or two "submit" requests at the same moment: one attempt, one grading; an
+answer saved while the attempt is handed in: graded or refused, never lost.
 
 These run real threads against a real, committed database of their own (the ``app`` fixture's
 per-test transaction would hide one thread's writes from the other): a SQLite file, and
@@ -36,6 +37,7 @@ from academy.progress.models import LessonProgress
 from academy.progress.services import enrol
 from academy.quizzes import attempts
 from academy.quizzes.models import Attempt
+from academy.quizzes.questions import SingleChoice
 from tests.conftest import (
     BACKENDS,
     CONTENT_FIXTURE,
@@ -190,3 +192,41 @@ def _raw(response: Any) -> Any:
     if isinstance(response, dict):
         return response
     return response if isinstance(response, list) else [response]
+
+
+def test_an_answer_saved_while_handing_in_is_graded_or_refused(racing_app: Flask) -> None:
+    """Autosave and «Entregar» at once: the answer is saved and graded, or refused (409).
+
+    Never saved and left out of the grade: the views lock the attempt before saving or
+    grading (PostgreSQL), and SQLite lets one writer at a time.
+    """
+    for _ in range(ROUNDS):
+        user_id, one, other = signed_in_twice(racing_app)
+        assert one.post(START).status_code == 303
+        with racing_app.app_context():
+            attempt = db.session.scalar(select(Attempt).where(Attempt.user_id == user_id))
+            pairs = attempts.questions_of(attempt)
+            late = next(q for q, _order in pairs if isinstance(q, SingleChoice))
+            early = {q.key: _raw(q.correct_response()) for q, _order in pairs if q is not late}
+            attempts.save_answers(attempt, early)
+            db.session.commit()
+            attempt_id, maximum = attempt.id, attempt.max_score
+        points = attempts.to_decimal(late.points)
+        form = {"shown": late.key, f"q:{late.key}": late.correct_response()}
+        save, submit = race(
+            lambda c=one, f=form: c.post(START + "/1/autoguardado", data=f),
+            lambda c=other: c.post(START + "/1/entregar"),
+        )
+        assert submit.status_code == 303
+        assert save.status_code in (200, 409), save.text
+        with racing_app.app_context():
+            graded = db.session.get(Attempt, attempt_id)
+            assert graded is not None and graded.status == "submitted"
+            scores = {a.question_key: a.score for a in graded.answers}
+        if save.status_code == 200:  # saved first: it counts
+            assert scores[late.key] == points
+            assert graded.score == maximum
+        else:  # handed in first: refused, and not saved
+            assert late.key not in scores
+            assert graded.score == maximum - points
+        assert None not in scores.values()

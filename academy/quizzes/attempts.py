@@ -6,9 +6,11 @@
   too; the loser of the race finds and resumes the winner's attempt.
 - Answers are saved one row per question as the learner goes, so a dropped connection loses
   nothing. After the time limit (plus a short grace for the network) answers are refused.
-- Submitting claims the attempt with a conditional UPDATE (``WHERE status = 'in_progress'``):
-  of two simultaneous submits exactly one grades; the other finds it graded. An attempt whose
-  time ran out is graded as it stood, the first time anyone looks at it.
+- Submitting grades the saved answers and records the grade with a conditional UPDATE
+  (``WHERE status = 'in_progress'``): of two simultaneous submits exactly one grades; the other
+  finds it graded. Saving and submitting lock the attempt's row first, so an answer saved at
+  the moment of submitting is either graded or refused, never lost. An attempt whose time ran
+  out is graded as it stood, the first time anyone looks at it.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
@@ -23,8 +26,9 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, Update, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from academy.courses.models import Lesson
 from academy.db import upsert, utcnow
@@ -36,6 +40,7 @@ from academy.quizzes.models import Answer, Attempt, AttemptStatus, Quiz, QuizRev
 from academy.quizzes.questions import Question, RawResponse, ResponseError
 
 GRACE = timedelta(seconds=30)
+GRADED_COLUMNS = ("status", "finished_at", "score", "percent", "passed")
 FINISHED = (AttemptStatus.SUBMITTED.value, AttemptStatus.EXPIRED.value)
 
 
@@ -281,30 +286,83 @@ def submit(attempt: Attempt, *, now: datetime | None = None) -> bool:
 
 
 def finish(attempt: Attempt, status: AttemptStatus, now: datetime) -> bool:
-    """Claim the attempt and grade it, once, whatever other requests do at the same time."""
-    claimed = db.session.execute(
-        update(Attempt)
-        .where(Attempt.id == attempt.id, Attempt.status == AttemptStatus.IN_PROGRESS)
-        .values(status=status.value, finished_at=now)
-        .execution_options(synchronize_session=False)
+    """Grade the attempt and claim it, once, whatever other requests do at the same time.
+
+    The answers are read and graded first; then one conditional UPDATE both claims the
+    attempt and records its grade, so of two requests exactly one grades, and an attempt is
+    never seen claimed without its score. The answers cannot change in between: on
+    PostgreSQL the views lock the attempt's row (``FOR NO KEY UPDATE``) before saving answers
+    or handing it in, and SQLite lets one writer at a time. Three statements in all, however
+    many questions: handing in is what a whole class does at the same moment.
+    """
+    responses: dict[str, Any] = dict(
+        db.session.execute(_answers_of(), {"attempt_id": attempt.id}).all()
     )
-    db.session.refresh(attempt)
-    if claimed.rowcount != 1:
-        return False
     questions = [question for question, _order in questions_of(attempt)]
-    responses = responses_of(attempt)
     scores, total, maximum = grade_responses(questions, responses)
-    for answer in attempt.answers:
-        if answer.question_key in scores:
-            answer.score = to_decimal(scores[answer.question_key])
     quiz = quiz_of(attempt)
     share = total / maximum if maximum else Fraction(0)
-    attempt.score = to_decimal(total)
-    attempt.percent = to_decimal(share * 100, "0.001")
-    attempt.passed = share * 100 >= quiz.settings.passing
-    db.session.flush()
+    graded = {
+        "status": status.value,
+        "finished_at": now,
+        "score": to_decimal(total),
+        "percent": to_decimal(share * 100, "0.001"),
+        "passed": share * 100 >= quiz.settings.passing,
+    }
+    claimed = db.session.execute(
+        _claim(), {"attempt_id": attempt.id, **{f"new_{k}": v for k, v in graded.items()}}
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        db.session.refresh(attempt)  # another request graded it: show what it recorded
+        return False
+    answered = [
+        {"answer_attempt": attempt.id, "answer_key": key, "answer_score": to_decimal(scores[key])}
+        for key in responses
+        if key in scores
+    ]
+    if answered:
+        db.session.execute(_score_answer(), answered)
+    for name, value in graded.items():
+        set_committed_value(attempt, name, value)
+    if "answers" in attempt.__dict__:
+        db.session.expire(attempt, ["answers"])
     _record_progress(attempt, quiz)
     return True
+
+
+# Built once: handing in runs them for a whole class at the same moment (see finish).
+_answers, _attempts = Answer.__table__, Attempt.__table__
+
+
+@cache
+def _answers_of() -> Select[tuple[str, Any]]:
+    return select(_answers.c.question_key, _answers.c.response).where(
+        _answers.c.attempt_id == bindparam("attempt_id")
+    )
+
+
+@cache
+def _claim() -> Update:
+    return (
+        update(_attempts)
+        .where(
+            _attempts.c.id == bindparam("attempt_id"),
+            _attempts.c.status == AttemptStatus.IN_PROGRESS.value,
+        )
+        .values({name: bindparam(f"new_{name}") for name in GRADED_COLUMNS})
+    )
+
+
+@cache
+def _score_answer() -> Update:
+    return (
+        update(_answers)
+        .where(
+            _answers.c.attempt_id == bindparam("answer_attempt"),
+            _answers.c.question_key == bindparam("answer_key"),
+        )
+        .values(score=bindparam("answer_score"))
+    )
 
 
 def _record_progress(attempt: Attempt, quiz: ParsedQuiz) -> None:

@@ -20,6 +20,7 @@ import secrets
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
@@ -43,8 +44,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import BindParameter, Select, bindparam, select
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import joinedload
 
 from academy.auth.permissions import can_edit_courses, require
 from academy.courses.content import SLUG_RE
@@ -55,6 +57,7 @@ from academy.db import utcnow
 from academy.errors import render_error
 from academy.extensions import db
 from academy.progress import services as progress
+from academy.progress.models import Enrolment
 from academy.quizzes import attempts, forms, reports, services, storage
 from academy.quizzes.attempts import AttemptError, QuizContext
 from academy.quizzes.format import Quiz as ParsedQuiz
@@ -385,8 +388,20 @@ class LearnerQuiz:
 def visible_lesson(course_slug: str, lesson_slug: str) -> tuple[Course, Lesson] | None:
     """A lesson learners may see: published, live, in a live unit of a published course."""
     row = db.session.execute(
-        select(Course, Lesson)
-        .join(Lesson, Lesson.course_id == Course.id)
+        where_visible(select(Course, Lesson).select_from(Lesson), course_slug, lesson_slug)
+    ).first()
+    return None if row is None else (row[0], row[1])
+
+
+S = TypeVar("S", bound=Select[Any])
+
+
+def where_visible(
+    statement: S, course_slug: str | BindParameter[str], lesson_slug: str | BindParameter[str]
+) -> S:
+    """``statement`` (selecting from lessons) narrowed to the lesson learners may see."""
+    return (
+        statement.join(Course, Course.id == Lesson.course_id)
         .join(Unit, Unit.id == Lesson.unit_id)
         .where(
             Course.slug == course_slug,
@@ -396,8 +411,7 @@ def visible_lesson(course_slug: str, lesson_slug: str) -> tuple[Course, Lesson] 
             Lesson.published_revision_id.is_not(None),
             Unit.retired_at.is_(None),
         )
-    ).first()
-    return None if row is None else (row[0], row[1])
+    )
 
 
 def learner_quiz(slug: str, lesson_slug: str, *, as_json: bool = False) -> LearnerQuiz:
@@ -417,19 +431,57 @@ def learner_quiz(slug: str, lesson_slug: str, *, as_json: bool = False) -> Learn
     return LearnerQuiz(course, lesson, context)
 
 
-def own_attempt(quiz: LearnerQuiz, number: int) -> Attempt | None:
-    return db.session.scalar(
-        select(Attempt).where(
-            Attempt.user_id == current_user.id,
-            Attempt.lesson_id == quiz.lesson.id,
-            Attempt.number == number,
-        )
+def own_attempt(quiz: LearnerQuiz, number: int, *, lock: bool = False) -> Attempt | None:
+    """The learner's attempt by number; with ``lock``, its row is locked until the
+    transaction ends, so that saving answers and handing in take turns (PostgreSQL)."""
+    statement = select(Attempt).where(
+        Attempt.user_id == current_user.id,
+        Attempt.lesson_id == quiz.lesson.id,
+        Attempt.number == number,
     )
+    if lock:
+        statement = statement.with_for_update(key_share=True)
+    return db.session.scalar(statement)
 
 
-def own_attempt_or_404(quiz: LearnerQuiz, number: int) -> Attempt:
+def own_attempt_or_404(quiz: LearnerQuiz, number: int, *, lock: bool = False) -> Attempt:
     """Only the learner's own attempts exist for them: anyone else's number is a 404."""
-    return own_attempt(quiz, number) or abort(404)
+    return own_attempt(quiz, number, lock=lock) or abort(404)
+
+
+def attempt_to_submit(slug: str, lesson_slug: str, number: int) -> Attempt | None:
+    """The learner's attempt in a quiz lesson they see and are enrolled in, locked, found in
+    one query built once: a whole class hands in at once, so the usual path is kept short.
+    ``None`` when anything is missing; :func:`learner_quiz` then says what."""
+    found = db.session.execute(
+        _attempt_to_submit(),
+        {"course_slug": slug, "lesson_slug": lesson_slug, "user_id": current_user.id,
+         "number": number},
+    )  # fmt: skip
+    return found.scalar_one_or_none()
+
+
+@cache
+def _attempt_to_submit() -> Select[tuple[Attempt]]:
+    mine = select(Attempt).join(Lesson, Lesson.id == Attempt.lesson_id)
+    return (
+        where_visible(mine, bindparam("course_slug"), bindparam("lesson_slug"))
+        .join(
+            Enrolment,
+            (Enrolment.course_id == Lesson.course_id) & (Enrolment.user_id == Attempt.user_id),
+        )
+        .where(
+            Lesson.kind == LessonKind.QUIZ.value,
+            Attempt.user_id == bindparam("user_id"),
+            Attempt.number == bindparam("number"),
+        )
+        .options(
+            joinedload(Attempt.revision, innerjoin=True).load_only(
+                QuizRevision.id, QuizRevision.content_hash
+            )
+        )
+        .with_for_update(of=Attempt, key_share=True)
+    )
 
 
 @bp.post("/cursos/<slug>/lecciones/<lesson_slug>/intentos")
@@ -519,7 +571,7 @@ def quiz_settings(found: Attempt) -> Any:
 def save(slug: str, lesson_slug: str, number: int) -> Any:
     """The form's buttons, «Guardar respuestas» and «Entregar», and the countdown's last save."""
     quiz = learner_quiz(slug, lesson_slug)
-    found = own_attempt_or_404(quiz, number)
+    found = own_attempt_or_404(quiz, number, lock=True)
     here = quiz.url("quizzes.attempt", found.number)
     action = request.form.get("action", "save")
     now = utcnow()
@@ -532,12 +584,12 @@ def save(slug: str, lesson_slug: str, number: int) -> Any:
         # The countdown reached zero: keep whatever is valid and hand the attempt in.
         raw = {key: value for key, value in raw.items() if key in questions}
     try:
-        errors = {**problems, **attempts.save_answers(found, raw, now=now)}
+        errors = {**problems, **retry_on_lock(lambda: attempts.save_answers(found, raw, now=now))}
     except AttemptError as error:
         flash(str(error), "error")
         return redirect(here, 303)
     if action == "timeout":
-        if attempts.submit(found, now=now):
+        if retry_on_lock(lambda: attempts.submit(found, now=now)):
             flash(_("Se acabó el tiempo: entregamos tu intento con tus respuestas."), "info")
         return redirect(here, 303)
     if errors:
@@ -555,7 +607,7 @@ def save(slug: str, lesson_slug: str, number: int) -> Any:
 def autosave(slug: str, lesson_slug: str, number: int) -> Response:
     """What quiz.js sends as the learner answers: the changed questions; JSON back."""
     quiz = learner_quiz(slug, lesson_slug, as_json=True)
-    found = own_attempt(quiz, number)
+    found = own_attempt(quiz, number, lock=True)
     if found is None:
         return json_error(404, _("Ese intento no existe."))
     here = quiz.url("quizzes.attempt", found.number)
@@ -563,7 +615,7 @@ def autosave(slug: str, lesson_slug: str, number: int) -> Response:
     questions = {question.key: question for question, _order in attempts.questions_of(found)}
     raw, problems = forms.read_responses(request.form, questions)
     try:
-        errors = {**problems, **attempts.save_answers(found, raw, now=now)}
+        errors = {**problems, **retry_on_lock(lambda: attempts.save_answers(found, raw, now=now))}
     except AttemptError as error:
         return json_error(409, str(error), redirect=here)
     if errors:
@@ -609,10 +661,12 @@ def confirm(slug: str, lesson_slug: str, number: int) -> Any:
 @login_required
 def submit(slug: str, lesson_slug: str, number: int) -> Response:
     """Hand the attempt in and grade it, once, however many times this is sent."""
-    quiz = learner_quiz(slug, lesson_slug)
 
     def work() -> tuple[bool, str]:
-        found = own_attempt_or_404(quiz, number)
+        found = attempt_to_submit(slug, lesson_slug, number)
+        if found is None:
+            own_attempt_or_404(learner_quiz(slug, lesson_slug), number)
+            abort(404)  # it was there a moment ago
         if not found.is_open:
             return False, found.status
         graded = attempts.submit(found, now=utcnow())
@@ -625,7 +679,9 @@ def submit(slug: str, lesson_slug: str, number: int) -> Response:
         flash(str(TIME_UP), "info")
     else:
         flash(_("Entregamos tu intento."), "success")
-    return redirect(quiz.url("quizzes.attempt", number), 303)
+    return redirect(
+        url_for("quizzes.attempt", slug=slug, lesson_slug=lesson_slug, number=number), 303
+    )
 
 
 def result_page(quiz: LearnerQuiz, found: Attempt, *, notice: str | None = None) -> str:
