@@ -8,6 +8,8 @@ In one run, on 127.0.0.1, gunicorn with sync workers (as deployed) serves three 
   three lessons done): every check, the outline with the learner's states, the visit recorded;
 - ``route``: a bare route added to the same application (``bench.wsgi:app()``), returning the same
   HTML and doing nothing else, through the same middleware (session, login, CSRF, headers);
+- ``signed-in``: the same route behind ``@login_required``: the learner loaded from the
+  database as on every signed-in page, and nothing else (what any page for a learner costs);
 - ``minimal``: a separate minimal Flask app returning the same HTML (``bench.wsgi:bare()``).
 
 wrk drives 32 concurrent connections for a fixed time, with the learner's cookie on every
@@ -47,7 +49,7 @@ from academy.courses import content, services  # noqa: E402
 from academy.extensions import db  # noqa: E402
 from academy.progress import services as progress  # noqa: E402
 from bench.bench_content import make_course  # noqa: E402
-from bench.wsgi import BARE_PATH  # noqa: E402
+from bench.wsgi import BARE_PATH, SIGNED_IN_PATH  # noqa: E402
 
 SECRET = "bench-secret-key-0123456789-abcdefghijklmnop"
 PASSWORD = "una clave de medición"
@@ -151,7 +153,7 @@ def our_cpu(servers: list[subprocess.Popen]) -> float:
 
 
 Runs = dict[str, list[dict[str, float]]]  # page → one wrk result per round
-NAMES = ("lesson", "route", "minimal")
+NAMES = ("lesson", "route", "signed-in", "minimal")
 
 
 def main() -> None:
@@ -180,6 +182,7 @@ def main() -> None:
             urls[n] = {
                 "lesson": f"http://127.0.0.1:{app_port}{LESSON}",
                 "route": f"http://127.0.0.1:{app_port}{BARE_PATH}",
+                "signed-in": f"http://127.0.0.1:{app_port}{SIGNED_IN_PATH}",
                 "minimal": f"http://127.0.0.1:{bare_port}{LESSON}",
             }
             for name in NAMES:  # warm up
@@ -234,9 +237,9 @@ def report(workers: int, runs: Runs) -> None:
     print(f"{workers} workers:")
     for name in NAMES:
         for i, run in enumerate(runs[name], 1):
-            print(f"  {name:7s} round {i}: {run['rps']:7.0f} req/s   p50 {run['p50']:6.2f} ms"
+            print(f"  {name:9s} round {i}: {run['rps']:7.0f} req/s   p50 {run['p50']:6.2f} ms"
                   f"   p99 {run['p99']:6.2f} ms")  # fmt: skip
-    for yardstick in ("route", "minimal"):
+    for yardstick in ("route", "signed-in", "minimal"):
         pairs = zip(runs["lesson"], runs[yardstick], strict=True)
         each = ", ".join(f"{lesson['rps'] / other['rps']:.2f}" for lesson, other in pairs)
         print(f"  throughput lesson/{yardstick} per round: {each}; "

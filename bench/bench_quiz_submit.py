@@ -10,8 +10,9 @@ What it does:
    multiple choice, true/false, short answer, numeric, matching, ordering), questions and options
    shuffled, unlimited attempts, no time limit; creates 32 learners enrolled in the course and
    signs each one in with the Flask test client to get their session cookie;
-2. serves the application with gunicorn (sync workers, as deployed; CSRF checking off, since
-   these requests carry no token and its cost is microseconds, not what is measured);
+2. serves the application (``bench.wsgi:app()``) with gunicorn (sync workers, as deployed;
+   CSRF checking off, since these requests carry no token and its cost is microseconds, not
+   what is measured);
 3. for each round (one warm-up round, not counted, then ``BENCH_ROUNDS``): starts a new attempt
    for every learner and saves answers to all 20 questions through the services, outside the
    timed part (some answers right, some wrong, so some attempts pass and some fail); then 32
@@ -23,12 +24,17 @@ What it does:
    submitted with the score the saved answers are worth, every answer scored, the quiz lesson
    done for those who passed, and no attempt left in progress or created beyond one per
    learner and round;
-5. for comparison, one more round submitted one request at a time (no concurrency): the time a
+5. after each round's burst, the floor: the same 32 learners POST at once to ``/bench/entregar``
+   (``bench.wsgi``), a route that signs the learner in, flashes a message and answers 303,
+   as the submit does, and grades nothing: what the machine, gunicorn, Flask and signing in
+   cost before any quiz work;
+6. for comparison, one more round submitted one request at a time (no concurrency): the time a
    submit takes when it has the machine to itself.
 
 Prints per-round and overall p50, p95, p99 and max latency (nearest-rank percentiles over all
 counted submits), each burst's duration and throughput, the CPU time per submit spent in the
-gunicorn workers and in PostgreSQL, and the load average before and after.
+gunicorn workers and in PostgreSQL, the floor's latency and CPU per request, and the load
+average before and after.
 
 Environment: ACADEMY_BENCH_ADMIN_URL (an existing database to create and drop the bench database
 from; default ``postgresql://postgres@127.0.0.1:5432/test``), BENCH_WORKERS (default 2 × cores
@@ -79,6 +85,7 @@ from academy.quizzes.questions import (  # noqa: E402
     RawResponse,
     ShortAnswer,
 )
+from bench.wsgi import FLOOR_PATH  # noqa: E402
 
 SECRET = "bench-secret-key-0123456789-abcdefghijklmnop"
 PASSWORD = "una clave de medición"
@@ -379,7 +386,7 @@ def serve(database_url: str, workers: int) -> tuple[subprocess.Popen, int]:
             "ACADEMY_RATELIMIT_ENABLED": "false", "ACADEMY_WTF_CSRF_ENABLED": "false"}  # fmt: skip
     process = subprocess.Popen(
         [str(ROOT / ".venv/bin/gunicorn"), "--workers", str(workers), "--worker-class", "sync",
-         "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "academy:create_app()"],
+         "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "bench.wsgi:app()"],
         cwd=ROOT, env=env,
     )  # fmt: skip
     for _ in range(100):
@@ -410,8 +417,8 @@ class Result:
         return (self.end - self.start) * 1000
 
 
-def submit(port: int, result: Result) -> None:
-    path = SUBMIT.format(number=result.prepared.number)
+def submit(port: int, result: Result, path: str | None = None) -> None:
+    path = path or SUBMIT.format(number=result.prepared.number)
     result.start = time.perf_counter()
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     try:
@@ -436,15 +443,18 @@ def submit(port: int, result: Result) -> None:
         connection.close()
 
 
-def burst(port: int, prepared: list[Prepared]) -> tuple[list[Result], float, float]:
-    """All submits at once; the results, the release instant and the last response's end."""
+def burst(
+    port: int, prepared: list[Prepared], path: str | None = None
+) -> tuple[list[Result], float, float]:
+    """All submits at once (to ``path``, if given, instead of each one's attempt); the results,
+    the release instant and the last response's end."""
     results = [Result(p) for p in prepared]
     released: list[float] = []
     barrier = threading.Barrier(len(results), action=lambda: released.append(time.perf_counter()))
 
     def run(result: Result) -> None:
         barrier.wait(timeout=30)
-        submit(port, result)
+        submit(port, result, path)
 
     threads = [threading.Thread(target=run, args=(r,)) for r in results]
     for thread in threads:
@@ -570,6 +580,8 @@ def main() -> None:
         load_before = load_average()
         per_round: list[tuple[list[float], float, float]] = []  # latencies, burst s, spread ms
         cpu_app = cpu_db = 0.0
+        floor: list[float] = []  # the same bursts, to a route that does no grading
+        floor_cpu = 0.0
         for _ in range(rounds):
             prepared = next_round()
             app_before, db_before = cpu_seconds(server)
@@ -580,6 +592,13 @@ def main() -> None:
             check(app, results, done_rounds, learners)
             spread = (max(r.start for r in results) - released) * 1000
             per_round.append(([r.ms for r in results], end - released, spread))
+            app_before, db_before = cpu_seconds(server)
+            floor_results, _released, _end = burst(port, prepared, FLOOR_PATH)
+            app_after, db_after = cpu_seconds(server)
+            floor_cpu += app_after - app_before + db_after - db_before
+            if any(r.status != 303 or r.error for r in floor_results):
+                raise AssertionError(f"floor requests failed: {floor_results[0]}")
+            floor.extend(r.ms for r in floor_results)
         load_after = load_average()
         results = one_by_one(port, next_round())
         check(app, results, done_rounds, learners)
@@ -595,7 +614,7 @@ def main() -> None:
         recreate_database(admin, drop_only=True)
         shutil.rmtree(work, ignore_errors=True)
 
-    report(workers, rounds, learners, warm_up, per_round, alone, cpu_app, cpu_db)
+    report(workers, rounds, learners, warm_up, per_round, alone, cpu_app, cpu_db, floor, floor_cpu)
     print(f"load average (1, 5, 15 min) before: {load_before}; after: {load_after}")
 
 
@@ -608,6 +627,8 @@ def report(
     alone: list[float],
     cpu_app: float,
     cpu_db: float,
+    floor: list[float],
+    floor_cpu: float,
 ) -> None:
     print(f"{os.cpu_count()} cores; gunicorn sync workers: {workers}; PostgreSQL; "
           f"{learners} learners submit a {QUESTIONS}-question attempt at once; "
@@ -629,6 +650,10 @@ def report(
           f"{percentile(alone, 0.50):.1f} ms, p99 {percentile(alone, 0.99):.1f} ms")  # fmt: skip
     print(f"CPU per submit while bursting: gunicorn worker {cpu_app / submits * 1000:.1f} ms, "
           f"PostgreSQL {cpu_db / submits * 1000:.1f} ms")  # fmt: skip
+    print(f"floor, the same bursts to {FLOOR_PATH} (signed in, flash, 303; no grading): "
+          f"p50 {percentile(floor, 0.50):.1f} ms, p99 {percentile(floor, 0.99):.1f} ms, "
+          f"max {max(floor):.1f} ms; CPU per request {floor_cpu / len(floor) * 1000:.1f} ms "
+          f"(gunicorn worker and PostgreSQL)")  # fmt: skip
 
 
 if __name__ == "__main__":

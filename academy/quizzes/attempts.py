@@ -18,15 +18,15 @@ from __future__ import annotations
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
+from functools import cache, lru_cache
 from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import Select, Update, bindparam, select, update
+from sqlalchemy import Select, Update, bindparam, case, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -315,13 +315,12 @@ def finish(attempt: Attempt, status: AttemptStatus, now: datetime) -> bool:
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
         db.session.refresh(attempt)  # another request graded it: show what it recorded
         return False
-    answered = [
-        {"answer_attempt": attempt.id, "answer_key": key, "answer_score": to_decimal(scores[key])}
-        for key in responses
-        if key in scores
-    ]
+    answered = [(key, to_decimal(scores[key])) for key in responses if key in scores]
     if answered:
-        db.session.execute(_score_answer(), answered)
+        values: dict[str, Any] = {"answer_attempt": attempt.id}
+        for n, (key, score) in enumerate(answered):
+            values |= {f"key_{n}": key, f"score_{n}": score}
+        db.session.execute(_score_answers(len(answered)), values)
     for name, value in graded.items():
         set_committed_value(attempt, name, value)
     if "answers" in attempt.__dict__:
@@ -353,15 +352,17 @@ def _claim() -> Update:
     )
 
 
-@cache
-def _score_answer() -> Update:
+@lru_cache(maxsize=64)
+def _score_answers(count: int) -> Update:
+    """Every answer's score in one UPDATE (a CASE on the question key): one statement for the
+    database to run, not one per answer. Built once per number of answers."""
+    question_key, score = _answers.c.question_key, _answers.c.score
+    keys = [bindparam(f"key_{n}", type_=question_key.type) for n in range(count)]
+    scores = [bindparam(f"score_{n}", type_=score.type) for n in range(count)]
     return (
         update(_answers)
-        .where(
-            _answers.c.attempt_id == bindparam("answer_attempt"),
-            _answers.c.question_key == bindparam("answer_key"),
-        )
-        .values(score=bindparam("answer_score"))
+        .where(_answers.c.attempt_id == bindparam("answer_attempt"), question_key.in_(keys))
+        .values(score=case(*((question_key == k, s) for k, s in zip(keys, scores, strict=True))))
     )
 
 

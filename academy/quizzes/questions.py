@@ -329,8 +329,12 @@ class Item:
 # --- questions --------------------------------------------------------------------------------
 
 
+# Built once: grading compares and adds many fractions, and building one is not free.
+NOTHING, EVERYTHING = Fraction(0), Fraction(1)
+
+
 def _clamp(value: Fraction) -> Fraction:
-    return min(max(value, Fraction(0)), Fraction(1))
+    return min(max(value, NOTHING), EVERYTHING)
 
 
 def _values(raw: RawResponse | str | None) -> list[str]:
@@ -375,7 +379,7 @@ class Question(abc.ABC):
     def grade(self, response: object) -> Fraction:
         """The score of ``response``, exactly, between 0 and ``points``. Never raises."""
         if response is None:
-            return Fraction(0)
+            return NOTHING
         return self.points * _clamp(self.credit(response))
 
     @abc.abstractmethod
@@ -459,8 +463,8 @@ class SingleChoice(ChoiceQuestion):
 
     def credit(self, response: object) -> Fraction:
         if not isinstance(response, str):
-            return Fraction(0)
-        return self.weights().get(response, Fraction(0))
+            return NOTHING
+        return self.weights().get(response, NOTHING)
 
     def parse_response(self, raw: RawResponse) -> Response:
         value = _one_value(raw)
@@ -508,12 +512,12 @@ class MultipleChoice(ChoiceQuestion):
 
     def weights(self) -> dict[str, Fraction]:
         if self.weighted:
-            return {c.id: c.weight or Fraction(0) for c in self.choices}
+            return {c.id: c.weight or NOTHING for c in self.choices}
         return default_multiple_weights(self.choices)
 
     def credit(self, response: object) -> Fraction:
         weights = self.weights()
-        return sum((weights[i] for i in _id_set(response) if i in weights), Fraction(0))
+        return sum((weights[i] for i in _id_set(response) if i in weights), NOTHING)
 
     def parse_response(self, raw: RawResponse) -> Response:
         values = set(_values(raw))
@@ -610,7 +614,7 @@ class ShortAnswer(Question):
 
     def credit(self, response: object) -> Fraction:
         best = self._best(response)
-        return Fraction(0) if best is None else _answer_weight(best)
+        return NOTHING if best is None else _answer_weight(best)
 
     def parse_response(self, raw: RawResponse) -> Response:
         value = _one_value(raw)
@@ -660,7 +664,7 @@ class Numeric(Question):
 
     def credit(self, response: object) -> Fraction:
         best = self._best(response)
-        return Fraction(0) if best is None else _answer_weight(best)
+        return NOTHING if best is None else _answer_weight(best)
 
     def parse_response(self, raw: RawResponse) -> Response:
         value = _one_value(raw)
@@ -711,7 +715,7 @@ class Matching(Question):
     def credit(self, response: object) -> Fraction:
         pairs = self.scored_pairs()
         if not isinstance(response, Mapping) or not pairs:
-            return Fraction(0)
+            return NOTHING
         right = sum(1 for p in pairs if response.get(p.left_id) == p.right_id)
         return Fraction(right, len(pairs))
 
@@ -764,7 +768,7 @@ class Ordering(Question):
     def credit(self, response: object) -> Fraction:
         n = len(self.items)
         if n < 2 or not isinstance(response, list | tuple):
-            return Fraction(0)
+            return NOTHING
         position = {item.id: index for index, item in enumerate(self.items)}
         seen: set[str] = set()
         sequence = []
