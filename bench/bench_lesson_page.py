@@ -54,6 +54,11 @@ from bench.wsgi import BARE_PATH, SIGNED_IN_PATH  # noqa: E402
 SECRET = "bench-secret-key-0123456789-abcdefghijklmnop"
 PASSWORD = "una clave de medición"
 LESSON = "/cursos/curso-bench/lecciones/leccion-7"
+# The browser the learner signed in with. Flask-Login ties a session to the browser's
+# User-Agent (session protection): a request from another one marks the session not fresh and
+# rewrites its cookie, every time, since wrk never stores the new cookie. A real learner keeps
+# one browser, so the learner signs in with the User-Agent that wrk then sends.
+AGENT = "academy-bench"
 
 
 def free_port() -> int:
@@ -78,6 +83,7 @@ def prepare(database_url: str, work: Path) -> tuple[str, bytes, list[bytes]]:
         progress.enrol(user.id, services.get_course("curso-bench"))
         db.session.commit()
     client = app.test_client()
+    client.environ_base["HTTP_USER_AGENT"] = AGENT
     client.post("/entrar", data={"email": "bench@muni.cl", "password": PASSWORD})
     for slug in ("leccion-1", "leccion-2", "leccion-3"):
         client.post(f"/cursos/curso-bench/lecciones/{slug}/completar")
@@ -91,7 +97,8 @@ def prepare(database_url: str, work: Path) -> tuple[str, bytes, list[bytes]]:
 
 
 def wrk(url: str, cookie: str, seconds: int) -> dict[str, float]:
-    command = ["wrk", "-H", f"Cookie: {cookie}", "-t2", "-c32", f"-d{seconds}s", "--latency", url]
+    command = ["wrk", "-H", f"Cookie: {cookie}", "-H", f"User-Agent: {AGENT}",
+               "-t2", "-c32", f"-d{seconds}s", "--latency", url]  # fmt: skip
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     if "Non-2xx" in out:
         raise RuntimeError(f"errors while measuring {url}:\n{out}")

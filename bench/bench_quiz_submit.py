@@ -95,6 +95,8 @@ LESSON = "cuestionario-final"
 QUIZ = "bench-20"
 QUESTIONS = 20
 SUBMIT = f"/cursos/{COURSE}/lecciones/{LESSON}/intentos/{{number}}/entregar"
+# Each learner's browser: the one they signed in with (Flask-Login ties the session to it).
+AGENT = "academy-bench"
 
 
 # The content ---------------------------------------------------------------------------------
@@ -364,6 +366,7 @@ def prepare(database_url: str, work: Path, learners: int) -> tuple[Any, list[tup
     signed_in = []
     for n, user_id in enumerate(ids, 1):
         client = app.test_client()
+        client.environ_base["HTTP_USER_AGENT"] = AGENT
         response = client.post("/entrar", data={"email": f"participante{n}@muni.cl",
                                                 "password": PASSWORD})  # fmt: skip
         assert response.status_code == 302, response.status_code
@@ -426,7 +429,7 @@ def submit(port: int, result: Result, path: str | None = None) -> None:
             "POST",
             path,
             body=b"",
-            headers={"Cookie": result.prepared.cookie,
+            headers={"Cookie": result.prepared.cookie, "User-Agent": AGENT,
                      "Content-Type": "application/x-www-form-urlencoded"},
         )  # fmt: skip
         response = connection.getresponse()
