@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from io import BytesIO
 
@@ -12,6 +13,7 @@ from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
 from academy import markdown
+from academy.cases.definition import parse_case
 from academy.courses import services
 from academy.courses.models import (
     Course,
@@ -22,6 +24,7 @@ from academy.courses.models import (
     Unit,
 )
 from academy.extensions import db
+from academy.frontmatter import split
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.usefixtures("example_course")
@@ -938,11 +941,126 @@ def test_a_quiz_lesson_names_an_existing_quiz(
     assert created.status_code == 302
 
 
-def test_case_lessons_are_written_as_files(client, auth, make_user, example_course):
+CASE_LESSON = "/editor/cursos/curso-ejemplo/lecciones/caso-plaza"
+
+
+@pytest.fixture
+def new_case(client, auth, make_user, example_course):
+    """A trainer who has just created a case lesson in the editor."""
     auth.as_role(make_user, "trainer")
     response = client.post(
         "/editor/cursos/curso-ejemplo/unidades/mecanismos/nueva-leccion",
-        data={"slug": "caso", "kind": "case", "title": "Caso", "minutes": "30"},
+        data={"slug": "caso-plaza", "kind": "case", "title": "Caso: la plaza", "minutes": "30"},
     )
+    assert response.status_code == 302
+    assert response.headers["Location"] == CASE_LESSON
+    return client
+
+
+def case_form(client, **changes) -> dict:
+    """The case lesson's edit form as the page fills it, with ``changes``."""
+    page = client.get(CASE_LESSON).text
+    text = re.search(r'<textarea[^>]*name="case"[^>]*>\n?(.*?)</textarea>', page, re.S)
+    assert text is not None, "the page has no prompts-and-rubric field"
+    base = re.search(r'name="base" type="hidden" value="(\d+)"', page)
+    data = {
+        "title": "Caso: la plaza",
+        "minutes": "30",
+        "objectives": "",
+        "body": "La municipalidad renovará la plaza del barrio Los Aromos.",
+        "case": html.unescape(text.group(1)),
+        "note": "",
+        "base": base.group(1) if base else "1",
+        "action": "save",
+    }
+    data.update(changes)
+    return data
+
+
+def stored_case(query, slug: str = "caso-plaza") -> dict:
+    return query(lambda: dict(get_lesson(slug).latest.extra))
+
+
+def test_a_case_lesson_starts_with_an_example_to_rewrite(new_case, query):
+    extra = stored_case(query)
+    definition, problems = parse_case(extra)
+    assert not problems and definition is not None
+    assert len(definition.criteria) == 3 and definition.total_points == 12
+    page = new_case.get(CASE_LESSON).text
+    assert "Escenario del caso (Markdown)" in page
+    assert "Consignas y rúbrica" in page
+    assert "puntaje_total: 12" in page
+
+
+def test_edit_a_case_s_prompts_and_rubric(new_case, query, as_learner):
+    data = case_form(new_case)
+    data["case"] = data["case"].replace(
+        "Escribe aquí la primera consigna", "¿Qué nivel de participación propondrías?"
+    )
+    response = new_case.post(CASE_LESSON, data=data)
+    assert response.status_code == 302
+    assert revision_numbers(query, "caso-plaza") == [1, 2]
+    extra = stored_case(query)
+    assert extra["consignas"][0]["titulo"] == "¿Qué nivel de participación propondrías?"
+    # The history shows what changed in the prompts, line by line.
+    compare = new_case.get(f"{CASE_LESSON}/comparar?desde=1&hasta=2").text
+    assert "Cambios en las consignas y la rúbrica" in compare
+    assert "¿Qué nivel de participación propondrías?" in compare
+    # Published, learners see the scenario and the new prompt.
+    assert new_case.post(f"{CASE_LESSON}/publicar", data={"revision": "2"}).status_code == 302
+    learner = as_learner()
+    page = learner.get("/cursos/curso-ejemplo/lecciones/caso-plaza").text
+    assert "La municipalidad renovará la plaza" in page
+    assert "¿Qué nivel de participación propondrías?" in page
+
+
+@pytest.mark.parametrize(
+    ("case", "message"),
+    [
+        ("consignas: [\n", "línea 2: YAML no válido"),
+        ("- una lista", "«caso» debe ser un bloque con «consignas» y «rubrica»"),
+        ("", "«caso» debe ser un bloque con «consignas» y «rubrica»"),
+        (None, "los puntajes no cuadran"),
+    ],
+)
+def test_bad_prompts_or_rubric_save_nothing(new_case, query, case, message):
+    data = case_form(new_case)
+    if case is None:  # a total that does not add up
+        data["case"] = data["case"].replace("puntaje_total: 12", "puntaje_total: 10")
+    else:
+        data["case"] = case
+    before = stored_case(query)
+    response = new_case.post(CASE_LESSON, data=data)
     assert response.status_code == 422
-    assert "Los casos se escriben como archivo" in response.text
+    assert message in html.unescape(response.text)
+    assert "Problemas en las consignas o la rúbrica:" in response.text
+    assert revision_numbers(query, "caso-plaza") == [1]
+    assert stored_case(query) == before
+
+
+def test_every_rubric_problem_is_listed(new_case, query):
+    data = case_form(new_case)
+    data["case"] = data["case"].replace("puntos: 4", "puntos: 0").replace("puntos: 2", "puntos: 0")
+    response = new_case.post(CASE_LESSON, data=data)
+    assert response.status_code == 422
+    problems = re.search(r'id="editor-case-problems".*?<ul>(.*?)</ul>', response.text, re.S)
+    assert problems is not None
+    assert problems.group(1).count("<li>") >= 3  # one per criterion, at least
+
+
+def test_a_case_without_a_scenario_cannot_be_published(new_case, query):
+    response = new_case.post(f"{CASE_LESSON}/publicar", data={"revision": "1"})
+    assert response.status_code == 302
+    page = new_case.get(CASE_LESSON).text
+    assert "el caso no tiene escenario" in page
+    assert query(lambda: get_lesson("caso-plaza").published) is None
+
+
+def test_a_case_made_in_the_editor_exports_as_a_case_file(new_case, query):
+    assert new_case.post(CASE_LESSON, data=case_form(new_case)).status_code == 302
+    doc = split(query(lambda: services.lesson_file(get_lesson("caso-plaza"))), "caso-plaza.md")
+    assert doc.meta["tipo"] == "caso"
+    definition, problems = parse_case(doc.meta["caso"])
+    assert not problems and definition is not None
+    assert definition.to_data() == stored_case(query)
+    assert doc.body.strip() == "La municipalidad renovará la plaza del barrio Los Aromos."

@@ -26,6 +26,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+import yaml
+
 MIN_CRITERIA, MAX_CRITERIA = 3, 6
 MAX_PROMPTS = 10
 MAX_WORDS = 5000
@@ -244,3 +246,57 @@ def from_data(data: dict[str, Any]) -> CaseDefinition:
     if definition is None:
         raise ValueError("; ".join(problems))
     return definition
+
+
+# The web editor ------------------------------------------------------------------------------
+# There, trainers write what goes under ``caso:`` in a text box, in the same YAML.
+
+
+def to_text(data: dict[str, Any]) -> str:
+    """A stored ``caso`` mapping as the editor's text box shows it (the file's YAML)."""
+    if not data:
+        return ""
+    return yaml.safe_dump(
+        data, allow_unicode=True, sort_keys=False, width=100, default_flow_style=False
+    )
+
+
+def from_text(text: str) -> tuple[CaseDefinition | None, list[str]]:
+    """Read the editor's text box: a definition, or the problems (YAML ones with their line)."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        reason = error.problem or error.context or "error de sintaxis"
+        return None, [f"línea {mark.line + 1 if mark else 1}: YAML no válido: {reason}"]
+    except yaml.YAMLError as error:
+        return None, [f"YAML no válido: {error}"]
+    return parse_case(data)
+
+
+# What a new case lesson starts with, for the trainer to rewrite: valid as it stands, so that
+# the lesson can be saved at once, and an example of every key.
+STARTER: dict[str, Any] = {
+    "consignas": [
+        {
+            "titulo": "Escribe aquí la primera consigna",
+            "orientacion": "Qué se espera de la respuesta y qué datos del escenario usar.",
+            "palabras": "150-400",
+        }
+    ],
+    "rubrica": {
+        "puntaje_total": 12,
+        "criterios": [
+            {
+                "nombre": f"Criterio {n}",
+                "descripcion": "Qué significa cumplirlo bien.",
+                "niveles": [
+                    {"nombre": "Insuficiente", "descripcion": "Qué le falta.", "puntos": 0},
+                    {"nombre": "En desarrollo", "descripcion": "Qué tiene a medias.", "puntos": 2},
+                    {"nombre": "Logrado", "descripcion": "Qué tiene por completo.", "puntos": 4},
+                ],
+            }
+            for n in (1, 2, 3)
+        ],
+    },
+}

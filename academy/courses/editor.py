@@ -31,11 +31,13 @@ from markupsafe import Markup
 
 from academy import markdown
 from academy.auth.permissions import can_edit_courses, require
+from academy.cases import definition as case_definition
 from academy.courses import services
 from academy.courses.forms import (
     CASE_LABELS,
     ENROLMENT_LABELS,
     KIND_LABELS,
+    CaseLessonForm,
     CourseForm,
     ImageForm,
     LessonForm,
@@ -51,6 +53,7 @@ from academy.courses.models import (
     Course,
     CourseStatus,
     Lesson,
+    LessonKind,
     LessonRevision,
     RevisionSource,
     Unit,
@@ -337,6 +340,7 @@ def new_lesson(slug: str, unit_slug: str) -> Any:
                 slug=form.slug.data,
                 kind=form.kind.data,
                 ref=form.quiz.data,
+                extra=case_definition.STARTER if form.kind.data == LessonKind.CASE.value else None,
                 title=form.title.data,
                 minutes=form.minutes.data,
                 objectives=lines(form.objectives.data),
@@ -398,8 +402,14 @@ def lesson_form_data(revision: LessonRevision | None) -> dict[str, Any]:
         "minutes": revision.minutes,
         "objectives": "\n".join(revision.objectives),
         "body": revision.body_md,
+        "case": case_definition.to_text(revision.extra),
         "base": str(revision.number),
     }
+
+
+def lesson_form_class(lesson: Lesson) -> type[LessonForm]:
+    """Case lessons have their prompts and rubric to edit too."""
+    return CaseLessonForm if lesson.kind == LessonKind.CASE.value else LessonForm
 
 
 @bp.route("/cursos/<slug>/lecciones/<lesson_slug>", methods=["GET", "POST"])
@@ -408,7 +418,8 @@ def edit_lesson(slug: str, lesson_slug: str) -> Any:
     found = course_or_404(slug)
     lesson = lesson_or_404(found, lesson_slug)
     latest = lesson.latest
-    form = LessonForm() if request.method == "POST" else LessonForm(data=lesson_form_data(latest))
+    form_class = lesson_form_class(lesson)
+    form = form_class() if request.method == "POST" else form_class(data=lesson_form_data(latest))
     status = 200
     if not form.is_submitted():
         rendered = render_preview(lesson, latest.body_md) if latest else None
@@ -463,6 +474,7 @@ def save_lesson(course: Course, lesson: Lesson, form: LessonForm) -> Response:
         minutes=form.minutes.data,
         objectives=lines(form.objectives.data),
         body_md=form.body.data or "",
+        extra=form.definition.to_data() if isinstance(form, CaseLessonForm) else None,
         note=form.note.data or "",
     )
     if saved is before:

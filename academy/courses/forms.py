@@ -22,6 +22,7 @@ from wtforms.validators import (
 )
 
 from academy import markdown
+from academy.cases import definition as case_definition
 from academy.courses import content, services
 from academy.courses.models import CaseCompletion, Course, Enrolment, LessonKind
 from academy.i18n import LANGUAGE_NAMES
@@ -302,13 +303,14 @@ class NewUnitForm(UnitForm):
 
 class NewLessonForm(FlaskForm):
     slug = slug_field(_l("Identificador de la lección"))
-    # Case lessons need their prompts and rubric: they are written as files.
     kind = SelectField(
         _l("Tipo de lección"),
-        choices=choices({k: v for k, v in KIND_LABELS.items() if k != LessonKind.CASE.value}),
+        choices=choices(KIND_LABELS),
         validate_choice=False,
         validators=[AnyOf(list(KIND_LABELS), message=CHOOSE)],
-        description=_l("Los casos prácticos se escriben como archivo: ver la guía de autoría."),
+        description=_l(
+            "Un caso empieza con una consigna y una rúbrica de ejemplo, que cambias al editarlo."
+        ),
     )
     quiz = StringField(
         _l("Cuestionario (solo lecciones de tipo cuestionario)"),
@@ -323,15 +325,6 @@ class NewLessonForm(FlaskForm):
     def __init__(self, *args: Any, course: Course, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.course = course
-
-    def validate_kind(self, field: SelectField) -> None:
-        if field.data == LessonKind.CASE.value:
-            raise ValidationError(
-                _l(
-                    "Los casos se escriben como archivo (consignas y rúbrica): ver la guía de "
-                    "autoría, «Casos prácticos»."
-                )
-            )
 
     def validate_quiz(self, field: StringField) -> None:
         from academy.quizzes.services import get_quiz
@@ -372,6 +365,26 @@ class LessonForm(FlaskForm):
     def validate_body(self, field: TextAreaField) -> None:
         if len(field.data or "") > markdown.DEFAULT_MAX_CHARS:
             raise ValidationError(too_large_message(len(field.data)))
+
+
+class CaseLessonForm(LessonForm):
+    """A case lesson: the text is the scenario; the prompts and rubric are written below it."""
+
+    case = TextAreaField(
+        _l("Consignas y rúbrica"),
+        filters=[unix_newlines],
+        render_kw={"rows": 24, "spellcheck": "false"},
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.body.label.text = _l("Escenario del caso (Markdown)")
+
+    def validate_case(self, field: TextAreaField) -> None:
+        self.definition, problems = case_definition.from_text(field.data or "")
+        if problems:  # every problem, each its own error, as the file check reports them
+            field.errors.extend(problems[:-1])
+            raise ValidationError(problems[-1])
 
 
 class ImageForm(FlaskForm):

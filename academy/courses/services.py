@@ -24,6 +24,8 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.utils import secure_filename
 
 from academy import markdown
+from academy.cases.definition import parse_case
+from academy.cases.definition import to_text as case_text
 from academy.courses import content
 from academy.courses.content import CourseSource, LessonSource
 from academy.courses.models import (
@@ -720,8 +722,10 @@ def create_lesson(
     objectives: list[str],
     trainer_id: int,
     ref: str | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> Lesson:
-    """A new lesson at the end of ``unit``, with an empty first draft. Raises :class:`SlugTaken`."""
+    """A new lesson at the end of ``unit``, with an empty first draft (and ``extra``, a case's
+    prompts and rubric). Raises :class:`SlugTaken`."""
     lesson = Lesson(
         course_id=unit.course_id,
         unit_id=unit.id,
@@ -739,6 +743,7 @@ def create_lesson(
         minutes=minutes,
         objectives=objectives,
         body_md="",
+        extra=extra or {},
     )
     return lesson
 
@@ -758,6 +763,12 @@ def publish_problems(lesson: Lesson) -> tuple[markdown.Problem, ...]:
         return (markdown.Problem(None, "la lección no tiene ninguna revisión"),)
     if lesson.kind == "reading" and not latest.body_md.strip():
         return (markdown.Problem(None, "la lección no tiene texto"),)
+    if lesson.kind == "case":
+        if not latest.body_md.strip():
+            return (markdown.Problem(None, "el caso no tiene escenario"),)
+        _definition, problems = parse_case(latest.extra or None)
+        if problems:
+            return tuple(markdown.Problem(None, problem) for problem in problems)
     return render_for(lesson, latest.body_md).problems
 
 
@@ -785,20 +796,28 @@ class RevisionDiff:
     new: LessonRevision
     fields: list[FieldChange]
     hunks: list[list[DiffLine]]
+    case_hunks: list[list[DiffLine]]  # a case's prompts and rubric, as the editor shows them
 
     @property
     def same(self) -> bool:
-        return not self.fields and not self.hunks
+        return not self.fields and not self.hunks and not self.case_hunks
 
 
 def diff_revisions(old: LessonRevision, new: LessonRevision, context: int = 3) -> RevisionDiff:
-    """What changed from ``old`` to ``new``: the fields, and the Markdown line by line."""
+    """What changed from ``old`` to ``new``: the fields, and the Markdown (and a case's prompts
+    and rubric) line by line."""
     fields = [
         FieldChange(name, getattr(old, name), getattr(new, name))
         for name in ("title", "minutes", "objectives")
         if getattr(old, name) != getattr(new, name)
     ]
-    return RevisionDiff(old, new, fields, diff_lines(old.body_md, new.body_md, context))
+    return RevisionDiff(
+        old,
+        new,
+        fields,
+        diff_lines(old.body_md, new.body_md, context),
+        diff_lines(case_text(old.extra), case_text(new.extra), context),
+    )
 
 
 def diff_lines(old: str, new: str, context: int = 3) -> list[list[DiffLine]]:
