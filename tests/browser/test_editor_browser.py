@@ -174,6 +174,34 @@ def test_course_unit_and_lesson_forms(page: Page, trainer: Account, axe: Axe) ->
     expect(preview.get_by_role("img", name="Sala del concejo")).to_be_visible()
 
 
+def test_write_a_case_on_the_web(page: Page, trainer: Account, axe: Axe) -> None:
+    log_in(page, trainer)
+    page.goto(f"{EDITOR}/unidades/mecanismos/nueva-leccion")
+    page.get_by_label("Identificador de la lección").fill("caso-plaza")
+    page.get_by_label("Tipo de lección").select_option(label="Caso")
+    page.get_by_label("Título de la lección").fill("Caso: la plaza")
+    page.get_by_label("Minutos estimados").fill("30")
+    page.get_by_role("button", name="Crear la lección").click()
+    expect(heading(page)).to_have_text("Editar ‘Caso: la plaza’")
+    rubric = page.get_by_label("Consignas y rúbrica")
+    expect(rubric).to_have_value(re.compile(r"puntaje_total: 12"))
+    axe(page)
+
+    page.get_by_label("Escenario del caso (Markdown)").fill("La plaza del barrio Los Aromos.")
+    rubric.fill(rubric.input_value().replace("puntaje_total: 12", "puntaje_total: 10"))
+    page.get_by_role("button", name="Guardar borrador").click()
+    problems = page.locator("#editor-case-problems")
+    expect(problems).to_contain_text("los puntajes no cuadran")
+    expect(rubric).to_have_attribute("aria-invalid", "true")
+    axe(page)
+
+    rubric.fill(rubric.input_value().replace("puntaje_total: 10", "puntaje_total: 12"))
+    page.get_by_role("button", name="Guardar borrador").click()
+    expect(page.get_by_role("status")).to_contain_text("Guardamos el borrador: revisión 2")
+    page.get_by_role("button", name="Publicar la revisión 2").click()
+    expect(page.get_by_role("status")).to_contain_text("Publicamos la revisión 2")
+
+
 def test_move_and_retire_at_320_pixels(page: Page, trainer: Account, axe: Axe) -> None:
     page.set_viewport_size({"width": 320, "height": 640})
     log_in(page, trainer)
