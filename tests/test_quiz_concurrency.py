@@ -19,6 +19,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -37,7 +38,7 @@ from academy.progress.models import LessonProgress
 from academy.progress.services import enrol
 from academy.quizzes import attempts
 from academy.quizzes.models import Attempt
-from academy.quizzes.questions import SingleChoice
+from academy.quizzes.questions import Question, SingleChoice
 from tests.conftest import (
     BACKENDS,
     CONTENT_FIXTURE,
@@ -136,6 +137,22 @@ def attempts_of(app: Flask, user_id: int) -> list[Attempt]:
         )
 
 
+def answered_attempt(
+    app: Flask, user_id: int, client: FlaskClient, leave_out: type[Question] | None = None
+) -> tuple[int, Decimal, list[Question]]:
+    """Start the learner's attempt and save right answers to its questions, but for the first
+    one of type ``leave_out``; its id, maximum score and questions."""
+    assert client.post(START).status_code == 303
+    with app.app_context():
+        attempt = db.session.scalar(select(Attempt).where(Attempt.user_id == user_id))
+        questions = [question for question, _order in attempts.questions_of(attempt)]
+        skipped = next((q for q in questions if leave_out and isinstance(q, leave_out)), None)
+        answers = {q.key: _raw(q.correct_response()) for q in questions if q is not skipped}
+        attempts.save_answers(attempt, answers)
+        db.session.commit()
+        return attempt.id, attempt.max_score, questions
+
+
 def test_two_starts_at_once_make_one_attempt(racing_app: Flask) -> None:
     for _ in range(ROUNDS):
         user_id, one, other = signed_in_twice(racing_app)
@@ -160,15 +177,7 @@ def test_two_submits_at_once_grade_once(racing_app: Flask, monkeypatch: pytest.M
     monkeypatch.setattr(attempts, "_record_progress", counting)
     for _ in range(ROUNDS):
         user_id, one, other = signed_in_twice(racing_app)
-        assert one.post(START).status_code == 303
-        with racing_app.app_context():
-            attempt = db.session.scalar(select(Attempt).where(Attempt.user_id == user_id))
-            questions = attempts.questions_of(attempt)
-            attempts.save_answers(
-                attempt, {q.key: _raw(q.correct_response()) for q, _order in questions}
-            )
-            db.session.commit()
-            attempt_id = attempt.id
+        attempt_id, _maximum, _questions = answered_attempt(racing_app, user_id, one)
         url = START + "/1/entregar"
         responses = race(lambda c=one, u=url: c.post(u), lambda c=other, u=url: c.post(u))
         assert [r.status_code for r in responses] == [303, 303], [r.text for r in responses]
@@ -202,15 +211,10 @@ def test_an_answer_saved_while_handing_in_is_graded_or_refused(racing_app: Flask
     """
     for _ in range(ROUNDS):
         user_id, one, other = signed_in_twice(racing_app)
-        assert one.post(START).status_code == 303
-        with racing_app.app_context():
-            attempt = db.session.scalar(select(Attempt).where(Attempt.user_id == user_id))
-            pairs = attempts.questions_of(attempt)
-            late = next(q for q, _order in pairs if isinstance(q, SingleChoice))
-            early = {q.key: _raw(q.correct_response()) for q, _order in pairs if q is not late}
-            attempts.save_answers(attempt, early)
-            db.session.commit()
-            attempt_id, maximum = attempt.id, attempt.max_score
+        attempt_id, maximum, questions = answered_attempt(
+            racing_app, user_id, one, leave_out=SingleChoice
+        )
+        late = next(q for q in questions if isinstance(q, SingleChoice))
         points = attempts.to_decimal(late.points)
         form = {"shown": late.key, f"q:{late.key}": late.correct_response()}
         save, submit = race(
