@@ -8,6 +8,7 @@ its 9 questions (one of the two numeric questions of the pool "niveles"), 11 poi
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 from datetime import timedelta
@@ -646,6 +647,18 @@ def test_numbers_that_cannot_be_read_are_refused(client, taker, query, typed, me
     assert saved(query, taker) == {}
 
 
+def test_refused_answers_are_explained_in_the_readers_language(client, taker, query):
+    client.post("/idioma", data={"language": "en", "next": "/"})
+    start(client)
+    pairs = layout(query, taker)
+    numeric = by_type(pairs, Numeric)
+    response = post_answers(client, form_for(pairs, {numeric.key: "1.000"}))
+    assert response.status_code == 422
+    assert "“1.000” is ambiguous: write 1000 for thousands or 1,000 for a decimal" in (
+        html.unescape(response.text)
+    )
+
+
 def test_a_negative_number_is_an_answer_that_scores_zero(client, taker, query):
     start(client)
     pairs = layout(query, taker)
@@ -976,10 +989,10 @@ def test_quiz_pages_have_no_inline_script_or_style(client, taker, query):
     pages.append(client.get(attempt_url(1, "/entregar")).text)
     submit_all(client, pairs, correct_answers(pairs))
     pages.append(client.get(attempt_url(1)).text)
-    for html in pages:
-        assert "<script>" not in html
-        assert " style=" not in html
-        assert "<style" not in html
+    for page in pages:
+        assert "<script>" not in page
+        assert " style=" not in page
+        assert "<style" not in page
 
 
 def test_scores_show_in_the_readers_language(client, taker, query):

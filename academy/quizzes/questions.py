@@ -50,6 +50,8 @@ from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import ClassVar, Final, TypeAlias
 
+from flask_babel import lazy_gettext as _l
+
 __all__ = [
     "EMPTY",
     "QUESTION_TYPES",
@@ -111,7 +113,8 @@ EMPTY: Final = RichText()
 
 
 class ResponseError(ValueError):
-    """A submitted answer that cannot be accepted; ``str(error)`` is for the learner."""
+    """A submitted answer that cannot be accepted; ``str(error)`` is for the learner, in the
+    request's language (the messages are lazy: translated when shown)."""
 
 
 # --- numbers ----------------------------------------------------------------------------------
@@ -125,7 +128,7 @@ def parse_number(text: str) -> Fraction:
     Exact (a :class:`Fraction`). Either comma or point is the decimal separator. A point
     followed by exactly three digits (``1.000``) is refused as ambiguous: in Chile it means a
     thousand, elsewhere one. Grouped thousands are read when unambiguous: ``1.000.000``,
-    ``1.000,5``. Raises :class:`ValueError` with a Spanish message.
+    ``1.000,5``. Raises :class:`ValueError` with a message for people (translated when shown).
     """
     raw = text.strip()
     body = re.sub(r"[\s\u00a0\u202f]", "", raw).replace("\u2212", "-")
@@ -136,7 +139,7 @@ def parse_number(text: str) -> Fraction:
     if body[:1] in (".", ","):
         body = "0" + body
     if not body or not _DIGITS.fullmatch(body) or not body[0].isdigit() or body[-1] in ".,":
-        raise ValueError(f"«{_short(raw)}» no es un número")
+        raise ValueError(_l("«%(value)s» no es un número", value=_short(raw)))
     points, commas = body.count("."), body.count(",")
     if points and commas:
         decimal_mark = "." if body.rfind(".") > body.rfind(",") else ","
@@ -144,27 +147,32 @@ def parse_number(text: str) -> Fraction:
         whole, _, decimals = body.rpartition(decimal_mark)
         grouped = r"\d{1,3}(?:" + re.escape(group_mark) + r"\d{3})+"
         if decimal_mark in whole or not re.fullmatch(grouped, whole):
-            raise ValueError(f"«{_short(raw)}» no es un número")
+            raise ValueError(_l("«%(value)s» no es un número", value=_short(raw)))
         body = whole.replace(group_mark, "") + "." + decimals
     elif commas > 1:
-        raise ValueError(f"«{_short(raw)}»: usa la coma solo para los decimales (ej. 3,5)")
+        raise ValueError(_l("«%(value)s»: usa la coma solo para los decimales (ej. 3,5)", value=_short(raw)))
     elif commas == 1:
         body = body.replace(",", ".")
     elif points > 1:
         if not re.fullmatch(r"\d{1,3}(?:\.\d{3})+", body):
-            raise ValueError(f"«{_short(raw)}» no es un número")
+            raise ValueError(_l("«%(value)s» no es un número", value=_short(raw)))
         body = body.replace(".", "")
     elif points == 1 and re.fullmatch(r"[1-9]\d{0,2}\.\d{3}", body):
         whole, _, decimals = body.partition(".")
         raise ValueError(
-            f"«{_short(raw)}» es ambiguo: escribe {whole}{decimals} si son miles "
-            f"o {whole},{decimals} si es un decimal"
+            _l(
+                "«%(value)s» es ambiguo: escribe %(thousands)s si son miles o %(decimal)s si es "
+                "un decimal",
+                value=_short(raw),
+                thousands=whole + decimals,
+                decimal=f"{whole},{decimals}",
+            )
         )
     if len(body) > 40:
-        raise ValueError(f"«{_short(raw)}» tiene demasiadas cifras")
+        raise ValueError(_l("«%(value)s» tiene demasiadas cifras", value=_short(raw)))
     value = sign * Fraction(Decimal(body))
     if abs(value) > _MAX_NUMBER:
-        raise ValueError(f"«{_short(raw)}» es demasiado grande")
+        raise ValueError(_l("«%(value)s» es demasiado grande", value=_short(raw)))
     return value
 
 
@@ -195,7 +203,7 @@ def parse_percent(text: str) -> Fraction:
     try:
         value = Fraction(Decimal(text.strip().replace(",", "."))) / 100
     except (InvalidOperation, ValueError, OverflowError):
-        raise ValueError(f"«{_short(text)}» no es un porcentaje") from None
+        raise ValueError(_l("«%(value)s» no es un porcentaje", value=_short(text))) from None
     near = value.limit_denominator(12)
     return near if abs(value - near) <= Fraction(1, 10_000) else value
 
@@ -344,14 +352,14 @@ def _values(raw: RawResponse | str | None) -> list[str]:
     if isinstance(raw, str):
         raw = [raw]
     if not isinstance(raw, Sequence) or not all(isinstance(v, str) for v in raw):
-        raise ResponseError("respuesta no válida")
+        raise ResponseError(_l("respuesta no válida"))
     return [value for value in raw if value.strip()]
 
 
 def _one_value(raw: RawResponse | str | None) -> str | None:
     values = _values(raw)
     if len(values) > 1:
-        raise ResponseError("se esperaba una sola respuesta")
+        raise ResponseError(_l("se esperaba una sola respuesta"))
     return values[0] if values else None
 
 
@@ -471,7 +479,7 @@ class SingleChoice(ChoiceQuestion):
         if value is None:
             return None
         if self.choice(value) is None:
-            raise ResponseError("la opción elegida no es de esta pregunta")
+            raise ResponseError(_l("la opción elegida no es de esta pregunta"))
         return value
 
     def correct_response(self) -> Response:
@@ -524,7 +532,7 @@ class MultipleChoice(ChoiceQuestion):
         if not values:
             return None
         if any(self.choice(value) is None for value in values):
-            raise ResponseError("una de las opciones elegidas no es de esta pregunta")
+            raise ResponseError(_l("una de las opciones elegidas no es de esta pregunta"))
         return [c.id for c in self.choices if c.id in values]
 
     def correct_response(self) -> Response:
@@ -621,7 +629,7 @@ class ShortAnswer(Question):
         if value is None:
             return None
         if len(value) > MAX_TEXT_RESPONSE:
-            raise ResponseError(f"la respuesta tiene más de {MAX_TEXT_RESPONSE} caracteres")
+            raise ResponseError(_l("la respuesta tiene más de %(n)s caracteres", n=MAX_TEXT_RESPONSE))
         return value if self.space_sensitive else value.strip()
 
     def correct_response(self) -> Response:
@@ -671,14 +679,14 @@ class Numeric(Question):
         if value is None:
             return None
         if len(value) > 60:
-            raise ResponseError("el número tiene demasiadas cifras")
+            raise ResponseError(_l("el número tiene demasiadas cifras"))
         try:
             number = parse_number(value)
         except ValueError as error:
             raise ResponseError(str(error)) from None
         text = format_number(number, max_decimals=None)
         if not _CANONICAL_NUMBER.fullmatch(text):
-            raise ResponseError(f"«{_short(value)}» tiene demasiadas cifras")
+            raise ResponseError(_l("«%(value)s» tiene demasiadas cifras", value=_short(value)))
         return text
 
     def correct_response(self) -> Response:
@@ -721,17 +729,17 @@ class Matching(Question):
 
     def parse_response(self, raw: RawResponse) -> Response:
         if not isinstance(raw, Mapping):
-            raise ResponseError("respuesta no válida")
+            raise ResponseError(_l("respuesta no válida"))
         lefts = {p.left_id for p in self.scored_pairs()}
         rights = self.rights()
         answer: dict[str, str] = {}
         for left, right in raw.items():
             if not isinstance(left, str) or not isinstance(right, str) or left not in lefts:
-                raise ResponseError("respuesta no válida")
+                raise ResponseError(_l("respuesta no válida"))
             if not right.strip():
                 continue
             if right not in rights:
-                raise ResponseError("una de las respuestas elegidas no es de esta pregunta")
+                raise ResponseError(_l("una de las respuestas elegidas no es de esta pregunta"))
             answer[left] = right
         return answer or None
 
@@ -784,9 +792,9 @@ class Ordering(Question):
             return None
         ids = {item.id for item in self.items}
         if any(value not in ids for value in values):
-            raise ResponseError("uno de los elementos no es de esta pregunta")
+            raise ResponseError(_l("uno de los elementos no es de esta pregunta"))
         if len(set(values)) != len(values):
-            raise ResponseError("cada elemento puede ir en un solo lugar")
+            raise ResponseError(_l("cada elemento puede ir en un solo lugar"))
         return values
 
     def correct_response(self) -> Response:
