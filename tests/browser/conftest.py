@@ -7,6 +7,7 @@
   the mailbox cleared; it fails the test if the application raised while serving it.
 - ``browser`` (session) and ``page`` (per test, a fresh context in Spanish, ``base_url`` set).
 - ``axe``: ``axe(page)`` runs axe-core's WCAG 2.x A/AA rules and fails on any violation.
+- Helpers the test files share: :func:`import_course_folder`, :func:`log_in`, :func:`heading`.
 
 Browser tests must not request ``app``: that fixture's per-test transaction would not be seen by
 the server thread.
@@ -27,15 +28,24 @@ import axe_playwright_python
 import pytest
 from flask import Flask
 from flask_migrate import upgrade
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 from sqlalchemy import inspect
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from academy import create_app
 from academy.auth import services as accounts
 from academy.auth.models import Role
+from academy.courses.content import load_course
+from academy.courses.services import import_course
 from academy.extensions import db, limiter
-from tests.conftest import BACKENDS, PASSWORD, Mailbox, separate_database, test_config
+from tests.conftest import (
+    BACKENDS,
+    CONTENT_FIXTURE,
+    PASSWORD,
+    Mailbox,
+    separate_database,
+    test_config,
+)
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -242,5 +252,39 @@ def check_accessibility(page: Page) -> None:
 
 
 @pytest.fixture
-def axe() -> Callable[[Page], None]:
+def axe() -> Axe:
     return check_accessibility
+
+
+Axe = Callable[[Page], None]
+
+
+# Helpers the test files share ------------------------------------------------------------------
+
+
+def import_course_folder(
+    live: LiveServer,
+    root: Path = CONTENT_FIXTURE / "courses/curso-ejemplo",
+    then: Callable[[], object] | None = None,
+) -> None:
+    """Import a course folder into the live server's database (the example course by default);
+    ``then`` adds to it in the same transaction."""
+    with live.app.app_context():
+        source, problems = load_course(root)
+        assert source is not None and not problems, problems
+        import_course(source)
+        if then is not None:
+            then()
+        db.session.commit()
+
+
+def log_in(page: Page, account: Account) -> None:
+    page.goto("/entrar")
+    page.get_by_label("Correo electrónico").fill(account.email)
+    page.get_by_label("Contraseña", exact=True).fill(account.password)
+    page.get_by_role("button", name="Entrar").click()
+    expect(page.get_by_role("button", name="Cerrar sesión")).to_be_visible()
+
+
+def heading(page: Page) -> Locator:
+    return page.get_by_role("heading", level=1)

@@ -7,23 +7,20 @@ from __future__ import annotations
 
 import re
 import shutil
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from academy.cases import services
-from academy.courses.content import load_course
-from academy.courses.services import get_course, import_course
+from academy.courses.services import get_course
 from academy.extensions import db
 from academy.progress.services import enrol
-from tests.browser.conftest import Account, LiveServer
+from tests.browser.conftest import Account, Axe, LiveServer, heading, import_course_folder, log_in
 from tests.conftest import CONTENT_FIXTURE
 
 pytestmark = pytest.mark.browser
 
-Axe = Callable[[Page], None]
 LESSON = "/cursos/curso-ejemplo/lecciones/caso-plaza"
 WORK = "/cursos/curso-ejemplo/casos/caso-plaza/"
 TITLE = "Caso: la plaza del barrio Los Aromos"
@@ -46,11 +43,7 @@ def course(live: LiveServer, tmp_path: Path) -> None:
     root = tmp_path / "curso-ejemplo"
     shutil.copytree(CONTENT_FIXTURE / "courses/curso-ejemplo", root)
     shutil.copy(CONTENT_FIXTURE / "casos/03-caso-plaza.md", root / "02-mecanismos/03-caso-plaza.md")
-    with live.app.app_context():
-        source, problems = load_course(root)
-        assert source is not None and not problems, problems
-        import_course(source)
-        db.session.commit()
+    import_course_folder(live, root)
 
 
 @pytest.fixture
@@ -75,21 +68,9 @@ def trainer(live: LiveServer, course: None) -> Account:
     return account
 
 
-def log_in(page: Page, account: Account) -> None:
-    page.goto("/entrar")
-    page.get_by_label("Correo electrónico").fill(account.email)
-    page.get_by_label("Contraseña", exact=True).fill(account.password)
-    page.get_by_role("button", name="Entrar").click()
-    expect(page.get_by_role("button", name="Cerrar sesión")).to_be_visible()
-
-
 def log_out(page: Page) -> None:
     page.get_by_role("button", name="Cerrar sesión").click()
     expect(page.get_by_role("link", name="Iniciar sesión")).to_be_visible()
-
-
-def heading(page: Page):
-    return page.get_by_role("heading", level=1)
 
 
 def flashes(page: Page):

@@ -6,49 +6,27 @@ Every editor page visited is checked with axe-core (WCAG 2.x A and AA).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from io import BytesIO
 
 import pytest
 from PIL import Image
 from playwright.sync_api import Browser, Page, expect
 
-from academy.courses.content import load_course
-from academy.courses.services import import_course
-from academy.extensions import db
-from tests.browser.conftest import Account, LiveServer
-from tests.conftest import CONTENT_FIXTURE
+from tests.browser.conftest import Account, Axe, LiveServer, heading, import_course_folder, log_in
 
 pytestmark = pytest.mark.browser
 
-Axe = Callable[[Page], None]
 EDITOR = "/editor/cursos/curso-ejemplo"
 
 
 @pytest.fixture
 def course(live: LiveServer) -> None:
-    with live.app.app_context():
-        source, problems = load_course(CONTENT_FIXTURE / "courses/curso-ejemplo")
-        assert source is not None and not problems, problems
-        import_course(source)
-        db.session.commit()
+    import_course_folder(live)
 
 
 @pytest.fixture
 def trainer(live: LiveServer, course: None) -> Account:
     return live.create_user("trainer", full_name="Rosa Carrasco")
-
-
-def log_in(page: Page, account: Account) -> None:
-    page.goto("/entrar")
-    page.get_by_label("Correo electrónico").fill(account.email)
-    page.get_by_label("Contraseña", exact=True).fill(account.password)
-    page.get_by_role("button", name="Entrar").click()
-    expect(page.get_by_role("button", name="Cerrar sesión")).to_be_visible()
-
-
-def heading(page: Page):
-    return page.get_by_role("heading", level=1)
 
 
 def test_write_preview_save_publish_and_restore(page: Page, trainer: Account, axe: Axe) -> None:

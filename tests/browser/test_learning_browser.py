@@ -6,33 +6,25 @@ Every page visited is audited with axe-core.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from academy.auth.models import User
-from academy.courses.content import load_course
-from academy.courses.services import get_course, import_course
+from academy.courses.services import get_course
 from academy.extensions import db
 from academy.progress import services as progress
-from tests.browser.conftest import LiveServer
-from tests.conftest import CONTENT_FIXTURE, PASSWORD
+from tests.browser.conftest import Axe, LiveServer, import_course_folder
+from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
 
-Axe = Callable[[Page], None]
 EMAIL = "camila.rojas@muni.cl"
 
 
 @pytest.fixture
 def course(live: LiveServer) -> None:
-    with live.app.app_context():
-        source, problems = load_course(CONTENT_FIXTURE / "courses/curso-ejemplo")
-        assert source is not None and not problems, problems
-        import_course(source)
-        db.session.commit()
+    import_course_folder(live)
 
 
 def register(page: Page) -> None:

@@ -7,38 +7,30 @@ Every quiz page visited is checked with axe-core (WCAG 2.x A and AA).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select, update
 
-from academy.courses.content import load_course
 from academy.courses.models import Lesson
-from academy.courses.services import get_course, import_course
+from academy.courses.services import get_course
 from academy.db import utcnow
 from academy.extensions import db
 from academy.progress.services import enrol
 from academy.quizzes import attempts
 from academy.quizzes.models import Attempt
-from tests.browser.conftest import Account, LiveServer
-from tests.conftest import CONTENT_FIXTURE, add_quiz_lesson
+from tests.browser.conftest import Account, Axe, LiveServer, heading, import_course_folder, log_in
+from tests.conftest import add_quiz_lesson
 
 pytestmark = pytest.mark.browser
 
-Axe = Callable[[Page], None]
 LESSON = "/cursos/curso-ejemplo/lecciones/cuestionario"
 
 
 @pytest.fixture
 def quiz(live: LiveServer) -> None:
-    with live.app.app_context():
-        source, problems = load_course(CONTENT_FIXTURE / "courses/curso-ejemplo")
-        assert source is not None and not problems, problems
-        import_course(source)
-        add_quiz_lesson()
-        db.session.commit()
+    import_course_folder(live, then=add_quiz_lesson)
 
 
 @pytest.fixture
@@ -53,18 +45,6 @@ def learner(live: LiveServer, quiz: None) -> Account:
 @pytest.fixture
 def trainer(live: LiveServer, quiz: None) -> Account:
     return live.create_user("trainer", full_name="Rosa Carrasco")
-
-
-def log_in(page: Page, account: Account) -> None:
-    page.goto("/entrar")
-    page.get_by_label("Correo electrónico").fill(account.email)
-    page.get_by_label("Contraseña", exact=True).fill(account.password)
-    page.get_by_role("button", name="Entrar").click()
-    expect(page.get_by_role("button", name="Cerrar sesión")).to_be_visible()
-
-
-def heading(page: Page):
-    return page.get_by_role("heading", level=1)
 
 
 def question(page: Page, title: str):
