@@ -46,6 +46,8 @@ from academy.courses.forms import (
     NewUnitForm,
     UnitForm,
     lines,
+    newer_revision_saved,
+    not_saved_message,
     problem_text,
     too_large_message,
 )
@@ -428,29 +430,11 @@ def edit_lesson(slug: str, lesson_slug: str) -> Any:
         valid = form.validate()
         rendered = render_preview(lesson, form.body.data or "")
         if saving and valid and rendered is not None and not rendered.problems:
-            current = str(latest.number) if latest else "0"
-            if form.base.data == current:
+            if not newer_revision_saved(form, latest):
                 return save_lesson(found, lesson, form)
-            form.form_errors.append(
-                _(
-                    "Mientras editabas, %(name)s guardó la revisión %(n)s. No guardamos tu texto "
-                    "para no perder ese cambio: sigue aquí abajo. Compara en el historial y, si "
-                    "quieres reemplazarlo, vuelve a guardar.",
-                    name=latest.author.full_name if latest and latest.author else _("otra persona"),
-                    n=current,
-                )
-            )
-            form.base.data = current
             status = 409
         elif saving and rendered is not None and rendered.problems:
-            form.form_errors.append(
-                ngettext(
-                    "No guardamos: hay %(num)d problema en el texto. Corrígelo y vuelve a guardar.",
-                    "No guardamos: hay %(num)d problemas en el texto. Corrígelos y vuelve a "
-                    "guardar.",
-                    len(rendered.problems),
-                )
-            )
+            form.form_errors.append(not_saved_message(len(rendered.problems)))
             status = 422
         elif not valid or rendered is None:
             status = 422

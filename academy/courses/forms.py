@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
@@ -109,6 +111,36 @@ def problem_text(problem: markdown.Problem) -> str:
     if problem.line is None:
         return problem.message
     return str(_l("Línea %(line)s: %(message)s", line=problem.line, message=problem.message))
+
+
+def newer_revision_saved(form: Any, latest: Any) -> bool:
+    """Whether someone saved a revision after the one the form started from (its ``base``).
+
+    If so, the form says who, keeping the trainer's text on the page, and moves its base on:
+    saving again replaces that revision knowingly. Nobody's work is overwritten unseen.
+    """
+    current = str(latest.number) if latest else "0"
+    if form.base.data == current:
+        return False
+    form.form_errors.append(
+        _(
+            "Mientras editabas, %(name)s guardó la revisión %(n)s. No guardamos tu texto "
+            "para no perder ese cambio: sigue aquí abajo. Compara en el historial y, si "
+            "quieres reemplazarlo, vuelve a guardar.",
+            name=latest.author.full_name if latest and latest.author else _("otra persona"),
+            n=current,
+        )
+    )
+    form.base.data = current
+    return True
+
+
+def not_saved_message(problems: int) -> str:
+    return ngettext(
+        "No guardamos: hay %(num)d problema en el texto. Corrígelo y vuelve a guardar.",
+        "No guardamos: hay %(num)d problemas en el texto. Corrígelos y vuelve a guardar.",
+        problems,
+    )
 
 
 def too_large_message(length: int) -> str:

@@ -51,7 +51,7 @@ from sqlalchemy.orm import joinedload
 from academy.auth.permissions import can_edit_courses, require
 from academy.courses.content import SLUG_RE
 from academy.courses.editor import SOURCE_LABELS, course_or_404, lesson_or_404
-from academy.courses.forms import problem_text
+from academy.courses.forms import newer_revision_saved, not_saved_message, problem_text
 from academy.courses.models import Course, CourseStatus, Lesson, LessonKind, Unit
 from academy.db import utcnow
 from academy.errors import render_error
@@ -918,29 +918,11 @@ def edit(quiz_slug: str) -> Any:
         valid = form.validate()
         saving = request.form.get("action") == "save"
         if saving and valid and parsed is not None and not problems:
-            current = str(latest.number) if latest else "0"
-            if form.base.data == current:
+            if not newer_revision_saved(form, latest):
                 return save_quiz(quiz_slug, row, text, form.note.data or "")
-            form.form_errors.append(
-                _(
-                    "Mientras editabas, %(name)s guardó la revisión %(n)s. No guardamos tu texto "
-                    "para no perder ese cambio: sigue aquí abajo. Revisa el historial y, si "
-                    "quieres reemplazarlo, vuelve a guardar.",
-                    name=latest.author.full_name if latest and latest.author else _("otra persona"),
-                    n=current,
-                )
-            )
-            form.base.data = current
             status = 409
         elif saving and problems:
-            form.form_errors.append(
-                ngettext(
-                    "No guardamos: hay %(num)d problema en el texto. Corrígelo y vuelve a guardar.",
-                    "No guardamos: hay %(num)d problemas en el texto. Corrígelos y vuelve a "
-                    "guardar.",
-                    len(problems),
-                )
-            )
+            form.form_errors.append(not_saved_message(len(problems)))
             status = 422
         elif not valid or parsed is None:
             status = 422
