@@ -32,7 +32,6 @@ import os
 import re
 import resource
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -49,6 +48,7 @@ from academy.courses import content, services  # noqa: E402
 from academy.extensions import db  # noqa: E402
 from academy.progress import services as progress  # noqa: E402
 from bench.bench_content import make_course  # noqa: E402
+from bench.serving import load_average, serve  # noqa: E402
 from bench.wsgi import BARE_PATH, SIGNED_IN_PATH  # noqa: E402
 
 SECRET = "bench-secret-key-0123456789-abcdefghijklmnop"
@@ -59,12 +59,6 @@ LESSON = "/cursos/curso-bench/lecciones/leccion-7"
 # rewrites its cookie, every time, since wrk never stores the new cookie. A real learner keeps
 # one browser, so the learner signs in with the User-Agent that wrk then sends.
 AGENT = "academy-bench"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def prepare(database_url: str, work: Path) -> tuple[str, bytes, list[bytes]]:
@@ -109,27 +103,6 @@ def wrk(url: str, cookie: str, seconds: int) -> dict[str, float]:
 
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     return {"rps": rps, "p50": ms("50%"), "p99": ms("99%")}
-
-
-def serve(target: str, env: dict[str, str], workers: int) -> tuple[subprocess.Popen, int]:
-    port = free_port()
-    process = subprocess.Popen(
-        [str(ROOT / ".venv/bin/gunicorn"), "--workers", str(workers), "--worker-class", "sync",
-         "--bind", f"127.0.0.1:{port}", "--log-level", "warning", target],
-        cwd=ROOT, env=env,
-    )  # fmt: skip
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return process, port
-        except OSError:
-            time.sleep(0.1)
-    process.kill()
-    raise RuntimeError("gunicorn did not start")
-
-
-def load_average() -> str:
-    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
 TICKS = os.sysconf("SC_CLK_TCK")

@@ -48,7 +48,6 @@ import math
 import os
 import random
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -85,6 +84,8 @@ from academy.quizzes.questions import (  # noqa: E402
     RawResponse,
     ShortAnswer,
 )
+from bench import serving  # noqa: E402
+from bench.serving import load_average  # noqa: E402
 from bench.wsgi import FLOOR_PATH  # noqa: E402
 
 SECRET = "bench-secret-key-0123456789-abcdefghijklmnop"
@@ -376,30 +377,11 @@ def prepare(database_url: str, work: Path, learners: int) -> tuple[Any, list[tup
     return app, signed_in
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def serve(database_url: str, workers: int) -> tuple[subprocess.Popen, int]:
-    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("ACADEMY_")}
     env |= {"ACADEMY_DATABASE_URL": database_url, "ACADEMY_SECRET_KEY": SECRET,
             "ACADEMY_RATELIMIT_ENABLED": "false", "ACADEMY_WTF_CSRF_ENABLED": "false"}  # fmt: skip
-    process = subprocess.Popen(
-        [str(ROOT / ".venv/bin/gunicorn"), "--workers", str(workers), "--worker-class", "sync",
-         "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "bench.wsgi:app()"],
-        cwd=ROOT, env=env,
-    )  # fmt: skip
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return process, port
-        except OSError:
-            time.sleep(0.1)
-    process.kill()
-    raise RuntimeError("gunicorn did not start")
+    return serving.serve("bench.wsgi:app()", env, workers)
 
 
 # Measuring -----------------------------------------------------------------------------------
@@ -549,10 +531,6 @@ def cpu_seconds(server: subprocess.Popen) -> tuple[float, float]:
         elif command.startswith(b"postgres: ") and f" {DATABASE} ".encode() in command:
             db_ticks += ticks
     return app_ticks / TICKS, db_ticks / TICKS
-
-
-def load_average() -> str:
-    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
 def main() -> None:
