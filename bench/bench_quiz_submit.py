@@ -24,7 +24,7 @@ What it does:
    submitted with the score the saved answers are worth, every answer scored, the quiz lesson
    done for those who passed, and no attempt left in progress or created beyond one per
    learner and round;
-5. after each round's burst, the floor: the same 32 learners POST at once to ``/bench/entregar``
+5. after each round's burst, the floor: the same 32 learners POST at once to ``/bench/submit-floor``
    (``bench.wsgi``), a route that signs the learner in, flashes a message and answers 303,
    as the submit does, and grades nothing: what the machine, gunicorn, Flask and signing in
    cost before any quiz work;

@@ -9,7 +9,7 @@
   every signed-in page, and nothing else is done.
 - ``bench.wsgi:bare()``: a separate, minimal Flask app whose one route returns the same HTML:
   the floor set by gunicorn, Flask and the network alone.
-- ``/bench/entregar`` (in ``bench.wsgi:app()``, for bench/bench_quiz_submit.py): what every
+- ``/bench/submit-floor`` (in ``bench.wsgi:app()``, for bench/bench_quiz_submit.py): what every
   signed-in form POST of the app costs before doing anything of its own: the session, the
   signed-in learner loaded from the database, a flashed message and a 303 redirect. Handing in
   a quiz is that plus grading; this route is the floor under it.
@@ -25,7 +25,7 @@ from flask_login import login_required
 
 BARE_PATH = "/bench/bare"
 SIGNED_IN_PATH = "/bench/signed-in"
-FLOOR_PATH = "/bench/entregar"
+FLOOR_PATH = "/bench/submit-floor"
 HEADERS = {"Content-Type": "text/html; charset=utf-8"}
 
 
