@@ -16,7 +16,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     settings.load(app, config)
 
     from academy import db as database
-    from academy import errors, i18n, security
+    from academy import errors, i18n, inputs, security
     from academy.extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
@@ -28,6 +28,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     database.init_app(app)
     security.init_app(app)
     errors.init_app(app)
+    inputs.init_app(app)
 
     from academy.auth import views as auth_views
     from academy.cases import views as cases_views

@@ -49,6 +49,7 @@ from academy.courses.models import CaseCompletion, Course, Lesson, LessonKind, L
 from academy.courses.views import lesson_body, published_course, published_lesson
 from academy.db import utcnow
 from academy.extensions import db, limiter
+from academy.inputs import whole_number
 from academy.progress import services as progress
 
 bp = Blueprint("cases", __name__, template_folder="templates")
@@ -356,7 +357,7 @@ def confirm(slug: str, lesson_slug: str) -> Any:
         status = 422 if request.method == "POST" else 200
         return render_template("cases/confirm.html", space=space, draft=draft), status
     try:
-        services.submit(draft, version=request.form.get("version", type=int))
+        services.submit(draft, version=request.form.get("version", type=whole_number))
     except services.CaseError as error:
         space = workspace(course, lesson)
         fresh = space.latest if space.latest is not None and space.latest.editable else None
@@ -409,11 +410,11 @@ def submission(submission_id: int) -> Any:
 def queue() -> Any:
     status = request.args.get("estado", "")
     filters = services.QueueFilters(
-        course_id=request.args.get("curso", type=int),
-        cohort_id=request.args.get("grupo", type=int),
+        course_id=request.args.get("curso", type=whole_number),
+        cohort_id=request.args.get("grupo", type=whole_number),
         status=status if status in QUEUE_STATUSES and status else None,
     )
-    page = max(request.args.get("pagina", 1, type=int), 1)
+    page = max(request.args.get("pagina", 1, type=whole_number), 1)
     query = (
         services.queue(current_user, filters)
         .options(
@@ -466,11 +467,11 @@ class ReviewForm:
         form = request.form
         count = len(definition.criteria)
         return cls(
-            levels={str(i): form.get(f"nivel-{i}", type=int) for i in range(1, count + 1)},
+            levels={str(i): form.get(f"nivel-{i}", type=whole_number) for i in range(1, count + 1)},
             feedback={str(i): form.get(f"comentario-{i}", "") for i in range(1, count + 1)},
             comments=form.get("comentarios", ""),
             decision=form.get("decision", ""),
-            version=form.get("version", type=int),
+            version=form.get("version", type=whole_number),
         )
 
     def points(self, definition: CaseDefinition) -> int:
@@ -715,10 +716,11 @@ def assign_cohorts(slug: str) -> Any:
     for key, value in request.form.items():
         if not key.startswith("grupo-"):
             continue
-        user_id = key.removeprefix("grupo-")
-        if not user_id.isdigit() or (value and not value.isdigit()):
+        try:
+            user_id = whole_number(key.removeprefix("grupo-"))
+            choices[user_id] = whole_number(value) if value else None
+        except ValueError:
             abort(400)
-        choices[int(user_id)] = int(value) if value else None
     try:
         moved = services.assign_cohorts(course, choices)
     except services.CaseError as error:

@@ -60,6 +60,7 @@ from academy.courses.models import (
     RevisionSource,
     Unit,
 )
+from academy.inputs import whole_number
 
 bp = Blueprint("editor", __name__, url_prefix="/editor", template_folder="templates")
 
@@ -502,7 +503,7 @@ def publish_lesson(slug: str, lesson_slug: str) -> Response:
     lesson = lesson_or_404(found, lesson_slug)
     back = redirect(url_for("editor.edit_lesson", slug=found.slug, lesson_slug=lesson.slug))
     latest = lesson.latest
-    expected = request.form.get("revision", type=int)
+    expected = request.form.get("revision", type=whole_number)
     if latest is None or (expected is not None and expected != latest.number):
         flash(
             _(
@@ -580,8 +581,8 @@ def revision(slug: str, lesson_slug: str, number: int) -> str:
 def compare(slug: str, lesson_slug: str) -> str:
     found = course_or_404(slug)
     lesson = lesson_or_404(found, lesson_slug, retired=True)
-    old_number = request.args.get("desde", type=int)
-    new_number = request.args.get("hasta", type=int)
+    old_number = request.args.get("desde", type=whole_number)
+    new_number = request.args.get("hasta", type=whole_number)
     if old_number is None or new_number is None:
         abort(404)
     old, new = revision_or_404(lesson, old_number), revision_or_404(lesson, new_number)

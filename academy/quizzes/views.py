@@ -55,6 +55,7 @@ from academy.courses.forms import newer_revision_saved, not_saved_message, probl
 from academy.courses.models import Course, CourseStatus, Lesson, LessonKind, Unit
 from academy.db import utcnow
 from academy.errors import render_error
+from academy.inputs import whole_number
 from academy.extensions import db
 from academy.progress import services as progress
 from academy.progress.models import Enrolment
@@ -489,7 +490,7 @@ def _attempt_to_submit() -> Select[tuple[Attempt]]:
 def start(slug: str, lesson_slug: str) -> Response:
     """Start an attempt, or resume the one in progress (never two at once)."""
     quiz = learner_quiz(slug, lesson_slug)
-    resuming = request.form.get("intento", type=int)
+    resuming = request.form.get("intento", type=whole_number)
 
     def work() -> tuple[bool, Attempt]:
         now = utcnow()
@@ -755,7 +756,7 @@ def preview_lesson(slug: str, lesson_slug: str) -> Any:
 def preview_quiz(quiz_slug: str) -> Any:
     """Any revision of a quiz (the latest by default), recording nothing."""
     row = quiz_or_404(quiz_slug)
-    number = request.values.get("revision", type=int)
+    number = request.values.get("revision", type=whole_number)
     revision = (
         next((r for r in row.revisions if r.number == number), None)
         if number is not None
@@ -785,7 +786,7 @@ def run_preview(
 ) -> Any:
     """Draw as for an attempt, show the questions; on submit grade in memory and review."""
     quiz = storage.load(revision)
-    seed = request.form.get("semilla", type=int) if request.method == "POST" else None
+    seed = request.form.get("semilla", type=whole_number) if request.method == "POST" else None
     if request.method == "POST" and (seed is None or not 0 <= seed < MAX_SEED):
         abort(400)
     if seed is None:
@@ -965,7 +966,7 @@ def save_quiz(slug: str, row: Quiz | None, text: str, note: str) -> Any:
 @require(can_edit_courses)
 def publish(quiz_slug: str) -> Response:
     row = quiz_or_404(quiz_slug)
-    number = request.form.get("revision", type=int)
+    number = request.form.get("revision", type=whole_number)
     revision = next((r for r in row.revisions if r.number == number), None)
     back = url_for("quizzes.edit", quiz_slug=row.slug)
     if request.form.get("volver") == "revisiones":

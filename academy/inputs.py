@@ -1,0 +1,54 @@
+"""What a request may carry, checked in one place before any view reads it.
+
+- **Whole numbers fit the database's integers.** ``<int:…>`` in every route stops at 2³¹ − 1
+  (a larger number is a 404, like any id that does not exist), and numbers read from forms and
+  query strings go through :func:`whole_number` (``request.args.get(name, type=whole_number)``),
+  so that 30 digits are "not valid" rather than a database error.
+- **No NUL character** in any form field or query parameter: no text the platform stores or
+  compares has one, and PostgreSQL refuses it in text. Such a request gets a 400 page that
+  says so.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, abort, request
+from flask_babel import lazy_gettext as _l
+from werkzeug.routing import IntegerConverter
+
+from academy.errors import render_error
+
+INT_MAX = 2**31 - 1  # PostgreSQL's integer, the type of every id and number column
+NUL_MESSAGE = _l(
+    "Lo que enviaste tiene un carácter que no se puede guardar (NUL). Si pegaste texto desde "
+    "otro programa, escríbelo de nuevo y vuelve a intentarlo."
+)
+
+
+def whole_number(value: str) -> int:
+    """``int(value)`` for request values; beyond a database integer it raises ValueError, so
+    that ``request.args.get(name, type=whole_number)`` gives the default instead."""
+    number = int(value)
+    if not -INT_MAX <= number <= INT_MAX:
+        raise ValueError(f"{value!r} is out of range")
+    return number
+
+
+class DatabaseInteger(IntegerConverter):
+    """``<int:…>``, no larger than a database integer."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", INT_MAX)
+        super().__init__(map, *args, **kwargs)
+
+
+def init_app(app: Flask) -> None:
+    """Call before any blueprint is registered: rules pick their converters when added."""
+    app.url_map.converters["int"] = DatabaseInteger
+
+    @app.before_request
+    def _refuse_nul() -> None:
+        for values in (request.args, request.form):
+            if any("\x00" in key or "\x00" in value for key, value in values.items(multi=True)):
+                abort(render_error(400, str(NUL_MESSAGE)))
