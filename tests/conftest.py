@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import os
+import shutil
 import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -27,7 +28,7 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from flask_migrate import upgrade
 from psycopg import sql
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import scoped_session, sessionmaker
 
@@ -35,7 +36,7 @@ from academy import create_app
 from academy.auth import services as accounts
 from academy.auth.models import Role, User
 from academy.courses.content import load_course
-from academy.courses.models import Course
+from academy.courses.models import Course, Lesson
 from academy.courses.services import get_course, import_course
 from academy.extensions import db, limiter
 
@@ -260,6 +261,30 @@ def example_course(app: Flask) -> Course:
         course = get_course("curso-ejemplo")
         assert course is not None
         return course
+
+
+@pytest.fixture
+def case_course(app: Flask, example_course: Course, tmp_path: Any) -> Course:
+    """The example course with the case lesson «caso-plaza» added to its second unit."""
+    root = tmp_path / "curso-ejemplo"
+    shutil.copytree(CONTENT_FIXTURE / "courses/curso-ejemplo", root)
+    shutil.copy(CONTENT_FIXTURE / "casos/03-caso-plaza.md", root / "02-mecanismos/03-caso-plaza.md")
+    with app.app_context():
+        source, problems = load_course(root)
+        assert source is not None and not problems, problems
+        import_course(source)
+        db.session.commit()
+        course = get_course("curso-ejemplo")
+        assert course is not None
+        return course
+
+
+@pytest.fixture
+def case_lesson(app: Flask, case_course: Course) -> Lesson:
+    with app.app_context():
+        lesson = db.session.scalar(select(Lesson).where(Lesson.slug == "caso-plaza"))
+        assert lesson is not None and lesson.kind == "case"
+        return lesson
 
 
 QUIZ_FIXTURE = CONTENT_FIXTURE / "quizzes/ejemplo.md"

@@ -7,10 +7,8 @@ course (two prompts of 20-300 and 20-400 words; three criteria of 0/2/4 points, 
 from __future__ import annotations
 
 import re
-import shutil
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from flask import Flask
@@ -21,9 +19,8 @@ from academy.auth.models import User
 from academy.cases import services
 from academy.cases.definition import parse_case
 from academy.cases.models import CaseSubmission, Cohort, CourseTrainer
-from academy.courses.content import load_course
 from academy.courses.models import Course, Lesson
-from academy.courses.services import get_course, import_course
+from academy.courses.services import get_course
 from academy.db import utcnow
 from academy.extensions import db
 from academy.progress import services as progress
@@ -40,30 +37,6 @@ def words(n: int, word: str = "vecinos") -> str:
 
 
 GOOD = {"respuesta-1": words(30, "consultar"), "respuesta-2": words(40, "convocar")}
-
-
-@pytest.fixture
-def case_course(app: Flask, example_course: Course, tmp_path: Any) -> Course:
-    """The example course with the case lesson «caso-plaza» added to its second unit."""
-    root = tmp_path / "curso-ejemplo"
-    shutil.copytree(CONTENT_FIXTURE / "courses/curso-ejemplo", root)
-    shutil.copy(CONTENT_FIXTURE / "casos/03-caso-plaza.md", root / "02-mecanismos/03-caso-plaza.md")
-    with app.app_context():
-        source, problems = load_course(root)
-        assert source is not None and not problems, problems
-        import_course(source)
-        db.session.commit()
-        course = get_course("curso-ejemplo")
-        assert course is not None
-        return course
-
-
-@pytest.fixture
-def case_lesson(app: Flask, case_course: Course) -> Lesson:
-    with app.app_context():
-        lesson = db.session.scalar(select(Lesson).where(Lesson.slug == "caso-plaza"))
-        assert lesson is not None and lesson.kind == "case"
-        return lesson
 
 
 def signed_in(app: Flask, user: User) -> FlaskClient:

@@ -3,8 +3,9 @@
 Each endpoint of the access table (tests/test_access.py) gets, from an admin and from an
 enrolled learner with a quiz attempt in progress, form fields and query strings that no form
 sends: numbers too large for the database, negative numbers, control characters, very long
-texts, repeated fields. Every answer must be a normal page or a clear refusal (below 500). What
-holds them is mostly ``academy/inputs.py``.
+texts, repeated fields. So do the case pages, with a case submitted and in review. Every
+answer must be a normal page or a clear refusal (below 500). What holds them is mostly
+``academy/inputs.py``.
 """
 
 from __future__ import annotations
@@ -13,10 +14,16 @@ import re
 from urllib.parse import parse_qsl
 
 import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
+from academy.cases.models import CaseSubmission
+from academy.courses.models import Course
+from academy.extensions import db
 from academy.inputs import INT_MAX, NUL_MESSAGE, whole_number
 from tests.test_access import TABLE
+from tests.test_cases import WORK, signed_in, submit
 
 HUGE = "9" * 30  # beyond any integer column, on SQLite and PostgreSQL alike
 NAMES = (
@@ -115,3 +122,54 @@ def test_whole_numbers_stop_at_the_database_integer():
     for bad in (str(INT_MAX + 1), HUGE, "abc", "", "1.5"):
         with pytest.raises(ValueError):
             whole_number(bad)
+
+
+# Case exercises: the access table reaches them without a case; here there is one, submitted
+# by the learner and opened for review by its trainer.
+
+
+@pytest.fixture
+def case_in_review(app, make_user, query, case_lesson) -> tuple[FlaskClient, FlaskClient, int]:
+    """The learner's and the trainer's clients, and the learner's submission, in review."""
+    from academy.cases import services as cases
+    from academy.progress import services as progress
+
+    learner = make_user("learner")
+    trainer = make_user("trainer")
+
+    def set_up() -> None:
+        course = db.session.get(Course, case_lesson.course_id)
+        progress.enrol(learner.id, course)
+        cases.add_trainer(course, trainer.email)
+        db.session.commit()
+
+    query(set_up)
+    mine = signed_in(app, learner)
+    submit(mine)
+    submission = query(
+        lambda: db.session.scalar(
+            select(CaseSubmission.id).where(CaseSubmission.user_id == learner.id)
+        )
+    )
+    reviewer = signed_in(app, trainer)
+    assert reviewer.get(f"/revision/{submission}").status_code == 200
+    return mine, reviewer, submission
+
+
+CASE_ROUTES = {
+    "learner": [("GET", WORK), ("POST", WORK), ("POST", WORK + "borrador"),
+                ("GET", WORK + "enviar"), ("POST", WORK + "enviar"),
+                ("GET", "/casos/envios/{submission}")],
+    "trainer": [("GET", "/revision/"), ("GET", "/revision/{submission}"),
+                ("POST", "/revision/{submission}"), ("GET", "/casos/envios/{submission}")],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("who", sorted(CASE_ROUTES))
+def test_case_pages_never_answer_500(case_in_review, who):
+    mine, reviewer, submission = case_in_review
+    client = mine if who == "learner" else reviewer
+    for method, path in CASE_ROUTES[who]:
+        path = path.format(submission=submission)
+        failed = {p: code for p, code in statuses(client, method, path).items() if code >= 500}
+        assert not failed, f"{method} {path} as {who}: {failed}"

@@ -786,7 +786,8 @@ def run_preview(
 ) -> Any:
     """Draw as for an attempt, show the questions; on submit grade in memory and review."""
     quiz = storage.load(revision)
-    seed = request.form.get("semilla", type=whole_number) if request.method == "POST" else None
+    # Not a database number (checked against MAX_SEED below), so not whole_number.
+    seed = request.form.get("semilla", type=int) if request.method == "POST" else None
     if request.method == "POST" and (seed is None or not 0 <= seed < MAX_SEED):
         abort(400)
     if seed is None:
