@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from academy.courses import services as courses
-from academy.courses.models import Course, Lesson, LessonKind, RevisionSource
+from academy.courses.models import Course, CourseAsset, Lesson, LessonKind, RevisionSource
 from academy.extensions import db
 from academy.markdown import render
 from academy.progress import services
@@ -333,6 +333,34 @@ def test_offline_pdf_has_every_lesson_and_bookmarks(app, client, learner):
         ("2. Mecanismos", ["El consejo comunal de organizaciones de la sociedad civil"]),
     ]
     assert len(document.pages) >= 5
+
+
+def test_the_pdf_s_etag_changes_with_what_the_pdf_shows(app, client, learner, query):
+    from academy.courses import offline
+
+    def etag():
+        return query(lambda: offline.fingerprint(courses.get_course("curso-ejemplo")))
+
+    before = etag()
+    assert etag() == before
+
+    def rename_unit():
+        course = courses.get_course("curso-ejemplo")
+        unit = courses.live_units(course)[0]
+        courses.update_unit(unit, title="Los primeros pasos", summary_md=unit.summary_md)
+        db.session.commit()
+
+    query(rename_unit)
+    renamed = etag()
+    assert renamed != before
+
+    def replace_image():
+        asset = db.session.scalar(select(CourseAsset).where(CourseAsset.path.endswith(".png")))
+        asset.sha256 = "0" * 64  # what storing a new image under the same name changes
+        db.session.commit()
+
+    query(replace_image)
+    assert etag() != renamed
 
 
 def test_offline_pdf_needs_enrolment(client, auth, make_user, example_course):

@@ -17,7 +17,9 @@ from typing import Any
 from flask import render_template
 from markupsafe import Markup
 
-from academy.courses.models import Course, Lesson
+from sqlalchemy import select
+
+from academy.courses.models import Course, CourseAsset, Lesson
 from academy.courses.services import assets_by_path
 from academy.extensions import db
 from academy.progress.services import published_outline
@@ -37,14 +39,26 @@ class OfflineLesson:
 
 
 def fingerprint(course: Course) -> str:
-    """Changes whenever what the PDF would show changes (an ETag for it)."""
+    """Changes whenever what the PDF would show changes (an ETag for it): the course, its
+    units' titles, each lesson's published revision, and the images (an image replaced in the
+    editor keeps its name). Two queries besides the outline."""
     outline = published_outline(course.id)
-    ids = [
-        str(db.session.get(Lesson, item.lesson_id).published_revision_id)  # type: ignore[union-attr]
-        for item in outline
-    ]
-    text = "|".join([course.slug, course.title, course.updated_at.isoformat(), *ids])
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
+    revisions = dict(
+        db.session.execute(
+            select(Lesson.id, Lesson.published_revision_id).where(
+                Lesson.id.in_([item.lesson_id for item in outline])
+            )
+        ).all()
+    )
+    images = db.session.scalars(
+        select(CourseAsset.sha256)
+        .where(CourseAsset.course_id == course.id)
+        .order_by(CourseAsset.path)
+    )
+    parts = [course.slug, course.title, course.updated_at.isoformat()]
+    parts += [f"{item.unit_title}/{revisions[item.lesson_id]}" for item in outline]
+    parts += images
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
 
 
 def _internal_links(html: str, slugs: set[str]) -> str:

@@ -218,6 +218,8 @@ def asset(slug: str, unit: str, name: str) -> Response:
         abort(404)
     response = Response(found.data, mimetype=found.mime)
     response.set_etag(found.sha256)
+    # The editor can replace an image under the same name: browsers keep it, but ask (a 304
+    # costs no image) before showing it again.
     response.cache_control.public = True
-    response.cache_control.max_age = 86400
+    response.cache_control.no_cache = True
     return response.make_conditional(request)
