@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from academy.quizzes import attempts
 from academy.quizzes import format as quiz_format
 from academy.quizzes.format import dump_question, dump_quiz, load_quiz, parse_quiz
 from academy.quizzes.questions import (
@@ -318,6 +319,10 @@ def test_draw_takes_n_from_each_named_pool_and_keeps_the_rest():
     assert quiz.draw(random.Random(1)) == quiz.draw(random.Random(1))
     orders = {tuple(q.key for q in quiz.draw(random.Random(seed))) for seed in range(20)}
     assert len(orders) > 1  # barajar_preguntas
+    assert quiz.question_count == len(drawn)  # what attempts and the panel announce
+    # Attempts are laid out from this draw (academy.quizzes.attempts.draw_layout).
+    layout = attempts.draw_layout(quiz, random.Random(7))
+    assert [entry["key"] for entry in layout] == [q.key for q in quiz.draw(random.Random(7))]
 
 
 def test_arrange_shuffles_options_only_when_the_quiz_says_so():

@@ -139,18 +139,8 @@ def summary(user_id: int, context: QuizContext, now: datetime | None = None) -> 
 
 
 def draw_layout(quiz: ParsedQuiz, rng: random.Random) -> list[dict[str, Any]]:
-    """The questions of one attempt and the order of their parts."""
-    settings = quiz.settings
-    order = {question.key: index for index, question in enumerate(quiz.questions)}
-    chosen = [q for q in quiz.questions if not (q.pool and q.pool in settings.draw)]
-    for pool, count in settings.draw.items():
-        members = [q for q in quiz.questions if q.pool == pool]
-        chosen += rng.sample(members, min(count, len(members)))
-    chosen.sort(key=lambda q: order[q.key])
-    if settings.shuffle_questions:
-        rng.shuffle(chosen)
-    option_rng = rng if settings.shuffle_options else None
-    return [{"key": q.key, "arrangement": q.arrangement(option_rng)} for q in chosen]
+    """The questions of one attempt and the order of their parts (stored with it)."""
+    return [{"key": q.key, "arrangement": quiz.arrange(q, rng)} for q in quiz.draw(rng)]
 
 
 def start(
@@ -307,7 +297,7 @@ def finish(attempt: Attempt, status: AttemptStatus, now: datetime) -> bool:
         "finished_at": now,
         "score": to_decimal(total),
         "percent": to_decimal(share * 100, "0.001"),
-        "passed": share * 100 >= quiz.settings.passing,
+        "passed": quiz.settings.passed(total, maximum),
     }
     claimed = db.session.execute(
         _claim(), {"attempt_id": attempt.id, **{f"new_{k}": v for k, v in graded.items()}}

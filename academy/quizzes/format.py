@@ -272,6 +272,13 @@ class Quiz:
             rng.shuffle(drawn)
         return tuple(drawn)
 
+    @property
+    def question_count(self) -> int:
+        """How many questions an attempt has: what :meth:`draw` gives, without drawing."""
+        pools, draw = self.pools(), self.settings.draw
+        fixed = sum(1 for q in self.questions if q.pool not in draw)
+        return fixed + sum(min(count, len(pools.get(pool, ()))) for pool, count in draw.items())
+
     def arrange(self, question: Question, rng: random.Random) -> dict[str, list[str]]:
         """``question.arrangement()``, shuffled when the quiz says ``barajar_opciones``."""
         return question.arrangement(rng if self.settings.shuffle_options else None)

@@ -162,14 +162,6 @@ def retry_on_lock(work: Callable[[], T], tries: int = 4) -> T:
     raise AssertionError("unreachable")
 
 
-def question_count(quiz: ParsedQuiz) -> int:
-    """How many questions an attempt has (pools drawn as ``sorteo`` says)."""
-    draw = quiz.settings.draw
-    pools = quiz.pools()
-    fixed = sum(1 for q in quiz.questions if not (q.pool and q.pool in draw))
-    return fixed + sum(min(count, len(pools.get(pool, ()))) for pool, count in draw.items())
-
-
 @dataclass
 class ShownQuestion:
     """One question of a page: its parts in the attempt's order, what the fields show, and
@@ -325,7 +317,7 @@ class Panel:
 
     @property
     def question_count(self) -> int:
-        return question_count(self.quiz) if self.quiz else 0
+        return self.quiz.question_count if self.quiz else 0
 
     def attempt_url(self, number: int) -> str:
         return url_for(
@@ -936,7 +928,7 @@ def edit(quiz_slug: str) -> Any:
         form=form,
         parsed=parsed,
         problems=[problem_text(problem) for problem in problems],
-        count=question_count(parsed) if parsed else 0,
+        count=parsed.question_count if parsed else 0,
         lessons=lessons_using(quiz_slug),
     ), status
 
