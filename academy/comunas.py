@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-SOURCE = "Código Único Territorial (SUBDERE, Biblioteca del Congreso Nacional)"
-
 
 @dataclass(frozen=True, slots=True)
 class Comuna:

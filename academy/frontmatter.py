@@ -47,7 +47,6 @@ class Key:
     types: type | tuple[type, ...]
     required: bool = False
     check: Callable[[Any], str | None] | None = None
-    describe: str = ""
 
 
 TYPE_NAMES = {

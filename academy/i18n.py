@@ -115,14 +115,6 @@ def _jinja_ngettext(context: Any, singular: str, plural: str, num: int, **variab
 
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
-    catalog = _request_catalog
-    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
-        gettext=lambda s: catalog()[1].ugettext(s),
-        ngettext=lambda s, p, n: catalog()[1].ungettext(s, p, n),
-        newstyle=True,
-        pgettext=lambda c, s: catalog()[1].upgettext(c, s),
-        npgettext=lambda c, s, p, n: catalog()[1].unpgettext(c, s, p, n),
-    )
     # Templates call _() dozens of times a page: the same functions, without Jinja's layers.
     app.jinja_env.globals.update(_=_jinja_gettext, gettext=_jinja_gettext, ngettext=_jinja_ngettext)
     app.jinja_env.globals.update(current_locale=current_language, language_names=LANGUAGE_NAMES)

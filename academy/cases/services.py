@@ -11,7 +11,7 @@ from typing import cast
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -448,11 +448,6 @@ def _complete(submission: CaseSubmission) -> None:
     enrolment = progress.get_enrolment(submission.user_id, submission.lesson.course_id)
     if enrolment is not None:
         progress.mark_done(enrolment, submission.lesson_id)
-
-
-def waiting_count(user: User) -> int:
-    query = queue(user, QueueFilters()).with_only_columns(func.count(CaseSubmission.id))
-    return db.session.scalar(query.order_by(None)) or 0
 
 
 # Who teaches a course, and who learns together ----------------------------------------------

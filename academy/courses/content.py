@@ -572,12 +572,3 @@ def _check_markdown(course: CourseSource, problems: list[Problem]) -> None:
             for problem in rendered.problems:
                 line = lesson.body_line + (problem.line - 1 if problem.line else 0)
                 problems.append(Problem(lesson.file, line, problem.message))
-
-
-def as_dict(course: CourseSource) -> dict[str, Any]:
-    """Plain data, for tests and debugging."""
-    data = asdict(course)
-    data["root"] = str(course.root)
-    for asset in data["assets"]:
-        asset["file"] = str(asset["file"])
-    return data

@@ -56,7 +56,6 @@ def resume(slug: str) -> Response:
     state = services.compute(current_user.id, course.id, enrolment=enrolment)
     if not state.items:
         return redirect(url_for("courses.course_page", slug=course.slug))
-    target = None
     last = state.state_of(enrolment.last_lesson_id) if enrolment.last_lesson_id else None
     if last is not None and not last.done:
         target = last

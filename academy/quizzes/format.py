@@ -99,7 +99,6 @@ __all__ = [
     "dump_quiz",
     "load_quiz",
     "parse_quiz",
-    "question_hash",
 ]
 
 # Spanish words in the files, English values in code and the database.
@@ -286,11 +285,6 @@ class Quiz:
     def content_hash(self) -> str:
         """What makes two versions of a quiz the same, whatever the file looks like."""
         return hashlib.sha256(dump_quiz(self).encode()).hexdigest()
-
-
-def question_hash(question: Question) -> str:
-    """What makes two versions of a question the same (its canonical text's SHA-256)."""
-    return hashlib.sha256(dump_question(question).encode()).hexdigest()
 
 
 # --- specs: what a parser read, before checking -----------------------------------------------

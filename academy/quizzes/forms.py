@@ -170,10 +170,6 @@ def is_answered(response: Any) -> bool:
     return response not in (None, "", [], {})
 
 
-def unanswered(keys: Iterable[str], responses: Mapping[str, Any]) -> list[str]:
-    return [key for key in keys if not is_answered(responses.get(key))]
-
-
 # The quiz editor ----------------------------------------------------------------------------
 
 

@@ -611,9 +611,6 @@ _DROPPED_WITH_CONTENT: Final = frozenset(
 _MARKERS: Final = {"b": "**", "strong": "**", "i": "*", "em": "*", "code": "`", "tt": "`"}
 _BLOCKS: Final = frozenset({"p", "div", "section", "article", "center", "table", "figure"})
 _IGNORED: Final = frozenset({"html", "body", "head", "tbody", "thead", "tfoot", "meta", "title"})
-_VOID: Final = frozenset(
-    {"br", "hr", "img", "input", "embed", "source", "track", "wbr", "meta", "link", "col", "area"}
-)
 
 
 class _HtmlToMarkdown(HTMLParser):
