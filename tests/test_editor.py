@@ -260,7 +260,9 @@ def test_publish_unpublish_archive_and_restore_a_course(client, trainer, query, 
     learner = as_learner()
     course_status = lambda: query(lambda: services.get_course("curso-ejemplo").status)  # noqa: E731
 
-    assert "volvió" not in set_status(client, "draft").text
+    assert (
+        "El curso es un borrador: los participantes no lo ven." in set_status(client, "draft").text
+    )
     assert course_status() == "draft"
     assert learner.get("/cursos/curso-ejemplo/").status_code == 404
 
