@@ -5,7 +5,7 @@ from __future__ import annotations
 import smtplib
 import sys
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import make_msgid, parseaddr
 
 from flask import current_app, render_template
 
@@ -16,7 +16,9 @@ def build_message(to: str, subject: str, template: str, **context: object) -> Em
     message["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
     message["To"] = to
     message["Subject"] = subject
-    message["Message-ID"] = make_msgid(domain="academia.localhost")
+    # The sender's domain, as mail servers expect of a Message-ID.
+    sender = parseaddr(message["From"])[1]
+    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or "academia.localhost")
     message.set_content(render_template(f"email/{template}.txt", **context))
     return message
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from types import SimpleNamespace
 
 from itsdangerous import URLSafeTimedSerializer
 
@@ -94,3 +95,16 @@ def test_weak_new_password_is_refused_and_link_stays_valid(client, make_user, ma
     assert response.status_code == 422
     assert "al menos 10 caracteres" in response.text
     assert client.get(path).status_code == 200
+
+
+def test_message_ids_carry_the_senders_domain(app, monkeypatch):
+    from academy.mail import build_message
+
+    sender = "Academia <no-responder@academia.subdere.cl>"
+    monkeypatch.setitem(app.config, "MAIL_DEFAULT_SENDER", sender)
+    with app.test_request_context():
+        ana = SimpleNamespace(full_name="Ana")
+        message = build_message(
+            "a@muni.cl", "Prueba", "reset_password", user=ana, link="x", hours=2
+        )
+    assert message["Message-ID"].endswith("@academia.subdere.cl>")

@@ -262,7 +262,10 @@ class CourseForm(FlaskForm):
     )
     certificate_template = StringField(
         _l("Plantilla del certificado"),
-        description=_l("El nombre de una carpeta de certificates/; «default» si no sabes cuál."),
+        description=_l(
+            "Para cuando la plataforma emita certificados (todavía no lo hace): el nombre de una "
+            "carpeta de certificates/; «default» si no sabes cuál."
+        ),
         default="default",
         filters=[strip],
         validators=[
