@@ -133,7 +133,10 @@ class LessonPanel:
 
 
 @bp.app_template_global()
-def case_panel(lesson_id: int, enrolled: bool) -> LessonPanel | None:
+def case_panel(
+    course_slug: str, lesson_slug: str, lesson_id: int, enrolled: bool
+) -> LessonPanel | None:
+    """Called from the lesson page's template, which knows the slugs already."""
     lesson = db.session.get(Lesson, lesson_id)
     if lesson is None or lesson.published is None:
         return None
@@ -143,7 +146,7 @@ def case_panel(lesson_id: int, enrolled: bool) -> LessonPanel | None:
     return LessonPanel(
         services.definition_of(revision),
         latest,
-        url_for("cases.work", slug=lesson.course.slug, lesson_slug=lesson.slug),
+        url_for("cases.work", slug=course_slug, lesson_slug=lesson_slug),
         enrolled,
     )
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -480,5 +480,6 @@ def update_completion(enrolment: Enrolment) -> CourseProgress:
             .values(completed_at=now)
         )
         db.session.refresh(enrolment)
-        progress = compute(enrolment.user_id, enrolment.course_id, enrolment=enrolment)
+        # The requirements are as just computed; only the completion time is new.
+        progress = replace(progress, completed_at=enrolment.completed_at)
     return progress

@@ -115,6 +115,7 @@ class Summary:
     best_percent: Decimal | None
     counting: Attempt | None
     open: Attempt | None
+    attempts: tuple[Attempt, ...]  # all of them, in order, those out of time graded
 
     @property
     def passed(self) -> bool:
@@ -131,7 +132,12 @@ def summary(user_id: int, context: QuizContext, now: datetime | None = None) -> 
     limit = context.max_attempts
     left = None if limit is None else max(limit - len(attempts), 0)
     return Summary(
-        len(attempts), left, best, counting(attempts, context.quiz.settings.counts), open_attempt
+        len(attempts),
+        left,
+        best,
+        counting(attempts, context.quiz.settings.counts),
+        open_attempt,
+        tuple(attempts),
     )
 
 

@@ -352,7 +352,7 @@ def quiz_panel(course_slug: str, lesson_slug: str, lesson_id: int, enrolled: boo
     )
     if context is not None and enrolled:
         panel.summary = attempts.summary(current_user.id, context)
-        panel.attempts = attempts.attempts_of(current_user.id, lesson_id)
+        panel.attempts = list(panel.summary.attempts)
     return panel
 
 
