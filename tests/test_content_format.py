@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from PIL import Image
 
 from academy.courses import content
 from academy.courses.cli import content_group
@@ -132,6 +133,17 @@ def test_bad_names_missing_files_and_stray_files(course_dir):
     assert "curso-ejemplo/03-vacia/unidad.md:1: falta el archivo unidad.md" in problems
     assert "Leccion Mala.md:1: nombre de lección no válido" in problems
     assert "notas.txt:1: archivo no reconocido" in problems
+
+
+def test_images_that_cannot_be_read_are_problems_not_crashes(course_dir):
+    write(course_dir / "01-primeros-pasos/falsa.png", "no soy una imagen")
+    jpeg = course_dir / "01-primeros-pasos/foto.png"  # a JPEG named .png
+    Image.new("RGB", (4, 4), "red").save(jpeg, "JPEG")
+    problems = "\n".join(check(course_dir))
+    assert "falsa.png:1: no es una imagen que se pueda leer" in problems
+    assert "foto.png:1: es una imagen image/jpeg, no image/png: cambia su extensión" in problems
+    course, _problems = content.load_course(course_dir)
+    assert [asset.path for asset in course.assets] == ["primeros-pasos/niveles.png"]
 
 
 def test_a_file_that_is_not_utf8(course_dir):

@@ -27,6 +27,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from PIL import Image
+
 from academy import markdown
 from academy.cases.definition import parse_case
 from academy.frontmatter import Document, Key, Problem, check_keys, split
@@ -221,6 +223,20 @@ def display(path: Path, root: Path) -> str:
         return str(path)
 
 
+def image_problem(path: Path, mime: str) -> str | None:
+    """Why an image file cannot be used, or None: checked here, so that importing it cannot
+    fail half-way on a file that only has an image's name."""
+    try:
+        with Image.open(path) as image:
+            found = Image.MIME.get(image.format or "")
+            image.verify()
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        return "no es una imagen que se pueda leer (¿está dañada, o es otro tipo de archivo?)"
+    if found != mime:
+        return f"es una imagen {found or 'de otro tipo'}, no {mime}: cambia su extensión"
+    return None
+
+
 def ordered_name(name: str) -> tuple[int, str] | None:
     match = ORDERED_RE.match(name)
     return (int(match["position"]), match["slug"]) if match else None
@@ -371,6 +387,10 @@ def _load_unit(
                         f"la imagen pesa más de {MAX_IMAGE_BYTES // 1_000_000} MB",
                     )
                 )
+                continue
+            unreadable = image_problem(entry, IMAGE_SUFFIXES[suffix])
+            if unreadable:
+                problems.append(Problem(display(entry, root), None, unreadable))
                 continue
             course.assets.append(
                 AssetSource(f"{unit.slug}/{entry.name}", entry, IMAGE_SUFFIXES[suffix])
