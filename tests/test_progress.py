@@ -251,6 +251,18 @@ def test_unpublished_and_retired_lessons_are_unreachable(client, learner, query)
     assert "El consejo comunal" not in page
 
 
+def test_lessons_of_a_retired_unit_are_unreachable(client, learner, query):
+    def retire_unit():
+        lesson = db.session.scalar(select(Lesson).where(Lesson.slug == "consejo"))
+        lesson.unit.retired_at = db.func.now()
+        db.session.commit()
+
+    query(retire_unit)
+    assert client.get(LESSON.format("consejo")).status_code == 404
+    assert complete(client, "consejo").status_code == 404
+    assert progress_count(query, learner) == 0
+
+
 def test_trainers_preview_without_recording_progress(
     client, auth, make_user, example_course, query
 ):

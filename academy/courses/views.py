@@ -14,7 +14,14 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from academy.courses import offline, services
-from academy.courses.models import Course, CourseAsset, CourseStatus, Lesson, LessonRevision
+from academy.courses.models import (
+    Course,
+    CourseAsset,
+    CourseStatus,
+    Lesson,
+    LessonRevision,
+    Unit,
+)
 from academy.extensions import db, limiter
 from academy.progress import services as progress
 
@@ -30,12 +37,19 @@ def published_course(slug: str) -> Course:
 
 
 def published_lesson(course: Course, slug: str) -> Lesson:
+    """The lesson if learners may see it: published, live, in a live unit; else 404."""
     lesson = db.session.scalar(
-        select(Lesson).where(Lesson.course_id == course.id, Lesson.slug == slug)
+        select(Lesson)
+        .join(Unit, Unit.id == Lesson.unit_id)
+        .where(
+            Lesson.course_id == course.id,
+            Lesson.slug == slug,
+            Lesson.retired_at.is_(None),
+            Lesson.published_revision_id.is_not(None),
+            Unit.retired_at.is_(None),
+        )
     )
-    if lesson is None or lesson.retired_at is not None or lesson.published is None:
-        abort(404)
-    return lesson
+    return lesson or abort(404)
 
 
 def lesson_body(revision: LessonRevision | services.RevisionText) -> Markup:
