@@ -28,6 +28,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import Select, Update, bindparam, case, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from academy.courses.models import Lesson
@@ -389,7 +390,11 @@ def quiz_states(
     )
     quizzes = {
         row.slug: row
-        for row in db.session.scalars(select(Quiz).where(Quiz.slug.in_(set(refs.values()))))
+        for row in db.session.scalars(
+            select(Quiz)
+            .where(Quiz.slug.in_(set(refs.values())))
+            .options(selectinload(Quiz.published).load_only(QuizRevision.content_hash))
+        )
     }
     attempts: dict[int, list[Attempt]] = {}
     for attempt in db.session.scalars(
