@@ -140,6 +140,26 @@ def test_the_authoring_guides_example_is_a_valid_case():
     assert definition.total_points == sum(c.max_points for c in definition.criteria)
 
 
+def test_the_reviewers_guide_is_optional_plain_text_and_round_trips():
+    import yaml
+
+    text = (CONTENT_FIXTURE / "casos/03-caso-plaza.md").read_text("utf-8")
+    meta = yaml.safe_load(text.split("---")[1])
+    definition, _ = parse_case(meta["caso"])
+    assert definition is not None
+    assert definition.guide.startswith("Una respuesta sólida elige consultar")
+    assert "\nDébil: prometer" in definition.guide  # its lines are kept
+    assert parse_case(definition.to_data())[0] == definition
+    without = {key: value for key, value in meta["caso"].items() if key != "pauta"}
+    plain, problems = parse_case(without)
+    assert plain is not None and not problems and plain.guide == ""
+    assert "pauta" not in plain.to_data()
+    _, problems = parse_case({**meta["caso"], "pauta": ["no", "es", "texto"]})
+    assert problems == ["caso.pauta: debe ser un texto"]
+    _, problems = parse_case({**meta["caso"], "pauta": "x" * 20_001})
+    assert problems == ["caso.pauta: tiene más de 20000 caracteres"]
+
+
 def test_words_are_counted_as_the_browser_counts_them():
     assert services.word_count("") == 0
     assert services.word_count("La junta   de vecinos\n\n- pidió") == 5
@@ -341,10 +361,16 @@ def test_opening_a_submission_marks_it_in_review(app, client, learner, trainer, 
     assert words(30, "consultar") in page  # the response
     assert "Convocatoria inclusiva" in page and "Define medio, plazo" in page  # the rubric
     assert 'type="radio" name="nivel-3"' in page
+    assert "Pauta para quien revisa" in page and "Débil: prometer a los vecinos" in page
     opened = submission_of(query, learner)
     assert opened.status == "in_review" and opened.reviewer_id == trainer.id
     assert f'name="version" value="{opened.version}"' in page
     assert "En revisión" in client.get(WORK).text
+    # The reviewer's guide is for trainers: no page the learner sees shows it.
+    for url in (LESSON, WORK, f"/casos/envios/{submission.id}"):
+        learner_page = client.get(url)
+        assert learner_page.status_code == 200, url
+        assert "Débil: prometer" not in learner_page.text and "Pauta" not in learner_page.text
     # Opening it again changes nothing.
     reviewer.get(f"/revision/{submission.id}")
     assert submission_of(query, learner).version == opened.version

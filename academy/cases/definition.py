@@ -16,8 +16,12 @@ The scenario is the lesson's Markdown text. The front matter's ``caso`` key hold
               - {nombre: Insuficiente, descripcion: No elige o elige mal., puntos: 0}
               - {nombre: Logrado, descripcion: Elige bien y lo justifica., puntos: 4}
 
-Guidance and level descriptors are plain text (shown as written). Problems are reported at the
-``caso`` key's line with the path of what is wrong (``rubrica.criterios[2].niveles``).
+An optional ``pauta`` is the reviewer's guide: what a strong answer contains, the usual weak
+answers, the lessons each criterion draws on. Only trainers see it, on the review page.
+
+Guidance, level descriptors and the guide are plain text (shown as written). Problems are
+reported at the ``caso`` key's line with the path of what is wrong
+(``rubrica.criterios[2].niveles``).
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ import yaml
 MIN_CRITERIA, MAX_CRITERIA = 3, 6
 MAX_PROMPTS = 10
 MAX_WORDS = 5000
+MAX_GUIDE = 20_000
 DEFAULT_WORDS = (50, 800)
 WORDS_RE = re.compile(r"^\s*(\d+)\s*-\s*(\d+)\s*$")
 
@@ -66,6 +71,7 @@ class CaseDefinition:
     prompts: tuple[Prompt, ...]
     criteria: tuple[Criterion, ...]
     total_points: int
+    guide: str = ""  # the reviewer's guide (``pauta``): for trainers only
 
     def to_data(self) -> dict[str, Any]:
         """The canonical ``caso`` mapping, as the file format writes it."""
@@ -92,6 +98,7 @@ class CaseDefinition:
                     for c in self.criteria
                 ],
             },
+            **({"pauta": self.guide} if self.guide else {}),
         }
 
 
@@ -137,7 +144,7 @@ class _Reader:
 def parse_case(value: Any) -> tuple[CaseDefinition | None, list[str]]:
     """Check a ``caso`` mapping; problems are messages to prefix with the file and line."""
     reader = _Reader()
-    root = reader.mapping(value, "", {"consignas", "rubrica"})
+    root = reader.mapping(value, "", {"consignas", "rubrica", "pauta"})
     if root is None:
         return None, ["«caso» debe ser un bloque con «consignas» y «rubrica»"]
     prompts = [
@@ -161,6 +168,7 @@ def parse_case(value: Any) -> tuple[CaseDefinition | None, list[str]]:
         )
         if (criterion := _criterion(reader, raw, f"rubrica.criterios[{index + 1}]")) is not None
     ]
+    guide = reader.text(root.get("pauta"), "pauta", required=False, limit=MAX_GUIDE)
     total = rubric.get("puntaje_total")
     if not isinstance(total, int) or isinstance(total, bool) or total <= 0:
         reader.fail("rubrica.puntaje_total", "debe ser un número entero mayor que 0")
@@ -172,7 +180,7 @@ def parse_case(value: Any) -> tuple[CaseDefinition | None, list[str]]:
         )
     if reader.problems:
         return None, reader.problems
-    return CaseDefinition(tuple(prompts), tuple(criteria), int(total)), []
+    return CaseDefinition(tuple(prompts), tuple(criteria), int(total), guide), []
 
 
 def _prompt(reader: _Reader, raw: Any, path: str) -> Prompt | None:
@@ -299,4 +307,6 @@ STARTER: dict[str, Any] = {
             for n in (1, 2, 3)
         ],
     },
+    "pauta": "Para quienes revisan: qué contiene una respuesta sólida, las respuestas débiles "
+    "más frecuentes y qué lecciones usa cada criterio. Los participantes no la ven.",
 }
