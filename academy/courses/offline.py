@@ -16,7 +16,6 @@ from typing import Any
 
 from flask import render_template
 from markupsafe import Markup
-
 from sqlalchemy import select
 
 from academy.courses.models import Course, CourseAsset, Lesson

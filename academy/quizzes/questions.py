@@ -150,7 +150,9 @@ def parse_number(text: str) -> Fraction:
             raise ValueError(_l("«%(value)s» no es un número", value=_short(raw)))
         body = whole.replace(group_mark, "") + "." + decimals
     elif commas > 1:
-        raise ValueError(_l("«%(value)s»: usa la coma solo para los decimales (ej. 3,5)", value=_short(raw)))
+        raise ValueError(
+            _l("«%(value)s»: usa la coma solo para los decimales (ej. 3,5)", value=_short(raw))
+        )
     elif commas == 1:
         body = body.replace(",", ".")
     elif points > 1:
@@ -629,7 +631,9 @@ class ShortAnswer(Question):
         if value is None:
             return None
         if len(value) > MAX_TEXT_RESPONSE:
-            raise ResponseError(_l("la respuesta tiene más de %(n)s caracteres", n=MAX_TEXT_RESPONSE))
+            raise ResponseError(
+                _l("la respuesta tiene más de %(n)s caracteres", n=MAX_TEXT_RESPONSE)
+            )
         return value if self.space_sensitive else value.strip()
 
     def correct_response(self) -> Response:

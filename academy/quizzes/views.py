@@ -20,10 +20,10 @@ import secrets
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
+from functools import cache
 from typing import Any, TypeVar
 
 from flask import (
@@ -39,7 +39,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_datetime, format_decimal, format_time, ngettext
+from flask_babel import format_datetime, format_decimal, format_time
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -55,8 +55,8 @@ from academy.courses.forms import newer_revision_saved, not_saved_message, probl
 from academy.courses.models import Course, CourseStatus, Lesson, LessonKind, Unit
 from academy.db import utcnow
 from academy.errors import render_error
-from academy.inputs import whole_number
 from academy.extensions import db
+from academy.inputs import whole_number
 from academy.progress import services as progress
 from academy.progress.models import Enrolment
 from academy.quizzes import attempts, forms, reports, services, storage
