@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
 
+from academy.auth import services as accounts
 from academy.auth.models import User
 from academy.extensions import db
 from tests.conftest import PASSWORD
@@ -221,3 +223,51 @@ def test_changing_the_password_needs_the_current_one(client, auth, make_user):
     )
     assert response.status_code == 422
     assert "La contraseña actual no es correcta" in response.text
+
+
+def test_several_people_register_without_a_rut(app, query):
+    # A blank RUT used to be stored as '' in a unique column: the second one was a 500.
+    for n, blank in enumerate(["", "   ", None]):
+        data = {**VALID, "email": f"sin.rut{n}@muni.cl"}
+        if blank is None:
+            del data["rut"]
+        else:
+            data["rut"] = blank
+        response = app.test_client().post("/registro", data=data)
+        assert response.status_code == 302, response.text
+    ruts = query(lambda: db.session.scalars(select(User.rut).where(User.email.like("sin.rut%"))))
+    assert list(ruts) == [None, None, None]
+
+
+def test_profiles_save_without_a_rut(app, make_user, query):
+    users = [make_user(), make_user()]
+    for user in users:
+        client = app.test_client()
+        client.post("/entrar", data={"email": user.email, "password": PASSWORD})
+        response = client.post(
+            "/perfil",
+            data={
+                "full_name": user.full_name,
+                "email": user.email,
+                "comuna": "13101",
+                "rut": " ",
+                "job_title": "",
+                "locale": "es",
+                "current_password": PASSWORD,
+            },
+        )
+        assert response.status_code == 302, response.text
+    for user in users:
+        saved = query(lambda user=user: db.session.get(User, user.id))
+        assert (saved.rut, saved.job_title) == (None, None)
+
+
+def test_a_blank_rut_is_null_whoever_writes_it(app, query):
+    with app.app_context():
+        user = accounts.create_user(
+            email="cli@muni.cl", full_name="Desde la consola", password=PASSWORD, rut=""
+        )
+        assert user.rut is None
+        # The database refuses '' too, for writers that bypass the model.
+        with pytest.raises(IntegrityError), db.session.begin_nested():
+            db.session.execute(text("UPDATE users SET rut = '' WHERE id = :id"), {"id": user.id})

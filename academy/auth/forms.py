@@ -25,6 +25,12 @@ def strip(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
 
 
+def none_if_blank(value: Any) -> Any:
+    """Absent optional values are NULL, never '': ``Optional()`` stops the chain before any
+    later check could convert them, and a unique column holds many NULLs but one ''."""
+    return None if isinstance(value, str) and not value.strip() else value
+
+
 def lower(value: Any) -> Any:
     return value.strip().lower() if isinstance(value, str) else value
 
@@ -64,12 +70,12 @@ class ProfileFields:
     rut = StringField(
         _l("RUT (opcional)"),
         description=_l("Por ejemplo 12.345.678-5."),
-        filters=[strip],
+        filters=[strip, none_if_blank],
         validators=[Optional(), Length(max=14, message=_l("El RUT es demasiado largo."))],
     )
     job_title = StringField(
         _l("Cargo (opcional)"),
-        filters=[strip],
+        filters=[strip, none_if_blank],
         validators=[Optional(), Length(max=120, message=NAME_LENGTH)],
         render_kw={"autocomplete": "organization-title"},
     )

@@ -8,7 +8,7 @@ from datetime import datetime
 from flask import current_app
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, validates
 from stdnum.cl import rut as rut_number
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -27,6 +27,8 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     __table_args__ = (
         CheckConstraint("role IN ('learner', 'trainer', 'admin')", name="role_known"),
         CheckConstraint("email = lower(email)", name="email_lowercase"),
+        # No RUT is NULL: the column is unique, and many people have none but only one ''.
+        CheckConstraint("rut IS NULL OR rut <> ''", name="rut_not_blank"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -47,6 +49,11 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     session_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+
+    @validates("rut", "job_title")
+    def _blank_is_null(self, _key: str, value: str | None) -> str | None:
+        # Whatever the caller (form, CLI, import), an absent optional value is stored as NULL.
+        return (value.strip() or None) if isinstance(value, str) else value
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email} {self.role}>"

@@ -320,3 +320,23 @@ def test_no_horizontal_scroll_at_320px(page: Page, live: LiveServer) -> None:
     log_in_as(page, admin)
     for path in [*ADMIN_PAGES, f"/admin/personas/{admin.id}"]:
         assert_no_horizontal_scroll(page, path)
+
+
+def test_several_people_register_without_a_rut(page: Page, live: LiveServer) -> None:
+    # The RUT is optional: the second blank one used to be an error page.
+    for n in range(2):
+        page.context.clear_cookies()
+        page.goto("/registro")
+        page.get_by_label("Nombre completo").fill(f"Persona Sin Rut {n}")
+        page.get_by_label("Correo electrónico").fill(f"sin.rut.{n}@muni.cl")
+        page.get_by_label("Comuna").select_option(label="Valparaíso")
+        page.get_by_label("Contraseña", exact=True).fill("mi frase secreta del puerto")
+        page.get_by_label("Repite la contraseña").fill("mi frase secreta del puerto")
+        page.get_by_role("button", name="Crear mi cuenta").click()
+        expect(flash(page)).to_contain_text("Tu cuenta está lista")
+
+        page.goto("/perfil")
+        expect(page.get_by_label("RUT (opcional)")).to_have_value("")
+        page.get_by_label("Cargo (opcional)").fill("Encargada de participación")
+        page.get_by_role("button", name="Guardar cambios").click()
+        expect(flash(page)).to_contain_text("Guardamos los cambios de tu perfil")
