@@ -31,6 +31,7 @@ from PIL import Image
 
 from academy import markdown
 from academy.cases.definition import parse_case
+from academy.courses import svg
 from academy.frontmatter import Document, Key, Problem, check_keys, split
 
 COURSE_FILE = "curso.md"
@@ -42,7 +43,9 @@ IMAGE_SUFFIXES = {
     ".jpg": "image/jpeg",
     ".jpeg": "image/jpeg",
     ".webp": "image/webp",
+    ".svg": "image/svg+xml",
 }
+SVG_MIME = "image/svg+xml"
 MAX_FILE_BYTES = 1_000_000
 MAX_IMAGE_BYTES = 2_000_000
 
@@ -237,6 +240,15 @@ def image_problem(path: Path, mime: str) -> str | None:
     return None
 
 
+def svg_problems(path: Path, root: Path) -> list[Problem]:
+    """Every reason an SVG file cannot be used, each with its line in the SVG."""
+    name = display(path, root)
+    if path.stat().st_size > svg.MAX_SVG_BYTES:
+        limit = svg.MAX_SVG_BYTES // 1000
+        return [Problem(name, None, f"el SVG pesa más de {limit} kB: simplifica el dibujo")]
+    return [Problem(name, p.line, p.message) for p in svg.check_svg(path.read_bytes()).problems]
+
+
 def ordered_name(name: str) -> tuple[int, str] | None:
     match = ORDERED_RE.match(name)
     return (int(match["position"]), match["slug"]) if match else None
@@ -379,6 +391,12 @@ def _load_unit(
         suffix = entry.suffix.lower()
         if entry.is_file() and suffix in IMAGE_SUFFIXES:
             size = entry.stat().st_size
+            if IMAGE_SUFFIXES[suffix] == SVG_MIME:
+                found_in_svg = svg_problems(entry, root)
+                problems += found_in_svg
+                if not found_in_svg:
+                    course.assets.append(AssetSource(f"{unit.slug}/{entry.name}", entry, SVG_MIME))
+                continue
             if size > MAX_IMAGE_BYTES:
                 problems.append(
                     Problem(
@@ -401,7 +419,8 @@ def _load_unit(
                 Problem(
                     display(entry, root),
                     None,
-                    "archivo no reconocido: aquí van lecciones (.md) e imágenes (png, jpg, webp)",
+                    "archivo no reconocido: aquí van lecciones (.md) "
+                    "e imágenes (png, jpg, webp, svg)",
                 )
             )
             continue

@@ -60,6 +60,7 @@ from academy.courses.models import (
     Unit,
 )
 from academy.inputs import whole_number
+from academy.security import image_headers
 
 bp = Blueprint("editor", __name__, url_prefix="/editor", template_folder="templates")
 
@@ -89,6 +90,10 @@ IMAGE_ERRORS = {
     ),
     services.ImageProblem.TOO_MANY_PIXELS: _l(
         "La imagen es demasiado grande en píxeles. Redúcela a menos de 6000 píxeles por lado."
+    ),
+    services.ImageProblem.UNSAFE_SVG: _l(
+        "El SVG no se puede usar: solo se aceptan dibujos, sin scripts ni referencias a otros "
+        "archivos. Corrige lo siguiente y vuelve a subirlo."
     ),
 }
 DIRECTIONS = {"up": -1, "down": 1}
@@ -638,6 +643,7 @@ def images(slug: str, unit_slug: str) -> Any:
             )
         except services.ImageRejected as error:
             form.image.errors.append(str(IMAGE_ERRORS[error.problem]))
+            form.image.errors.extend(error.details)
         else:
             name = asset.path.partition("/")[2]
             if replaced:
@@ -682,7 +688,7 @@ def asset(slug: str, unit_slug: str, name: str) -> Response:
     """An image of any course, drafts included, for the editor's previews."""
     found = course_or_404(slug)
     image = services.get_asset(found, f"{unit_slug}/{name}") or abort(404)
-    response = Response(image.data, mimetype=image.mime)
+    response = image_headers(Response(image.data, mimetype=image.mime))
     response.set_etag(image.sha256)
     response.cache_control.private = True
     response.cache_control.no_cache = True

@@ -425,9 +425,9 @@ class CaseLessonForm(LessonForm):
 class ImageForm(FlaskForm):
     image = FileField(
         _l("Imagen"),
-        description=_l("PNG, JPEG o WebP, de hasta 2 MB."),
+        description=_l("PNG, JPEG o WebP de hasta 2 MB, o un dibujo SVG de hasta 500 kB."),
         validators=[FileRequired(_l("Elige un archivo de imagen."))],
-        render_kw={"accept": "image/png,image/jpeg,image/webp"},
+        render_kw={"accept": "image/png,image/jpeg,image/webp,image/svg+xml"},
     )
     alt = StringField(
         _l("Texto alternativo"),

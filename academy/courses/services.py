@@ -26,7 +26,7 @@ from werkzeug.utils import secure_filename
 from academy import markdown
 from academy.cases.definition import parse_case
 from academy.cases.definition import to_text as case_text
-from academy.courses import content
+from academy.courses import content, svg
 from academy.courses.content import CourseSource, LessonSource
 from academy.courses.models import (
     Course,
@@ -365,7 +365,7 @@ def _import_assets(course: Course, source: CourseSource, author_id: int | None) 
         asset = existing.get(asset_source.path)
         if asset is not None and asset.sha256 == digest:
             continue
-        width, height = image_size(data)
+        width, height = image_size(data, asset_source.mime)
         if asset is None:
             asset = CourseAsset(course=course, path=asset_source.path)
             db.session.add(asset)
@@ -378,7 +378,10 @@ def _import_assets(course: Course, source: CourseSource, author_id: int | None) 
     return count
 
 
-def image_size(data: bytes) -> tuple[int, int]:
+def image_size(data: bytes, mime: str) -> tuple[int, int]:
+    if mime == content.SVG_MIME:
+        checked = svg.check_svg(data)
+        return checked.width, checked.height
     with Image.open(BytesIO(data)) as image:
         return image.size
 
@@ -861,16 +864,23 @@ WRITABLE_MODES = {
 }
 
 
+SVG_SUFFIXES = (".svg",)
+
+
 class ImageProblem(enum.Enum):
     TOO_LARGE = "too_large"
     NOT_AN_IMAGE = "not_an_image"
     TOO_MANY_PIXELS = "too_many_pixels"
+    UNSAFE_SVG = "unsafe_svg"
 
 
 class ImageRejected(Exception):
-    def __init__(self, problem: ImageProblem) -> None:
+    """``details``: for an SVG, each problem found in it, as ``línea N: message``."""
+
+    def __init__(self, problem: ImageProblem, details: tuple[str, ...] = ()) -> None:
         super().__init__(problem.value)
         self.problem = problem
+        self.details = details
 
 
 @dataclass(frozen=True)
@@ -921,6 +931,20 @@ def clean_image(data: bytes) -> CleanImage:
     )
 
 
+def clean_svg(data: bytes) -> CleanImage:
+    """An SVG drawing, kept as written once :func:`academy.courses.svg.check_svg` passes it.
+
+    Raises :class:`ImageRejected` with every problem found, each with its line.
+    """
+    checked = svg.check_svg(data)
+    if not checked.ok:
+        details = tuple(
+            f"línea {p.line}: {p.message}" if p.line else p.message for p in checked.problems
+        )
+        raise ImageRejected(ImageProblem.UNSAFE_SVG, details)
+    return CleanImage(data, "SVG", content.SVG_MIME, checked.width, checked.height)
+
+
 def _plain_mode(image: Image.Image, image_format: str, transparent: bool) -> Image.Image:
     """A mode every format can write: palettes and CMYK become RGB (or RGBA)."""
     alpha = image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and transparent)
@@ -944,7 +968,7 @@ def image_file_name(filename: str, image_format: str) -> str:
     """A safe, lower-case file name whose extension tells the real format."""
     stem, extension = os.path.splitext(filename.replace("\\", "/"))
     stem = secure_filename(stem).lower().strip("._-")[:80] or "imagen"
-    suffixes = IMAGE_FORMATS[image_format][1]
+    suffixes = SVG_SUFFIXES if image_format == "SVG" else IMAGE_FORMATS[image_format][1]
     return stem + (extension.lower() if extension.lower() in suffixes else suffixes[0])
 
 
@@ -970,7 +994,7 @@ def store_image(
 
     Raises :class:`ImageRejected`.
     """
-    image = clean_image(data)
+    image = clean_svg(data) if svg.looks_like_svg(data, filename) else clean_image(data)
     path = f"{unit.slug}/{image_file_name(filename, image.format)}"
     asset = get_asset(course, path)
     replaced = asset is not None

@@ -24,6 +24,7 @@ from academy.courses.models import (
 )
 from academy.extensions import db, limiter
 from academy.progress import services as progress
+from academy.security import image_headers
 
 bp = Blueprint("courses", __name__, url_prefix="/cursos", template_folder="templates")
 
@@ -230,7 +231,7 @@ def asset(slug: str, unit: str, name: str) -> Response:
     )
     if found is None:
         abort(404)
-    response = Response(found.data, mimetype=found.mime)
+    response = image_headers(Response(found.data, mimetype=found.mime))
     response.set_etag(found.sha256)
     # The editor can replace an image under the same name: browsers keep it, but ask (a 304
     # costs no image) before showing it again.
