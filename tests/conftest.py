@@ -302,10 +302,15 @@ def example_quiz_source() -> Any:
 
 
 def add_quiz_lesson(
-    slug: str = QUIZ_LESSON, quiz_slug: str = "ejemplo", *, import_quiz: bool = True
+    slug: str = QUIZ_LESSON,
+    quiz_slug: str = "ejemplo",
+    *,
+    import_quiz: bool = True,
+    course_slug: str = "curso-ejemplo",
 ) -> Any:
-    """The example quiz, imported and published, and a quiz lesson of the example course that
-    uses it, at the end of its last unit. Call inside an app context; commits nothing."""
+    """The example quiz, imported and published, and a quiz lesson of the example course (or
+    ``course_slug``) that uses it, at the end of its last unit. Call inside an app context;
+    commits nothing."""
     from academy.courses.models import Lesson, LessonKind, RevisionSource
     from academy.courses.services import add_revision
     from academy.markdown import render
@@ -313,7 +318,7 @@ def add_quiz_lesson(
 
     if import_quiz:
         quizzes.import_quiz(example_quiz_source())
-    course = get_course("curso-ejemplo")
+    course = get_course(course_slug)
     assert course is not None
     lesson = Lesson(
         course=course,
@@ -354,3 +359,67 @@ def learner(
         enrol(user.id, db.session.get(Course, example_course.id))
         db.session.commit()
     return user
+
+
+# Counting SQL statements ----------------------------------------------------------------------
+
+_NOT_COUNTED = ("SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN", "PRAGMA", "COMMIT")
+_WRITES = ("INSERT", "UPDATE", "DELETE")
+
+
+@dataclass
+class Statements:
+    """The SQL statements a block ran (the test's savepoints and transactions left out), and
+    those run while Flask rendered a template, which should run none."""
+
+    all: list[str] = field(default_factory=list)
+    in_templates: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.all)
+
+    @property
+    def writes(self) -> list[str]:
+        return [s for s in self.all if s.lstrip().upper().startswith(_WRITES)]
+
+
+@pytest.fixture
+def count_statements(app: Flask) -> Callable[[], Any]:
+    """``with count_statements() as seen:`` records, in ``seen``, every SQL statement the block
+    runs on the app's engine (SQLAlchemy's ``before_cursor_execute``); ``len(seen)`` is their
+    number and ``seen.in_templates`` those run from inside ``render_template``."""
+    from flask import before_render_template, template_rendered
+    from sqlalchemy import event
+
+    with app.app_context():
+        engine = db.engine
+
+    @contextmanager
+    def counting() -> Iterator[Statements]:
+        seen = Statements()
+        rendering = [0]
+
+        def on_execute(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+            if statement.lstrip().upper().startswith(_NOT_COUNTED):
+                return
+            seen.all.append(statement)
+            if rendering[0]:
+                seen.in_templates.append(statement)
+
+        def started(*_args: Any, **_extra: Any) -> None:
+            rendering[0] += 1
+
+        def finished(*_args: Any, **_extra: Any) -> None:
+            rendering[0] -= 1
+
+        event.listen(engine, "before_cursor_execute", on_execute)
+        before_render_template.connect(started, app)
+        template_rendered.connect(finished, app)
+        try:
+            yield seen
+        finally:
+            event.remove(engine, "before_cursor_execute", on_execute)
+            before_render_template.disconnect(started, app)
+            template_rendered.disconnect(finished, app)
+
+    return counting

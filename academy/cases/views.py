@@ -46,11 +46,18 @@ from academy.cases.definition import MAX_PROMPTS, CaseDefinition
 from academy.cases.forms import CohortForm, TrainerForm
 from academy.cases.models import CaseSubmission, SubmissionStatus
 from academy.courses.models import CaseCompletion, Course, Lesson, LessonKind, LessonRevision
-from academy.courses.views import lesson_body, published_course, published_lesson
+from academy.courses.views import (
+    LessonVisit,
+    lesson_body,
+    published_course,
+    published_lesson,
+    register_panel,
+)
 from academy.db import utcnow
 from academy.extensions import db, limiter
 from academy.inputs import whole_number
 from academy.progress import services as progress
+from academy.progress.views import register_my_courses_part
 
 bp = Blueprint("cases", __name__, template_folder="templates")
 
@@ -132,31 +139,32 @@ class LessonPanel:
     enrolled: bool
 
 
-@bp.app_template_global()
-def case_panel(
-    course_slug: str, lesson_slug: str, lesson_id: int, enrolled: bool
-) -> LessonPanel | None:
-    """Called from the lesson page's template, which knows the slugs already."""
-    lesson = db.session.get(Lesson, lesson_id)
+def case_panel(visit: LessonVisit) -> LessonPanel | None:
+    """The case part of a lesson page: computed by the lesson page's view (see
+    :func:`academy.courses.views.register_panel`)."""
+    lesson = db.session.get(Lesson, visit.lesson.lesson_id)
     if lesson is None or lesson.published is None:
         return None
-    latest = services.current(current_user.id, lesson.id) if enrolled else None
+    latest = services.current(current_user.id, lesson.id) if visit.enrolled else None
     revision = services.answered_revision(lesson, latest)
     assert revision is not None
     return LessonPanel(
         services.definition_of(revision),
         latest,
-        url_for("cases.work", slug=course_slug, lesson_slug=lesson_slug),
-        enrolled,
+        url_for("cases.work", slug=visit.course.slug, lesson_slug=visit.lesson.slug),
+        visit.enrolled,
     )
 
 
-@bp.app_template_global()
-def recent_case_reviews() -> list[CaseSubmission]:
+register_panel(LessonKind.CASE.value, case_panel)
+
+
+def recent_reviews(user_id: int) -> list[CaseSubmission]:
     """For "Mis cursos": reviews the learner has not opened yet."""
-    if not current_user.is_authenticated:
-        return []
-    return services.unseen_reviews(current_user.id)
+    return services.unseen_reviews(user_id)
+
+
+register_my_courses_part("recent_reviews", recent_reviews)
 
 
 # The learner's side --------------------------------------------------------------------------

@@ -219,12 +219,12 @@ def new_course() -> Any:
 @require(can_edit_courses)
 def course(slug: str) -> str:
     found = course_or_404(slug)
-    units = [(unit, services.live_lessons(unit)) for unit in services.live_units(found)]
+    units, retired = services.editor_outline(found)
     return render_template(
         "editor/course.html",
         course=found,
         units=units,
-        retired=services.retired_lessons(found),
+        retired=retired,
         changes=services.STATUS_CHANGES[found.status],
         enrolment_labels=ENROLMENT_LABELS,
         case_labels=CASE_LABELS,

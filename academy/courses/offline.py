@@ -18,7 +18,7 @@ from flask import render_template
 from markupsafe import Markup
 from sqlalchemy import select
 
-from academy.courses.models import Course, CourseAsset, Lesson
+from academy.courses.models import Course, CourseAsset, Lesson, LessonRevision
 from academy.courses.services import assets_by_path
 from academy.extensions import db
 from academy.progress.services import published_outline
@@ -71,13 +71,26 @@ def _internal_links(html: str, slugs: set[str]) -> str:
 
 
 def lessons_by_unit(course: Course) -> list[tuple[str, list[OfflineLesson]]]:
+    """Every published lesson's text, by unit: two queries however many lessons."""
     outline = published_outline(course.id)
     slugs = {item.slug for item in outline}
+    texts = {
+        row.lesson_id: row
+        for row in db.session.execute(
+            select(
+                Lesson.id.label("lesson_id"),
+                LessonRevision.title,
+                LessonRevision.minutes,
+                LessonRevision.objectives,
+                LessonRevision.body_html,
+            )
+            .join(LessonRevision, LessonRevision.id == Lesson.published_revision_id)
+            .where(Lesson.id.in_([item.lesson_id for item in outline]))
+        )
+    }
     units: list[tuple[str, list[OfflineLesson]]] = []
     for item in outline:
-        lesson = db.session.get(Lesson, item.lesson_id)
-        assert lesson is not None and lesson.published is not None
-        revision = lesson.published
+        revision = texts[item.lesson_id]
         body = Markup(_internal_links(revision.body_html, slugs))  # noqa: S704 (stored, sanitised)
         entry = OfflineLesson(
             item.slug, revision.title, revision.minutes, revision.objectives, body

@@ -160,6 +160,26 @@ class CourseRef:
     title: str
 
 
+@dataclass(frozen=True, slots=True)
+class LessonVisit:
+    """What a lesson kind's panel is built from: the lesson page's course and lesson, and
+    whether the signed-in user is enrolled (else a trainer's preview)."""
+
+    course: CourseRef
+    lesson: progress.OutlineItem
+    enrolled: bool
+
+
+# A lesson kind's panel (the quiz's attempts, the case's state): the data its part of the
+# lesson page shows, computed by the view so that templates run no queries.
+PanelBuilder = Callable[[LessonVisit], object]
+_panels: dict[str, PanelBuilder] = {}
+
+
+def register_panel(kind: str, builder: PanelBuilder) -> None:
+    _panels[kind] = builder
+
+
 @bp.get("/<slug>/lecciones/<lesson_slug>")
 @login_required
 def lesson_page(slug: str, lesson_slug: str) -> tuple[str, int] | str:
@@ -182,8 +202,12 @@ def lesson_page(slug: str, lesson_slug: str) -> tuple[str, int] | str:
             lesson.lesson_id,
             enrolment_id=found.enrolment_id,
             last_lesson_id=found.last_lesson_id,
-            started=current.state is not progress.State.PENDING,
+            # A quiz or case lesson stays pending by its own rule after the first visit
+            # wrote its progress row: the row is there, nothing to write.
+            started=lesson.lesson_id in found.marks or current.state is not progress.State.PENDING,
         )
+    builder = _panels.get(lesson.kind)
+    panel = builder(LessonVisit(course, lesson, enrolled)) if builder is not None else None
     revision = services.revision_text(found.revision_id, found.revision_created_at)
     url = lesson_urls(course.slug)
     return render_template(
@@ -199,6 +223,7 @@ def lesson_page(slug: str, lesson_slug: str) -> tuple[str, int] | str:
         next=outline[position + 1] if position + 1 < len(outline) else None,
         lesson_url=url,
         preview=not enrolled,
+        panel=panel,
     )
 
 

@@ -17,6 +17,7 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Select, and_, bindparam, case, select, update
+from sqlalchemy.orm import contains_eager
 
 from academy.auth.models import User
 from academy.courses.models import Course, CourseStatus, Lesson, LessonRevision, Unit
@@ -184,11 +185,28 @@ def states(
     completed_at: datetime | None,
 ) -> CourseProgress:
     """:func:`compute` from rows already read: the reading marks and the outline."""
+    return _states(course_id, outline, marks, completed_at, provided_states(user_id, outline))
+
+
+def provided_states(
+    user_id: int, outline: Sequence[OutlineItem]
+) -> dict[int, tuple[State, str | None]]:
+    """The states the lesson kinds' providers give, each asked once for all its lessons."""
     provided: dict[int, tuple[State, str | None]] = {}
     for kind, provider in _providers.items():
         mine = [item for item in outline if item.kind == kind]
         if mine:
             provided.update(provider(user_id, mine))
+    return provided
+
+
+def _states(
+    course_id: int,
+    outline: list[OutlineItem],
+    marks: dict[int, str],
+    completed_at: datetime | None,
+    provided: dict[int, tuple[State, str | None]],
+) -> CourseProgress:
     items = []
     for item in outline:
         if item.lesson_id in provided:
@@ -197,6 +215,45 @@ def states(
             state, detail = _reading_state(marks.get(item.lesson_id)), None
         items.append(Requirement(item, state, detail))
     return CourseProgress(course_id, tuple(items), completed_at)
+
+
+def compute_all(user_id: int, enrolments: Sequence[Enrolment]) -> dict[int, CourseProgress]:
+    """:func:`compute` for each enrolment of a learner (course id → progress), in the same
+    few queries however many courses: every outline at once, every mark at once, and each
+    lesson kind's provider once."""
+    course_ids = [enrolment.course_id for enrolment in enrolments]
+    if not course_ids:
+        return {}
+    outlines: dict[int, list[OutlineItem]] = {course_id: [] for course_id in course_ids}
+    for row in db.session.execute(_outlines_statement(), {"course_ids": course_ids}):
+        outlines[row.course_id].append(OutlineItem(*row[:8]))
+    marks: dict[int, dict[int, str]] = {course_id: {} for course_id in course_ids}
+    for course_id, lesson_id, status in db.session.execute(
+        select(LessonProgress.course_id, LessonProgress.lesson_id, LessonProgress.status).where(
+            LessonProgress.user_id == user_id, LessonProgress.course_id.in_(course_ids)
+        )
+    ):
+        marks[course_id][lesson_id] = status
+    provided = provided_states(user_id, [item for items in outlines.values() for item in items])
+    return {
+        e.course_id: _states(
+            e.course_id, outlines[e.course_id], marks[e.course_id], e.completed_at, provided
+        )
+        for e in enrolments
+    }
+
+
+@cache
+def _outlines_statement() -> Select[Any]:
+    """:func:`_outline_statement` for several courses, each row with its course's id."""
+    return (
+        select(*_OUTLINE_COLUMNS, _lessons.c.course_id)
+        .select_from(_lessons)
+        .join(_units, _units.c.id == _lessons.c.unit_id)
+        .join(_revisions, _revisions.c.id == _lessons.c.published_revision_id)
+        .where(_lessons.c.course_id.in_(bindparam("course_ids", expanding=True)), *_LIVE)
+        .order_by(_lessons.c.course_id, _units.c.position, _lessons.c.position)
+    )
 
 
 def _reading_state(status: str | None) -> State:
@@ -387,11 +444,13 @@ def course_roster(course: Course) -> list[RosterRow]:
 
 
 def enrolments_of(user_id: int) -> list[Enrolment]:
+    """The learner's enrolments in courses not archived, newest first, each with its course."""
     return list(
         db.session.scalars(
             select(Enrolment)
             .join(Course, Course.id == Enrolment.course_id)
             .where(Enrolment.user_id == user_id, Course.status != CourseStatus.ARCHIVED)
+            .options(contains_eager(Enrolment.course))
             .order_by(Enrolment.enrolled_at.desc())
         )
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -20,17 +21,27 @@ from academy.progress.forms import EnrolPeopleForm
 bp = Blueprint("progress", __name__, template_folder="templates")
 
 
+# Parts other features add to "Mis cursos" (cases: reviews not opened yet): the template
+# variable and what computes it for a learner, run by the view (templates run no queries).
+_my_courses_parts: dict[str, Callable[[int], object]] = {}
+
+
+def register_my_courses_part(name: str, build: Callable[[int], object]) -> None:
+    _my_courses_parts[name] = build
+
+
 @bp.get("/mis-cursos")
 @login_required
 def my_courses() -> str:
+    enrolments = [e for e in services.enrolments_of(current_user.id) if e.course.is_published]
+    states = services.compute_all(current_user.id, enrolments)
     current, finished = [], []
-    for enrolment in services.enrolments_of(current_user.id):
-        if not enrolment.course.is_published:
-            continue
-        state = services.compute(current_user.id, enrolment.course_id, enrolment=enrolment)
+    for enrolment in enrolments:
+        state = states[enrolment.course_id]
         (finished if state.complete else current).append((enrolment, state))
     finished.sort(key=lambda pair: pair[0].completed_at, reverse=True)
-    return render_template("progress/my_courses.html", current=current, finished=finished)
+    parts = {name: build(current_user.id) for name, build in _my_courses_parts.items()}
+    return render_template("progress/my_courses.html", current=current, finished=finished, **parts)
 
 
 @bp.post("/cursos/<slug>/inscribirme")

@@ -7,11 +7,13 @@ nothing here commits.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import aliased
 
-from academy.courses.models import RevisionSource
+from academy.courses.models import Course, Lesson, LessonKind, RevisionSource
 from academy.extensions import db
 from academy.quizzes import format as quiz_format
 from academy.quizzes import storage
@@ -107,3 +109,49 @@ def publish(row: Quiz, revision: QuizRevision | None = None) -> QuizRevision:
         raise ValueError("revision does not belong to this quiz")
     row.published = chosen
     return chosen
+
+
+@dataclass
+class Listed:
+    """A quiz as the quiz index shows it."""
+
+    slug: str
+    title: str | None  # the latest revision's
+    latest_id: int | None
+    published_id: int | None
+    published_number: int | None
+    # The quiz lessons using it: (course slug, course title, lesson slug).
+    lessons: list[tuple[str, str, str]] = field(default_factory=list)
+
+    @property
+    def unpublished_changes(self) -> bool:
+        return self.published_id is not None and self.latest_id != self.published_id
+
+
+def listing() -> list[Listed]:
+    """Every quiz with its latest and published revision and the lessons that use it, in two
+    queries however many quizzes (and no revision's text)."""
+    newest = (
+        select(QuizRevision.quiz_id, func.max(QuizRevision.number).label("number"))
+        .group_by(QuizRevision.quiz_id)
+        .subquery()
+    )
+    latest, published = aliased(QuizRevision), aliased(QuizRevision)
+    rows = db.session.execute(
+        select(Quiz.slug, latest.title, latest.id, published.id, published.number)
+        .outerjoin(newest, newest.c.quiz_id == Quiz.id)
+        .outerjoin(latest, and_(latest.quiz_id == Quiz.id, latest.number == newest.c.number))
+        .outerjoin(published, published.id == Quiz.published_revision_id)
+        .order_by(Quiz.slug)
+    )
+    quizzes = {row[0]: Listed(*row) for row in rows}
+    if quizzes:
+        using = db.session.execute(
+            select(Lesson.ref, Course.slug, Course.title, Lesson.slug)
+            .join(Course, Course.id == Lesson.course_id)
+            .where(Lesson.kind == LessonKind.QUIZ.value, Lesson.ref.in_(list(quizzes)))
+            .order_by(Course.title, Lesson.slug)
+        )
+        for ref, course_slug, course_title, lesson_slug in using:
+            quizzes[ref].lessons.append((course_slug, course_title, lesson_slug))
+    return list(quizzes.values())

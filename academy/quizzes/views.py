@@ -1,7 +1,7 @@
 """Quizzes on the web: learners take attempts; trainers preview, edit and study quizzes.
 
 Learners (enrolled in the course) start or resume an attempt from the quiz lesson's page
-(:func:`quiz_panel` draws that part of the page), answer on one page that saves as they go,
+(:func:`quiz_panel` computes that part of the page), answer on one page that saves as they go,
 confirm and hand in, and then see what the quiz's ``revision`` setting lets them see. Every
 rule (attempts left, time limit, who owns an attempt, which answers are valid) is enforced
 here on the server by :mod:`academy.quizzes.attempts`; ``static/js/quiz.js`` only adds
@@ -53,6 +53,7 @@ from academy.courses.content import SLUG_RE
 from academy.courses.editor import SOURCE_LABELS, course_or_404, lesson_or_404
 from academy.courses.forms import newer_revision_saved, not_saved_message, problem_text
 from academy.courses.models import Course, CourseStatus, Lesson, LessonKind, Unit
+from academy.courses.views import LessonVisit, register_panel
 from academy.db import utcnow
 from academy.errors import render_error
 from academy.extensions import db
@@ -334,26 +335,26 @@ class Panel:
         )
 
 
-@bp.app_template_global()
-def quiz_panel(course_slug: str, lesson_slug: str, lesson_id: int, enrolled: bool) -> Panel:
-    """The quiz of a lesson page, for the template ``quizzes/_panel.html``.
-
-    Called from the lesson page's template, so that the page's view needs no quiz code.
-    """
-    row = db.session.get(Lesson, lesson_id)
+def quiz_panel(visit: LessonVisit) -> Panel:
+    """The quiz of a lesson page, for the template ``quizzes/_panel.html``: computed by the
+    lesson page's view (see :func:`academy.courses.views.register_panel`)."""
+    row = db.session.get(Lesson, visit.lesson.lesson_id)
     context = attempts.context_for(row) if row is not None else None
     panel = Panel(
-        course_slug=course_slug,
-        lesson_slug=lesson_slug,
+        course_slug=visit.course.slug,
+        lesson_slug=visit.lesson.slug,
         ref=row.ref if row is not None else None,
         context=context,
-        enrolled=enrolled,
+        enrolled=visit.enrolled,
         trainer=can_edit_courses(current_user),
     )
-    if context is not None and enrolled:
+    if context is not None and visit.enrolled:
         panel.summary = attempts.summary(current_user.id, context)
         panel.attempts = list(panel.summary.attempts)
     return panel
+
+
+register_panel(LessonKind.QUIZ.value, quiz_panel)
 
 
 # Learners -----------------------------------------------------------------------------------
@@ -879,11 +880,7 @@ def lessons_using(slug: str) -> list[tuple[Course, Lesson]]:
 @bp.get("/editor/cuestionarios/")
 @require(can_edit_courses)
 def index() -> str:
-    quizzes = db.session.scalars(select(Quiz).order_by(Quiz.slug)).all()
-    return render_template(
-        "quizzes/index.html",
-        quizzes=[(row, lessons_using(row.slug)) for row in quizzes],
-    )
+    return render_template("quizzes/index.html", quizzes=services.listing())
 
 
 @bp.route("/editor/cuestionarios/<quiz_slug>", methods=["GET", "POST"])

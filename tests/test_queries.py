@@ -1,0 +1,185 @@
+"""What pages cost the database: reading writes nothing, templates run no queries, list pages
+run a constant number of queries whatever their length, long lists come in pages.
+
+``count_statements`` (tests/conftest.py) counts the SQL statements a block runs.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import replace
+
+import pytest
+
+from academy.courses import services
+from academy.courses.content import load_course
+from academy.extensions import db
+from academy.progress.services import enrol
+from academy.quizzes.services import get_quiz, import_quiz
+from tests.conftest import CONTENT_FIXTURE, add_quiz_lesson, example_quiz_source
+
+LESSON = "/cursos/curso-ejemplo/lecciones/{}"
+
+
+# Reading writes nothing; the lesson page's panels are computed by the view ----------------
+
+
+@pytest.mark.parametrize(
+    ("fixture", "slug"), [("example_quiz", "cuestionario"), ("case_lesson", "caso-plaza")]
+)
+def test_revisiting_a_quiz_or_case_lesson_writes_nothing(
+    request, client, learner, count_statements, fixture, slug
+):
+    request.getfixturevalue(fixture)
+    assert client.get(LESSON.format(slug)).status_code == 200
+    with count_statements() as seen:
+        page = client.get(LESSON.format(slug))
+    assert page.status_code == 200
+    assert seen.writes == []
+    assert seen.in_templates == []
+
+
+@pytest.mark.parametrize(
+    ("fixture", "slug"), [("example_quiz", "cuestionario"), ("case_lesson", "caso-plaza")]
+)
+def test_a_trainer_previewing_a_quiz_or_case_lesson_runs_no_query_from_templates(
+    request, client, auth, make_user, count_statements, fixture, slug
+):
+    request.getfixturevalue(fixture)
+    auth.as_role(make_user, "trainer")
+    with count_statements() as seen:
+        page = client.get(LESSON.format(slug))
+    assert page.status_code == 200
+    assert "Vista de relator" in page.text
+    assert seen.writes == []
+    assert seen.in_templates == []
+
+
+# List pages: a constant number of queries whatever their length ---------------------------
+
+
+def add_courses(app, tmp_path, slugs, *, enrol_id=None):
+    """Published copies of the example course named ``slugs``, each with a quiz lesson and a
+    case lesson; the learner ``enrol_id`` enrolled in each."""
+    with app.app_context():
+        for slug in slugs:
+            root = tmp_path / slug
+            shutil.copytree(CONTENT_FIXTURE / "courses/curso-ejemplo", root)
+            shutil.copy(
+                CONTENT_FIXTURE / "casos/03-caso-plaza.md", root / "02-mecanismos/03-caso-plaza.md"
+            )
+            source, problems = load_course(root)
+            assert source is not None and not problems, problems
+            services.import_course(source)
+            add_quiz_lesson(import_quiz=get_quiz("ejemplo") is None, course_slug=slug)
+            if enrol_id is not None:
+                enrol(enrol_id, services.get_course(slug))
+        db.session.commit()
+
+
+def page_cost(client, count_statements, url):
+    """The statements a second visit of ``url`` runs (the first fills per-process caches)."""
+    assert client.get(url).status_code == 200
+    with count_statements() as seen:
+        page = client.get(url)
+    assert page.status_code == 200, page.data[:2000]
+    assert seen.in_templates == []
+    return len(seen), page.get_data(as_text=page.mimetype.startswith("text/"))
+
+
+def test_my_courses_costs_the_same_for_one_course_or_many(
+    app, client, auth, make_user, tmp_path, count_statements
+):
+    user = auth.as_role(make_user, "learner")
+    add_courses(app, tmp_path, ["curso-a"], enrol_id=user.id)
+    assert client.get("/cursos/curso-a/lecciones/niveles").status_code == 200
+    one, page = page_cost(client, count_statements, "/mis-cursos")
+    assert "/cursos/curso-a/" in page
+    add_courses(app, tmp_path, ["curso-b", "curso-c", "curso-d"], enrol_id=user.id)
+    many, page = page_cost(client, count_statements, "/mis-cursos")
+    assert all(f"/cursos/{slug}/" in page for slug in ("curso-a", "curso-b", "curso-d"))
+    assert many == one
+
+
+def add_quizzes(app, slugs):
+    """Copies of the example quiz named ``slugs``, each used by a lesson of the example course."""
+    with app.app_context():
+        for slug in slugs:
+            import_quiz(replace(example_quiz_source(), slug=slug))
+            add_quiz_lesson(f"leccion-{slug}", slug, import_quiz=False)
+        db.session.commit()
+
+
+def test_the_quiz_index_costs_the_same_for_one_quiz_or_many(
+    app, client, auth, make_user, example_course, count_statements
+):
+    auth.as_role(make_user, "trainer")
+    add_quizzes(app, ["banco-a"])
+    one, page = page_cost(client, count_statements, "/editor/cuestionarios/")
+    assert "leccion-banco-a" in page
+    add_quizzes(app, ["banco-b", "banco-c", "banco-d"])
+    many, page = page_cost(client, count_statements, "/editor/cuestionarios/")
+    assert all(f"leccion-banco-{x}" in page for x in "abcd")
+    assert "Revisión 1 publicada" in page
+    assert many == one
+
+
+def add_lessons(app, trainer_id, units, lessons, *, retire=0):
+    """``units`` more units in the course «editado» (created if new), each with ``lessons``
+    lessons of two revisions; then ``retire`` of them retired."""
+    with app.app_context():
+        course = services.get_course("editado") or services.create_course(
+            slug="editado", title="Editado", summary="", description_md="", hours=1,
+            language="es", outcomes=[], enrolment="open", case_completion="approval",
+            certificate_template="default",
+        )  # fmt: skip
+        made = []
+        for _ in range(units):
+            n = len(services.live_units(course)) + 1
+            unit = services.create_unit(
+                course, slug=f"unidad-{n}", title=f"Unidad {n}", summary_md=""
+            )
+            for m in range(1, lessons + 1):
+                lesson = services.create_lesson(
+                    unit, slug=f"leccion-{n}-{m}", kind="quiz" if m % 2 else "reading",
+                    title=f"Lección {n}.{m}", minutes=5, objectives=[], trainer_id=trainer_id,
+                    ref="ejemplo" if m % 2 else None,
+                )  # fmt: skip
+                services.save_draft(
+                    lesson, trainer_id=trainer_id, title=f"Lección {n}.{m}, segunda versión",
+                    minutes=5, objectives=[], body_md="Texto largo. " * 500,
+                )  # fmt: skip
+                services.publish(lesson)
+                made.append(lesson)
+        for lesson in made[:retire]:
+            services.retire_lesson(lesson)
+        db.session.commit()
+
+
+def test_the_editors_course_page_costs_the_same_for_one_lesson_or_many(
+    app, client, auth, make_user, count_statements
+):
+    trainer = auth.as_role(make_user, "trainer")
+    add_lessons(app, trainer.id, units=1, lessons=1)
+    one, page = page_cost(client, count_statements, "/editor/cursos/editado/")
+    assert "Lección 1.1, segunda versión" in page
+    add_lessons(app, trainer.id, units=3, lessons=4, retire=2)
+    with count_statements() as seen:
+        page = client.get("/editor/cursos/editado/").text
+    assert "Lección 4.4, segunda versión" in page and "Lecciones retiradas" in page
+    assert len(seen) == one
+    # Titles only: no revision's text is read to list the lessons.
+    assert not [s for s in seen.all if "body_md" in s or "body_html" in s]
+
+
+def test_the_offline_pdf_costs_the_same_for_one_lesson_or_many(
+    app, client, learner, count_statements
+):
+    url = "/cursos/curso-ejemplo/pdf"
+    one, _pdf = page_cost(client, count_statements, url)
+    with app.app_context():
+        for n in range(4):
+            add_quiz_lesson(f"repaso-{n}", import_quiz=n == 0)
+        db.session.commit()
+    many, _pdf = page_cost(client, count_statements, url)
+    assert many == one
