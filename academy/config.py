@@ -13,11 +13,14 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, ClassVar
+from urllib.parse import SplitResult, urlsplit
 
 from flask import Flask
 
 ENVIRONMENTS = ("development", "production", "testing")
 MIN_SECRET_LENGTH = 32
+DEVELOPMENT_BASE_URL = "http://127.0.0.1:5000"
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
 class ConfigError(RuntimeError):
@@ -30,9 +33,17 @@ class Defaults:
     SECRET_KEY: str | None = None
     # Serving over HTTPS: secure cookies, HSTS, https URLs in emails and certificates.
     HTTPS = False
-    # Behind a reverse proxy: number of proxies whose X-Forwarded-* headers are trusted.
+    # Behind a reverse proxy: number of proxies whose X-Forwarded-For and -Proto are trusted.
     PROXY_COUNT = 0
+    # X-Forwarded-Host too: only for a proxy that sets it itself, never passing the client's.
+    PROXY_FORWARDS_HOST = False
     SERVER_NAME: str | None = None
+    # The public address, e.g. https://academia.example.cl: every link in an email starts here,
+    # never with the host a request claims. Required in production.
+    BASE_URL: str | None = None
+    # More host names requests may carry besides BASE_URL's (a list, or names separated by
+    # commas); any other Host header is refused with 400 (Flask's TRUSTED_HOSTS).
+    TRUSTED_HOSTS: list[str] | str | None = None
 
     # Where `academy init` finds the bundled course (courses/, quizzes/); the checkout by default.
     CONTENT_DIR = str(Path(__file__).resolve().parent.parent)
@@ -104,6 +115,44 @@ def _derive(app: Flask) -> None:
                 f"at least {MIN_SECRET_LENGTH} characters, the same on every host."
             )
         config["SECRET_KEY"] = instance_secret(Path(app.instance_path))
+    _derive_hosts(config)
+
+
+def _derive_hosts(config: Any) -> None:
+    if not config.get("BASE_URL"):
+        if config["ENV"] == "production":
+            raise ConfigError(
+                "ACADEMY_BASE_URL is required in production: the public address that links in "
+                "emails start with, e.g. https://academia.example.cl."
+            )
+        config["BASE_URL"] = DEVELOPMENT_BASE_URL
+    base = parse_base_url(str(config["BASE_URL"]))
+    config["BASE_URL"] = base.geturl()
+    extra = config.get("TRUSTED_HOSTS") or []
+    if isinstance(extra, str):
+        extra = extra.split(",")
+    hosts = [base.hostname or "", *(str(host).strip() for host in extra)]
+    if base.hostname in LOOPBACK_HOSTS:
+        hosts += LOOPBACK_HOSTS  # a development machine answers to each of its own names
+    config["TRUSTED_HOSTS"] = list(dict.fromkeys(host for host in hosts if host))
+
+
+def parse_base_url(url: str) -> SplitResult:
+    """``scheme://host[:port]`` and nothing else, or a ConfigError that says why."""
+    parts = urlsplit(url.strip().rstrip("/"))
+    problem = None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        problem = "must start with https:// or http:// and name a host"
+    elif parts.username or parts.password or parts.path or parts.query or parts.fragment:
+        problem = "must be only a scheme and a host (and port), without path, query or user"
+    else:
+        try:
+            parts.port  # noqa: B018 (raises on a port that is not a number)
+        except ValueError:
+            problem = "has a port that is not a number"
+    if problem:
+        raise ConfigError(f"ACADEMY_BASE_URL {problem}: got {url!r}.")
+    return parts
 
 
 def normalise_database_url(url: str) -> str:
@@ -143,5 +192,7 @@ def check(app: Flask) -> None:
         raise ConfigError(
             "Production needs PostgreSQL: set ACADEMY_DATABASE_URL=postgresql://user@host/db."
         )
+    if config["HTTPS"] and not str(config["BASE_URL"]).startswith("https://"):
+        raise ConfigError("ACADEMY_HTTPS is on: ACADEMY_BASE_URL must start with https://.")
     if config["MAIL_BACKEND"] == "console":
         raise ConfigError("Production needs real mail: set ACADEMY_MAIL_BACKEND=smtp and MAIL_*.")

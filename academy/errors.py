@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, Response, jsonify, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
 from academy.extensions import db
 
@@ -27,6 +27,10 @@ MESSAGES = {
         _l("Algo falló de nuestro lado. No se perdió nada de lo que ya estaba guardado."),
     ),
 }
+UNKNOWN_HOST_MESSAGE = _l(
+    "Esta dirección no corresponde a la academia. Escribe la dirección de la academia tal "
+    "como la conoces."
+)
 CSRF_MESSAGE = _l(
     "El formulario expiró o no es válido. Vuelve a la página, recárgala e inténtalo de nuevo."
 )
@@ -56,6 +60,11 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(error: CSRFError) -> Response:
         return render_error(400, str(CSRF_MESSAGE))
+
+    @app.errorhandler(SecurityError)
+    def _unknown_host(_error: SecurityError) -> Response:
+        # A Host that is not in TRUSTED_HOSTS: no URL can be built for it, so no page layout.
+        return Response(str(UNKNOWN_HOST_MESSAGE), 400, content_type="text/plain; charset=utf-8")
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException) -> Response | HTTPException:

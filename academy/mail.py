@@ -6,6 +6,7 @@ import smtplib
 import sys
 from email.message import EmailMessage
 from email.utils import make_msgid, parseaddr
+from urllib.parse import urlsplit
 
 from flask import current_app, render_template
 
@@ -21,6 +22,15 @@ def build_message(to: str, subject: str, template: str, **context: object) -> Em
     message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or "academia.localhost")
     message.set_content(render_template(f"email/{template}.txt", **context))
     return message
+
+
+def external_url(endpoint: str, **values: object) -> str:
+    """An absolute link for a message: ACADEMY_BASE_URL and the endpoint's path.
+
+    Never the request's host, which a client can choose; the same from a view or a command."""
+    base = urlsplit(current_app.config["BASE_URL"])
+    adapter = current_app.url_map.bind(base.netloc, url_scheme=base.scheme)
+    return adapter.build(endpoint, values, force_external=True)
 
 
 def send(message: EmailMessage) -> None:

@@ -36,8 +36,11 @@ def image_headers(response: Response) -> Response:
 def init_app(app: Flask) -> None:
     proxies = int(app.config["PROXY_COUNT"])
     if proxies:
+        # X-Forwarded-Host only when asked: a proxy that passes the client's header on would
+        # let anyone choose the host this app believes it serves. TRUSTED_HOSTS checks it too.
+        hosts = proxies if app.config["PROXY_FORWARDS_HOST"] else 0
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
-            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=hosts
         )
     https = bool(app.config["HTTPS"])
 

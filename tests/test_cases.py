@@ -404,7 +404,7 @@ def test_approving_scores_completes_the_lesson_and_emails_the_learner(
     assert f"Hola, {learner.full_name}:" in body
     assert "Un relator aprobó tu caso" in body
     assert "Puntaje: 10 de 12" in body
-    assert f"http://localhost/casos/envios/{saved.id}" in body
+    assert f"http://127.0.0.1:5000/casos/envios/{saved.id}" in body
 
     page = client.get(WORK).text
     assert "¡Tu caso fue aprobado!" in page

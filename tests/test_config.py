@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from academy import create_app
+from academy import create_app, mail
 from academy.config import ConfigError, normalise_database_url
 
 GOOD_SECRET = "k3J9-x2Lq8Zr4Tn7Vb1Wc5Yd0Ue6Hf9Ga2Sm"
@@ -13,6 +13,7 @@ PRODUCTION = {
     "SECRET_KEY": GOOD_SECRET,
     "DATABASE_URL": "postgresql://academy@db/academy",
     "MAIL_BACKEND": "smtp",
+    "BASE_URL": "https://academia.example.cl",
 }
 
 
@@ -57,6 +58,12 @@ def test_production_accepts_a_complete_configuration():
         ({"DATABASE_URL": "sqlite:///academy.db"}, "Production needs PostgreSQL"),
         ({"MAIL_BACKEND": "console"}, "Production needs real mail"),
         ({"ENV": "staging"}, "ACADEMY_ENV must be one of"),
+        ({"BASE_URL": None}, "ACADEMY_BASE_URL is required in production"),
+        ({"BASE_URL": "academia.example.cl"}, "must start with https:// or http://"),
+        ({"BASE_URL": "https://academia.example.cl/app"}, "without path"),
+        ({"BASE_URL": "https://u:p@academia.example.cl"}, "without path, query or user"),
+        ({"BASE_URL": "https://academia.example.cl:puerto"}, "port that is not a number"),
+        ({"BASE_URL": "http://academia.example.cl", "HTTPS": True}, "must start with https://"),
     ],
 )
 def test_production_refuses_unsafe_configuration(changes, message):
@@ -90,3 +97,23 @@ def test_the_command_explains_bad_configuration_in_one_line(tmp_path):
 )
 def test_database_urls_use_psycopg3(url, expected):
     assert normalise_database_url(url) == expected
+
+
+def test_trusted_hosts_come_from_the_base_url_and_the_extra_list(monkeypatch):
+    monkeypatch.setenv("ACADEMY_TRUSTED_HOSTS", "www.academia.example.cl, .subdere.cl")
+    app = create_app({**PRODUCTION, "BASE_URL": "https://academia.example.cl:8443/"})
+    assert app.config["BASE_URL"] == "https://academia.example.cl:8443"
+    assert app.config["TRUSTED_HOSTS"] == [
+        "academia.example.cl",
+        "www.academia.example.cl",
+        ".subdere.cl",
+    ]
+
+
+def test_development_links_need_no_request(tmp_path, monkeypatch):
+    monkeypatch.setattr("flask.Flask.auto_find_instance_path", lambda self: str(tmp_path))
+    app = create_app({"DATABASE_URL": "sqlite://"})
+    assert app.config["BASE_URL"] == "http://127.0.0.1:5000"
+    assert {"127.0.0.1", "localhost"} <= set(app.config["TRUSTED_HOSTS"])
+    with app.app_context():
+        assert mail.external_url("auth.login") == "http://127.0.0.1:5000/entrar"

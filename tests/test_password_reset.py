@@ -15,7 +15,7 @@ NEW_PASSWORD = "la nueva frase secreta"
 
 def reset_link(mailbox, email: str) -> str:
     body = mailbox.last_to(email).get_content()
-    match = re.search(r"http://localhost(/recuperar/\S+)", body)
+    match = re.search(r"http://127\.0\.0\.1:5000(/recuperar/\S+)", body)
     assert match, body
     return match.group(1)
 

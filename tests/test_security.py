@@ -109,3 +109,48 @@ def test_no_inline_script_or_style_in_pages(client, auth, make_user):
         assert "<script>" not in html
         assert " style=" not in html
         assert "<style" not in html
+
+
+def proxied_app(app, smtp_server, **settings):
+    """The test database behind one reverse proxy, as the README's production steps set."""
+    config = test_config(app.config["DATABASE_URL"], smtp_server[1], PROXY_COUNT=1, **settings)
+    return create_app(config)
+
+
+def test_reset_links_use_the_base_url_whatever_host_the_request_claims(
+    app, smtp_server, make_user, mailbox
+):
+    user = make_user()
+    proxied = proxied_app(
+        app, smtp_server, BASE_URL="https://academia.example.cl", TRUSTED_HOSTS="localhost"
+    )
+    response = proxied.test_client().post(
+        "/recuperar",
+        data={"email": user.email},
+        headers={"X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "https"},
+    )
+    assert response.status_code == 302
+    body = mailbox.last_to(user.email).get_content()
+    assert "evil.example" not in body
+    assert "https://academia.example.cl/recuperar/" in body
+
+
+def test_forwarded_host_is_ignored_unless_the_proxy_is_said_to_set_it(app, smtp_server):
+    proxied = proxied_app(app, smtp_server, BASE_URL="https://academia.example.cl")
+    response = proxied.test_client().get(
+        "/entrar", headers={"Host": "academia.example.cl", "X-Forwarded-Host": "evil.example"}
+    )
+    assert response.status_code == 200
+    forwarding = proxied_app(
+        app, smtp_server, BASE_URL="https://academia.example.cl", PROXY_FORWARDS_HOST=True
+    )
+    response = forwarding.test_client().get(
+        "/entrar", headers={"Host": "academia.example.cl", "X-Forwarded-Host": "evil.example"}
+    )
+    assert response.status_code == 400  # believed, then refused: not a trusted host
+
+
+@pytest.mark.parametrize("host", ["evil.example", "academia.example.cl.evil.example", "127.0.0.2"])
+def test_a_request_for_an_untrusted_host_is_refused(client, host):
+    assert client.get("/entrar", headers={"Host": host}).status_code == 400
+    assert client.get("/entrar").status_code == 200  # localhost, a development name

@@ -155,7 +155,7 @@ def forgot_password() -> Any:
                 _("Restablece tu contraseña"),
                 "reset_password",
                 user=user,
-                link=url_for("auth.reset_password", token=token, _external=True),
+                link=mail.external_url("auth.reset_password", token=token),
                 hours=current_app.config["PASSWORD_RESET_MAX_AGE"] // 3600,
             )
             mail.send(message)

@@ -609,7 +609,7 @@ def notify_learner(found: CaseSubmission, definition: CaseDefinition) -> None:
             course=found.lesson.course,
             total=definition.total_points,
             approved=found.status == SubmissionStatus.APPROVED,
-            link=url_for("cases.submission", submission_id=found.id, _external=True),
+            link=mail.external_url("cases.submission", submission_id=found.id),
         )
     try:
         mail.send(message)

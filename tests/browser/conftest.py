@@ -141,8 +141,10 @@ def live_server(
             target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
         thread.start()
+        address = f"http://127.0.0.1:{server.server_port}"
+        app.config["BASE_URL"] = address  # links in emails lead back to this server
         try:
-            yield LiveServer(app, f"http://127.0.0.1:{server.server_port}", mailbox, errors)
+            yield LiveServer(app, address, mailbox, errors)
         finally:
             server.shutdown()
             thread.join(timeout=10)
