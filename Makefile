@@ -7,7 +7,7 @@ install:
 
 serve: install
 	.venv/bin/academy init
-	.venv/bin/academy run --host 127.0.0.1 --port 5000
+	.venv/bin/academy serve --host 127.0.0.1 --port 5000
 
 test: install
 	.venv/bin/ruff check .

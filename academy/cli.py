@@ -1,6 +1,7 @@
 """The ``academy`` command: the Flask CLI with the academy's own subcommands.
 
-``academy run`` serves, ``academy db upgrade`` migrates, and the commands below set up the
+``academy serve`` serves with gunicorn (``academy run`` is Flask's development server),
+``academy db upgrade`` migrates, and the commands below set up the
 database and manage accounts. Each command that writes commits once, at its end.
 """
 
@@ -112,8 +113,10 @@ def create_user_command(email: str, full_name: str, role: str, generate_password
 def register(app: Flask) -> None:
     from academy.courses.cli import content_group
     from academy.quizzes.cli import quizzes_group
+    from academy.serve import serve_command
 
     app.cli.add_command(init_command)
+    app.cli.add_command(serve_command)
     app.cli.add_command(users_group)
     app.cli.add_command(content_group)
     app.cli.add_command(quizzes_group)

@@ -16,7 +16,7 @@ from typing import Any
 
 from flask import Flask, Response
 from sqlalchemy import DateTime, Engine, MetaData, event
-from sqlalchemy.orm import DeclarativeBase, registry
+from sqlalchemy.orm import DeclarativeBase, Session, registry
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -58,16 +58,36 @@ class Base(DeclarativeBase):
     )
 
 
+# SQLite under concurrent requests (several gunicorn threads, or workers, on one file).
+# - WAL journal: readers never wait for the writer, nor the writer for readers.
+# - A busy timeout: a transaction that needs the write lock waits for it (longer than any page
+#   takes, shorter than gunicorn's 30-second worker timeout) instead of failing at once.
+# - The ORM's transactions (every request, every CLI command) begin with BEGIN IMMEDIATE, which
+#   takes the write lock up front. A transaction that began with a plain BEGIN reads a snapshot,
+#   and if another one commits a write before it writes, SQLite refuses its write ("database is
+#   locked", at once, whatever the timeout): the request fails. Taking the lock first makes
+#   the second request wait, then read what the first one wrote. The price is that requests
+#   run one at a time on SQLite; production runs on PostgreSQL (see config.check).
+# Other connections (migrations, reflection, the tests' outer transaction) begin with a plain
+# BEGIN: they must not block readers, and nothing else writes while they run.
+# pysqlite's own transaction handling is off (isolation_level None) so that these BEGINs, and
+# SAVEPOINT, are ours; see SQLAlchemy's "Serializable isolation / Savepoints / Transactional
+# DDL" recipe for pysqlite.
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+# connection.info: the BEGIN to emit before the transaction's first statement, once it is known
+# whether a Session opened the transaction.
+_PENDING_BEGIN = "academy_pending_begin"
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     if not isinstance(dbapi_connection, sqlite3.Connection):
         return
-    # Let SQLAlchemy, not pysqlite, emit BEGIN, so that SAVEPOINT works (tests rely on it).
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.close()
 
 
@@ -82,7 +102,21 @@ _READ_ONLY = re.compile(r"\s*(SELECT|BEGIN|SAVEPOINT|RELEASE|ROLLBACK|PRAGMA)\b"
 def _on_begin(connection: Any) -> None:
     connection.info[_WRITES] = [False]
     if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN")
+        connection.info[_PENDING_BEGIN] = "BEGIN"
+
+
+@event.listens_for(Session, "after_begin")
+def _sessions_take_the_write_lock(session: Any, _transaction: Any, connection: Any) -> None:
+    # Only when the session began the connection's transaction itself: one it joins (with a
+    # savepoint, as the tests' fixture does) keeps the BEGIN its owner chose.
+    if connection.info.get(_PENDING_BEGIN) and not connection.in_nested_transaction():
+        connection.info[_PENDING_BEGIN] = "BEGIN IMMEDIATE"
+
+
+@event.listens_for(Engine, "commit")
+@event.listens_for(Engine, "rollback")
+def _on_end(connection: Any) -> None:
+    connection.info.pop(_PENDING_BEGIN, None)  # a transaction that ran no statement
 
 
 @event.listens_for(Engine, "savepoint")
@@ -106,8 +140,11 @@ def _on_rollback_savepoint(connection: Any, _name: str, _context: Any) -> None:
 
 
 @event.listens_for(Engine, "before_cursor_execute")
-def _note_writes(connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+def _note_writes(connection: Any, cursor: Any, statement: str, *_args: Any) -> None:
     # Every statement passes here, the ORM's flushes and raw SQL alike.
+    begin = connection.info.pop(_PENDING_BEGIN, None)
+    if begin is not None:
+        cursor.execute(begin)
     if not _READ_ONLY.match(statement):
         connection.info.setdefault(_WRITES, [True])[-1] = True
 

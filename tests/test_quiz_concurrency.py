@@ -8,9 +8,8 @@ per-test transaction would hide one thread's writes from the other): a SQLite fi
 What holds them: a partial unique index allows one attempt in progress per learner and lesson
 (the loser of a race resumes the winner's attempt), and grading claims the attempt with a
 conditional UPDATE. PostgreSQL makes the second request wait for the first one's row or index
-entry. SQLite lets one writer at a time and answers "database is locked" at once to a request
-whose snapshot went stale while it waited; the views then start that request over
-(``academy.quizzes.views.retry_on_lock``), so it reads the other's result instead of failing.
+entry. SQLite lets one writer at a time: every request's transaction takes the write lock when
+it begins (``academy.db``), so the second request waits, then reads the first one's result.
 Each race is repeated for several learners, so that the requests really overlap.
 """
 

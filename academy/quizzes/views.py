@@ -17,8 +17,7 @@ from __future__ import annotations
 
 import random
 import secrets
-import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -45,7 +44,6 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy import BindParameter, Select, bindparam, select
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import joinedload
 
 from academy.auth.permissions import can_edit_courses, require
@@ -80,7 +78,6 @@ from academy.quizzes.questions import (
 
 bp = Blueprint("quizzes", __name__, template_folder="templates")
 
-T = TypeVar("T")
 
 STATUS_LABELS = {
     AttemptStatus.IN_PROGRESS.value: _l("En curso"),
@@ -141,26 +138,6 @@ def _labels() -> dict[str, Any]:
 
 
 # Shared helpers ------------------------------------------------------------------------------
-
-
-def retry_on_lock(work: Callable[[], T], tries: int = 4) -> T:
-    """Run ``work`` again, from a fresh transaction, when SQLite says the database is locked.
-
-    SQLite lets one writer at a time; a request whose transaction read before another one
-    committed a write cannot write itself ("database is locked", at once, whatever the busy
-    timeout). Starting over reads the other request's result: the attempt it created, or the
-    grading it did. PostgreSQL waits for the lock instead, and never gets here.
-    """
-    for round_ in range(tries):
-        try:
-            return work()
-        except OperationalError as error:
-            locked = "database is locked" in str(error.orig)
-            if not locked or round_ == tries - 1:
-                raise
-            db.session.rollback()
-            time.sleep(0.05 * (round_ + 1))
-    raise AssertionError("unreachable")
 
 
 @dataclass
@@ -484,21 +461,8 @@ def start(slug: str, lesson_slug: str) -> Response:
     """Start an attempt, or resume the one in progress (never two at once)."""
     quiz = learner_quiz(slug, lesson_slug)
     resuming = request.form.get("intento", type=whole_number)
-
-    def work() -> tuple[bool, Attempt]:
-        now = utcnow()
-        if resuming is not None:
-            # The learner pressed "Continuar": if that attempt ran out of time meanwhile,
-            # show its result instead of quietly starting the next one.
-            earlier = own_attempt(quiz, resuming)
-            if earlier is not None:
-                attempts.settle(earlier, now)
-                if not earlier.is_open:
-                    return False, earlier
-        return True, attempts.start(current_user.id, quiz.context, now=now)
-
     try:
-        opened, attempt = retry_on_lock(work)
+        opened, attempt = start_or_resume(quiz, resuming)
     except AttemptError as error:
         flash(str(error), "error")
         return redirect(quiz.lesson_url, 303)
@@ -507,6 +471,20 @@ def start(slug: str, lesson_slug: str) -> Response:
     elif not opened:
         flash(_("Este intento ya estaba entregado."), "info")
     return redirect(quiz.url("quizzes.attempt", attempt.number), 303)
+
+
+def start_or_resume(quiz: LearnerQuiz, resuming: int | None) -> tuple[bool, Attempt]:
+    """Whether an attempt is open now, and which one."""
+    now = utcnow()
+    if resuming is not None:
+        # The learner pressed "Continuar": if that attempt ran out of time meanwhile,
+        # show its result instead of quietly starting the next one.
+        earlier = own_attempt(quiz, resuming)
+        if earlier is not None:
+            attempts.settle(earlier, now)
+            if not earlier.is_open:
+                return False, earlier
+    return True, attempts.start(current_user.id, quiz.context, now=now)
 
 
 @bp.get("/cursos/<slug>/lecciones/<lesson_slug>/intentos/<int:number>")
@@ -578,12 +556,12 @@ def save(slug: str, lesson_slug: str, number: int) -> Any:
         # The countdown reached zero: keep whatever is valid and hand the attempt in.
         raw = {key: value for key, value in raw.items() if key in questions}
     try:
-        errors = {**problems, **retry_on_lock(lambda: attempts.save_answers(found, raw, now=now))}
+        errors = {**problems, **attempts.save_answers(found, raw, now=now)}
     except AttemptError as error:
         flash(str(error), "error")
         return redirect(here, 303)
     if action == "timeout":
-        if retry_on_lock(lambda: attempts.submit(found, now=now)):
+        if attempts.submit(found, now=now):
             flash(_("Se acabó el tiempo: entregamos tu intento con tus respuestas."), "info")
         return redirect(here, 303)
     if errors:
@@ -609,7 +587,7 @@ def autosave(slug: str, lesson_slug: str, number: int) -> Response:
     questions = {question.key: question for question, _order in attempts.questions_of(found)}
     raw, problems = forms.read_responses(request.form, questions)
     try:
-        errors = {**problems, **retry_on_lock(lambda: attempts.save_answers(found, raw, now=now))}
+        errors = {**problems, **attempts.save_answers(found, raw, now=now)}
     except AttemptError as error:
         return json_error(409, str(error), redirect=here)
     if errors:
@@ -655,18 +633,12 @@ def confirm(slug: str, lesson_slug: str, number: int) -> Any:
 @login_required
 def submit(slug: str, lesson_slug: str, number: int) -> Response:
     """Hand the attempt in and grade it, once, however many times this is sent."""
-
-    def work() -> tuple[bool, str]:
-        found = attempt_to_submit(slug, lesson_slug, number)
-        if found is None:
-            own_attempt_or_404(learner_quiz(slug, lesson_slug), number)
-            abort(404)  # it was there a moment ago
-        if not found.is_open:
-            return False, found.status
-        graded = attempts.submit(found, now=utcnow())
-        return graded, found.status
-
-    graded, status = retry_on_lock(work)
+    found = attempt_to_submit(slug, lesson_slug, number)
+    if found is None:
+        own_attempt_or_404(learner_quiz(slug, lesson_slug), number)
+        abort(404)  # it was there a moment ago
+    graded = found.is_open and attempts.submit(found, now=utcnow())
+    status = found.status
     if not graded:
         flash(_("Este intento ya estaba entregado."), "info")
     elif status == AttemptStatus.EXPIRED:
