@@ -11,11 +11,13 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from flask import Flask, abort, request
 from flask_babel import lazy_gettext as _l
 from werkzeug.routing import IntegerConverter
+from wtforms import Field, Form, ValidationError
 
 from academy.errors import render_error
 
@@ -24,6 +26,29 @@ NUL_MESSAGE = _l(
     "Lo que enviaste tiene un carácter que no se puede guardar (NUL). Si pegaste texto desde "
     "otro programa, escríbelo de nuevo y vuelve a intentarlo."
 )
+
+
+ONE_LINE_MESSAGE = _l("Escribe una sola línea, sin saltos de línea ni caracteres de control.")
+# What a file's checker says, beside the file and line (content files are read in Spanish).
+ONE_LINE_PROBLEM = "debe ser una sola línea, sin saltos de línea ni caracteres de control"
+
+
+def is_one_line(text: str) -> bool:
+    """No line break of any kind (those ``str.splitlines`` knows) and no other control
+    character. Titles are one line: page headings, email subjects (where a line break is an
+    error) and the front matter of exported files all expect it."""
+    return not any(unicodedata.category(char) in ("Cc", "Zl", "Zp") for char in text)
+
+
+class OneLine:
+    """The WTForms validator of :func:`is_one_line`, for every title field."""
+
+    def __init__(self, message: Any = ONE_LINE_MESSAGE) -> None:
+        self.message = message
+
+    def __call__(self, form: Form, field: Field) -> None:
+        if isinstance(field.data, str) and not is_one_line(field.data):
+            raise ValidationError(self.message)
 
 
 def whole_number(value: str) -> int:

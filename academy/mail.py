@@ -16,7 +16,9 @@ def build_message(to: str, subject: str, template: str, **context: object) -> Em
     message = EmailMessage()
     message["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
     message["To"] = to
-    message["Subject"] = subject
+    # One line whatever the caller passes: a line break in a header is an error (and, were it
+    # allowed, an injected header). Titles are checked on the way in; older ones may not be.
+    message["Subject"] = " ".join(subject.split())
     # The sender's domain, as mail servers expect of a Message-ID.
     sender = parseaddr(message["From"])[1]
     message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or "academia.localhost")

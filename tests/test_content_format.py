@@ -77,6 +77,8 @@ LESSON = "curso-ejemplo/01-primeros-pasos/02-niveles.md"
          f"{LESSON}:4: «objetivos»: cada elemento debe ser un texto no vacío"),
         ("---\ntitulo: '  '\nminutos: 5\n---\ntexto\n",
          f"{LESSON}:2: «titulo»: no puede estar vacío"),
+        ("---\ntitulo: |\n  Dos\n  líneas\nminutos: 5\n---\ntexto\n",
+         f"{LESSON}:2: «titulo»: debe ser una sola línea, sin saltos de línea ni caracteres"),
         ("---\n- a\n- b\n---\n", f"{LESSON}:2: el encabezado debe ser una lista de claves"),
         ("---\ntitulo: T\nminutos: 5\ntipo: cuestionario\n---\n",
          f"{LESSON}:4: una lección de tipo cuestionario necesita la clave «cuestionario»"),

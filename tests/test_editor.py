@@ -220,6 +220,7 @@ def test_create_a_course(client, trainer, query):
         ({"slug": "x" * 81}, "Escribe como máximo 80 caracteres"),
         ({"title": "  "}, "Este campo es obligatorio"),
         ({"title": "t" * 201}, "Escribe como máximo 200 caracteres"),
+        ({"title": "Participación\nciudadana"}, "Escribe una sola línea"),
         ({"hours": "diez"}, "Escribe un número entero"),
         ({"hours": "0"}, "Escribe un número entre 1 y 1000"),
         ({"hours": "1001"}, "Escribe un número entre 1 y 1000"),
@@ -323,6 +324,7 @@ def test_create_and_edit_a_unit(client, trainer, query):
         ({"slug": "mecanismos", "title": "Otra"}, "Este curso ya tiene una unidad con ese"),
         ({"slug": "Mecanismos 2", "title": "Otra"}, "Usa solo minúsculas"),
         ({"slug": "otra", "title": ""}, "Este campo es obligatorio"),
+        ({"slug": "otra", "title": "Otra\u2028unidad"}, "Escribe una sola línea"),
         ({"slug": "otra", "title": "Otra", "summary": "!!! peligro\n    x"}, "tipo de recuadro"),
     ],
 )
@@ -403,6 +405,7 @@ def test_create_a_lesson(client, trainer, query, as_learner):
         ({"minutes": "1e3"}, "Escribe un número entero"),
         ({"kind": "video"}, "Elige una opción de la lista"),
         ({"title": ""}, "Este campo es obligatorio"),
+        ({"title": "El plebiscito\r\ncomunal"}, "Escribe una sola línea"),
         ({"objectives": "\n".join(f"Objetivo {n}" for n in range(21))}, "como máximo 20 líneas"),
     ],
 )
@@ -459,6 +462,14 @@ def test_preview_button_renders_without_saving(client, trainer, query):
     assert response.status_code == 200
     assert "Texto <strong>en prueba</strong>." in response.text
     assert "Línea 3: enlace a una lección que no existe: no-existe.md" in response.text
+    assert revision_numbers(query, "niveles") == [1]
+
+
+def test_a_lesson_title_is_one_line(client, trainer, query):
+    # A crafted POST put a line break in a title; every email naming the case then failed.
+    response = client.post(f"{EDITOR}/lecciones/niveles", data=lesson_form(title="Niveles\nBcc: x"))
+    assert response.status_code == 422
+    assert "Escribe una sola línea" in response.text
     assert revision_numbers(query, "niveles") == [1]
 
 

@@ -564,6 +564,11 @@ def test_hostile_html_is_shown_as_text_everywhere():
             "intentos, tiempo, barajar_preguntas, barajar_opciones, sorteo, cuenta, revision)",
         ),
         (
+            '---\ntitulo: "Prueba\\nBcc: x"\naprobacion: 60\n---\n\n',
+            "quizzes/prueba.md:2: «titulo»: debe ser una sola línea, sin saltos de línea ni "
+            "caracteres de control",
+        ),
+        (
             "---\ntitulo: Prueba\naprobacion: 120\n---\n\n",
             "quizzes/prueba.md:3: «aprobacion»: debe ser un porcentaje entre 0 y 100",
         ),

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
-from academy import create_app
+from academy import create_app, mail
 from academy.security import CONTENT_SECURITY_POLICY
 from tests.conftest import PASSWORD, test_config
 
@@ -154,3 +156,19 @@ def test_forwarded_host_is_ignored_unless_the_proxy_is_said_to_set_it(app, smtp_
 def test_a_request_for_an_untrusted_host_is_refused(client, host):
     assert client.get("/entrar", headers={"Host": host}).status_code == 400
     assert client.get("/entrar").status_code == 200  # localhost, a development name
+
+
+def test_an_email_subject_is_one_line_whatever_title_it_names(app):
+    # Titles saved before they were checked may hold a line break; the review email of such a
+    # case failed with a 500 (and a header line break could inject a header).
+    with app.test_request_context():
+        message = mail.build_message(
+            "ana@muni.cl",
+            "Revisaron tu caso «Caso\nBcc: x@evil.example»",
+            "reset_password",
+            user=SimpleNamespace(full_name="Ana"),
+            link="http://127.0.0.1:5000/",
+            hours=2,
+        )
+    assert message["Subject"] == "Revisaron tu caso «Caso Bcc: x@evil.example»"
+    assert message["Bcc"] is None

@@ -33,6 +33,7 @@ from academy import markdown
 from academy.cases.definition import parse_case
 from academy.courses import svg
 from academy.frontmatter import Document, Key, Problem, check_keys, split
+from academy.inputs import ONE_LINE_PROBLEM, is_one_line
 
 COURSE_FILE = "curso.md"
 UNIT_FILE = "unidad.md"
@@ -83,12 +84,16 @@ def _short(limit: int) -> Any:
     return check
 
 
+def _title(value: str) -> str | None:
+    return _short(200)(value) or (None if is_one_line(value.strip()) else ONE_LINE_PROBLEM)
+
+
 def _slug(value: str) -> str | None:
     return None if SLUG_RE.match(value) else "usa minúsculas, números y guiones (ej. cosoc-basico)"
 
 
 COURSE_SCHEMA = {
-    "titulo": Key(str, required=True, check=_short(200)),
+    "titulo": Key(str, required=True, check=_title),
     "resumen": Key(str, required=True, check=_short(1000)),
     "horas": Key(int, required=True, check=_positive),
     "idioma": Key(str, check=_one_of(["es", "en"])),
@@ -99,10 +104,10 @@ COURSE_SCHEMA = {
     "publicado": Key(bool),
 }
 UNIT_SCHEMA = {
-    "titulo": Key(str, required=True, check=_short(200)),
+    "titulo": Key(str, required=True, check=_title),
 }
 LESSON_SCHEMA = {
-    "titulo": Key(str, required=True, check=_short(200)),
+    "titulo": Key(str, required=True, check=_title),
     "tipo": Key(str, check=_one_of(KINDS)),
     "minutos": Key(int, required=True, check=_positive),
     "objetivos": Key(list, check=_text_list),

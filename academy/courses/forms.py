@@ -28,6 +28,7 @@ from academy.cases import definition as case_definition
 from academy.courses import content, services
 from academy.courses.models import CaseCompletion, Course, Enrolment, LessonKind
 from academy.i18n import LANGUAGE_NAMES
+from academy.inputs import OneLine
 
 REQUIRED = _l("Este campo es obligatorio.")
 TOO_LONG = _l("Escribe como máximo %(max)d caracteres.")
@@ -190,7 +191,7 @@ def title_field(label: Any) -> StringField:
     return StringField(
         label,
         filters=[strip],
-        validators=[DataRequired(REQUIRED), Length(max=200, message=TOO_LONG)],
+        validators=[DataRequired(REQUIRED), OneLine(), Length(max=200, message=TOO_LONG)],
     )
 
 

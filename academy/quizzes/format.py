@@ -58,6 +58,7 @@ from academy import markdown
 from academy.courses.content import SLUG_RE, display, normalise_body, read_text
 from academy.frontmatter import Document, Key, Problem, check_keys, parse_yaml, split
 from academy.frontmatter import dump as dump_front_matter
+from academy.inputs import ONE_LINE_PROBLEM, is_one_line
 from academy.quizzes.questions import (
     EMPTY,
     QUESTION_TYPES,
@@ -129,6 +130,8 @@ def _one_of(options: Sequence[str]) -> Callable[[Any], str | None]:
 def _title(value: str) -> str | None:
     if not value.strip():
         return "no puede estar vacío"
+    if not is_one_line(value.strip()):
+        return ONE_LINE_PROBLEM
     return None if len(value) <= 200 else "tiene más de 200 caracteres"
 
 
@@ -440,7 +443,7 @@ def load_quiz(path: Path, root: Path | None = None) -> tuple[Quiz | None, list[P
 
 def _settings(meta: Mapping[str, Any]) -> QuizSettings | None:
     title, passing = meta.get("titulo"), meta.get("aprobacion")
-    if not isinstance(title, str) or not title.strip() or len(title) > 200:
+    if not isinstance(title, str) or _title(title) is not None:
         return None
     if not _is_number(passing) or not 0 <= passing <= 100:
         return None
