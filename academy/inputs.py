@@ -7,12 +7,16 @@
 - **No NUL character** in any form field or query parameter: no text the platform stores or
   compares has one, and PostgreSQL refuses it in text. Such a request gets a 400 page that
   says so.
+- **Text is UTF-8.** A query string or form that is not (raw or percent-encoded bytes that do
+  not decode) gets a 400 page that says so, before the CSRF check: Werkzeug drops such a form
+  silently, which used to read as "the form expired", and fails on such a query string.
 """
 
 from __future__ import annotations
 
 import unicodedata
 from typing import Any
+from urllib.parse import parse_qsl
 
 from flask import Flask, abort, request
 from flask_babel import lazy_gettext as _l
@@ -21,6 +25,10 @@ from wtforms import Field, Form, ValidationError
 
 from academy.errors import render_error
 
+NOT_UTF8_MESSAGE = _l(
+    "Lo que enviaste tiene caracteres que no se pueden leer (no es texto UTF-8). Si pegaste "
+    "texto desde otro programa, escríbelo de nuevo y vuelve a intentarlo."
+)
 INT_MAX = 2**31 - 1  # PostgreSQL's integer, the type of every id and number column
 NUL_MESSAGE = _l(
     "Lo que enviaste tiene un carácter que no se puede guardar (NUL). Si pegaste texto desde "
@@ -71,6 +79,24 @@ class DatabaseInteger(IntegerConverter):
 def init_app(app: Flask) -> None:
     """Call before any blueprint is registered: rules pick their converters when added."""
     app.url_map.converters["int"] = DatabaseInteger
+
+    def _refuse_undecodable() -> None:
+        sources = [request.query_string]
+        if request.mimetype == "application/x-www-form-urlencoded":
+            sources.append(request.get_data(cache=True))  # the form is parsed from this copy
+        try:
+            for raw in sources:
+                parse_qsl(raw.decode(), keep_blank_values=True, errors="strict")
+        except UnicodeDecodeError:
+            # The error page reads the query string too (the language switch keeps it).
+            request.query_string = b""
+            request.__dict__.pop("args", None)
+        else:
+            return
+        abort(render_error(400, str(NOT_UTF8_MESSAGE)))
+
+    # First of all hooks: the CSRF check would read the dropped form as a missing token.
+    app.before_request_funcs.setdefault(None, []).insert(0, _refuse_undecodable)
 
     @app.before_request
     def _refuse_nul() -> None:

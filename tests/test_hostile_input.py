@@ -21,7 +21,7 @@ from werkzeug.datastructures import MultiDict
 from academy.cases.models import CaseSubmission
 from academy.courses.models import Course
 from academy.extensions import db
-from academy.inputs import INT_MAX, NUL_MESSAGE, whole_number
+from academy.inputs import INT_MAX, NOT_UTF8_MESSAGE, NUL_MESSAGE, whole_number
 from tests.test_access import TABLE
 from tests.test_cases import WORK, signed_in, submit
 
@@ -113,6 +113,23 @@ def test_a_nul_character_is_refused_with_a_clear_page(client, learner):
     assert str(NUL_MESSAGE) in response.text
     response = client.get("/cursos/", query_string={"q": "\x00"})
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize("body", [b"email=a\xffb%40muni.cl&password=x", b"email=a%FFb&password=x"])
+def test_a_form_that_is_not_utf8_is_refused_with_a_clear_page(app, client, monkeypatch, body):
+    # Werkzeug drops such a form whole: the CSRF check then said the form had expired.
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    response = client.post("/entrar", data=body, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 400
+    assert str(NOT_UTF8_MESSAGE) in response.text
+    assert "expiró" not in response.text
+
+
+@pytest.mark.parametrize("query", ["next=\xff", "next=%C3%28"])
+def test_a_query_string_that_is_not_utf8_is_refused_with_a_clear_page(client, query):
+    response = client.get("/entrar", environ_overrides={"QUERY_STRING": query})
+    assert response.status_code == 400  # the raw byte was a 500
+    assert str(NOT_UTF8_MESSAGE) in response.text
 
 
 def test_whole_numbers_stop_at_the_database_integer():
