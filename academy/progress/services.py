@@ -537,6 +537,23 @@ def update_completion(enrolment: Enrolment) -> CourseProgress:
     writer at a time, which serialises them alike. Every caller writes its progress row
     before this lock, in that order (as :func:`visit` does), so two of them cannot deadlock.
     """
+def undo_done(user_id: int, lesson_id: int) -> None:
+    """The lesson is no longer done: a quiz counting its last attempt, failed after a pass.
+
+    The course's completion, if already recorded on the enrolment, is not taken back.
+    """
+    table = LessonProgress.__table__
+    db.session.execute(
+        update(table)
+        .where(
+            table.c.user_id == user_id,
+            table.c.lesson_id == lesson_id,
+            table.c.status == ProgressStatus.DONE.value,
+        )
+        .values(status=ProgressStatus.IN_PROGRESS.value, completed_at=None)
+    )
+
+
     db.session.refresh(enrolment, with_for_update={"key_share": True})
     progress = compute(enrolment.user_id, enrolment.course_id, enrolment=enrolment)
     if enrolment.completed_at is None and progress.required and not progress.left:

@@ -364,13 +364,28 @@ def _score_answers(count: int) -> Update:
 
 
 def _record_progress(attempt: Attempt, quiz: ParsedQuiz) -> None:
-    """Complete the quiz lesson when the attempt that counts passes (once: done stays done)."""
-    if not attempt.passed or progress.is_done(attempt.user_id, attempt.lesson_id):
+    """Keep the lesson's progress row saying what the outline says: done while the attempt
+    that counts (:func:`counting`, the one rule) passes.
+
+    With ``cuenta: mejor`` a lesson once passed stays passed. With ``cuenta: ultimo`` a later
+    attempt that fails makes it not done again, as the outline and the roster then say; the
+    course's completion already recorded on the enrolment stays (certificates rest on it).
+    """
+    counts = quiz.settings.counts
+    if not attempt.passed and counts == "best":
+        return  # a failed attempt cannot change which attempt passes
+    done = progress.is_done(attempt.user_id, attempt.lesson_id)
+    if attempt.passed and done:
         return
-    attempts = attempts_of(attempt.user_id, attempt.lesson_id)
-    best = counting(attempts, quiz.settings.counts)
+    counted = counting(attempts_of(attempt.user_id, attempt.lesson_id), counts)
+    passed = counted is not None and bool(counted.passed)
+    if passed == done:
+        return
+    if not passed:
+        progress.undo_done(attempt.user_id, attempt.lesson_id)
+        return
     lesson = db.session.get(Lesson, attempt.lesson_id)
-    if best is None or not best.passed or lesson is None:
+    if lesson is None:
         return
     enrolment = progress.get_enrolment(attempt.user_id, lesson.course_id)
     if enrolment is not None:
