@@ -112,6 +112,7 @@ def create_user_command(email: str, full_name: str, role: str, generate_password
 
 def register(app: Flask) -> None:
     from academy.courses.cli import content_group
+    from academy.outbox import mail_group
     from academy.quizzes.cli import quizzes_group
     from academy.serve import serve_command
 
@@ -120,3 +121,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(users_group)
     app.cli.add_command(content_group)
     app.cli.add_command(quizzes_group)
+    app.cli.add_command(mail_group)

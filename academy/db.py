@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -159,6 +159,49 @@ def has_writes(session: Any) -> bool:
     return not writes or writes[-1]  # unknown counts as written
 
 
+# Work that must happen only once the transaction has committed (sending mail, see
+# academy/outbox.py): callbacks kept in ``session.info``, moved to the second list when the
+# session commits and dropped when it rolls back; the request or command runs them after its
+# commit (run_after_commit), outside any transaction.
+_ON_COMMIT = "academy_on_commit"
+_COMMITTED = "academy_committed"
+
+
+def after_commit(callback: Callable[[], None]) -> None:
+    """Run ``callback`` once the current transaction commits; never if it rolls back."""
+    from academy.extensions import db
+
+    db.session.info.setdefault(_ON_COMMIT, []).append(callback)
+
+
+@event.listens_for(Session, "after_commit")
+def _committed(session: Any) -> None:
+    session.info.setdefault(_COMMITTED, []).extend(session.info.pop(_ON_COMMIT, []))
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _rolled_back(session: Any, previous: Any) -> None:
+    if not previous.nested:  # a savepoint's rollback leaves its transaction's work in place
+        session.info.pop(_ON_COMMIT, None)
+
+
+def run_after_commit() -> None:
+    """Run the callbacks of the transactions committed so far. A failing one is logged and
+    does not stop the others: what they follow is already committed."""
+    from flask import current_app
+
+    from academy.extensions import db
+
+    session = db.session()
+    while callbacks := session.info.pop(_COMMITTED, None):
+        for callback in callbacks:
+            try:
+                callback()
+            except Exception:
+                current_app.logger.exception("after-commit work failed")
+                session.rollback()
+
+
 def init_app(app: Flask) -> None:
     from academy.extensions import db
 
@@ -168,6 +211,7 @@ def init_app(app: Flask) -> None:
             db.session.rollback()
         elif has_writes(db.session()):
             db.session.commit()
+            run_after_commit()
         # Else nothing to keep: closing the request's session ends its read-only transaction,
         # without the cost of a commit.
         return response
@@ -189,6 +233,7 @@ def transaction() -> Iterator[None]:
     except BaseException:
         db.session.rollback()
         raise
+    run_after_commit()
 
 
 def upsert(

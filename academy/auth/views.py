@@ -22,7 +22,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import Select, bindparam, select
 from werkzeug.wrappers import Response
 
-from academy import mail
+from academy import mail, outbox
 from academy.auth import services
 from academy.auth.forms import (
     ChangePasswordForm,
@@ -158,7 +158,7 @@ def forgot_password() -> Any:
                 link=mail.external_url("auth.reset_password", token=token),
                 hours=current_app.config["PASSWORD_RESET_MAX_AGE"] // 3600,
             )
-            mail.send(message)
+            outbox.queue(message)
         # The same answer whether or not the account exists: nobody learns who has one.
         flash(
             _(

@@ -8,14 +8,12 @@ as HTML, on any page, and no request renders Markdown.
 
 from __future__ import annotations
 
-import smtplib
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     jsonify,
     make_response,
@@ -39,7 +37,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from academy import mail
+from academy import mail, outbox
 from academy.auth.permissions import can_manage_people, can_review_cases, require
 from academy.cases import services
 from academy.cases.definition import MAX_PROMPTS, CaseDefinition
@@ -596,8 +594,9 @@ def save_review(submission_id: int) -> Any:
 
 
 def notify_learner(found: CaseSubmission, definition: CaseDefinition) -> None:
-    """Tell the learner by email, in their language. A mail failure does not undo the review:
-    they also see it on "Mis cursos"."""
+    """Tell the learner by email, in their language, once the review is committed (see
+    academy/outbox.py). A mail failure does not undo the review: it is retried, and the
+    learner also sees the review on "Mis cursos"."""
     learner = found.user
     with force_locale(learner.locale or "es"):
         message = mail.build_message(
@@ -611,18 +610,21 @@ def notify_learner(found: CaseSubmission, definition: CaseDefinition) -> None:
             approved=found.status == SubmissionStatus.APPROVED,
             link=mail.external_url("cases.submission", submission_id=found.id),
         )
-    try:
-        mail.send(message)
-    except (OSError, smtplib.SMTPException):
-        current_app.logger.exception("could not send the review of submission %s", found.id)
+    name = learner.full_name
+
+    def tell_the_trainer() -> None:
+        # Runs after the review is committed, still inside this request: the flash shows on
+        # the next page.
         flash(
             _(
-                "Guardamos la revisión, pero no pudimos enviar el correo a %(name)s. Verá el "
-                "resultado en «Mis cursos».",
-                name=learner.full_name,
+                "Guardamos la revisión, pero todavía no pudimos enviar el correo a %(name)s; "
+                "lo volveremos a intentar. Verá el resultado en «Mis cursos».",
+                name=name,
             ),
             "error",
         )
+
+    outbox.queue(message, on_failure=tell_the_trainer)
 
 
 # The admin's side: who teaches a course, and its cohorts -------------------------------------

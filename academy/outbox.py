@@ -1,0 +1,176 @@
+"""Mail leaves only after the transaction that wanted it commits, and is never lost.
+
+:func:`queue` writes the message to ``outgoing_mail`` in the caller's transaction. If the
+transaction rolls back, the row goes with it and nothing is sent. Once it commits, the request
+(or CLI command) sends the message (``academy.db.after_commit``): no row lock is held during
+the SMTP exchange, and a message is never sent for work that was not saved. Each message is
+claimed before it is sent (``queued`` → ``sending``), so two processes never both send it; a
+failure to send is recorded on the row (``failed``, the error, how many tries) and
+``academy mail retry`` tries again, as does a process that died in the middle (a row left
+``sending`` for longer than :data:`STALE`). Once sent, the body is dropped: it may hold a
+password-reset link, and only the record that it went is needed.
+
+This is the step before a task queue (Huey, see DESIGN.md): the rows are already the queue.
+"""
+
+from __future__ import annotations
+
+import enum
+import smtplib
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from email import message_from_string, policy
+from email.message import EmailMessage
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlalchemy import CheckConstraint, String, Text, or_, select, update
+from sqlalchemy.orm import Mapped, mapped_column
+
+from academy import mail
+from academy.db import after_commit, utcnow
+from academy.extensions import db
+
+# A row left "sending" this long belongs to a process that died while sending it.
+STALE = timedelta(minutes=10)
+MAX_ATTEMPTS = 10
+
+
+class MailStatus(enum.StrEnum):
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class OutgoingMail(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "outgoing_mail"
+    __table_args__ = (
+        CheckConstraint("status IN ('queued', 'sending', 'sent', 'failed')", name="status_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    recipient: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(998))
+    # The whole message as sent (RFC 5322); emptied once sent.
+    message: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default=MailStatus.QUEUED.value, index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_attempt_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(Text)
+
+    def __repr__(self) -> str:
+        return f"<OutgoingMail {self.id} to={self.recipient} {self.status}>"
+
+
+def queue(message: EmailMessage, *, on_failure: Callable[[], None] | None = None) -> None:
+    """Send ``message`` once the current transaction commits; never if it rolls back.
+
+    ``on_failure`` runs if that first try fails (the row is kept for a retry): a view uses it
+    to tell the person who acted.
+    """
+    row = OutgoingMail(
+        recipient=str(message["To"]),
+        subject=str(message["Subject"]),
+        message=message.as_string(),
+        status=MailStatus.QUEUED.value,
+    )
+    db.session.add(row)
+    db.session.flush()
+    row_id = row.id
+
+    def send_it() -> None:
+        _sent, failed = deliver([row_id])
+        if failed and on_failure is not None:
+            on_failure()
+
+    after_commit(send_it)
+
+
+def deliver(ids: Sequence[int], *, now: datetime | None = None) -> tuple[list[int], list[int]]:
+    """Send the messages of these rows that nobody else is sending; the ids sent and failed.
+
+    Call it outside any transaction that has writes to keep: it commits after each step.
+    """
+    sent, failed = [], []
+    for row_id in ids:
+        text = _claim(row_id, now or utcnow())
+        if text is None:
+            continue  # sent already, being sent by another process, or rolled back
+        try:
+            mail.send(message_from_string(text, policy=policy.default))  # type: ignore[arg-type]
+        except (OSError, smtplib.SMTPException) as error:
+            current_app.logger.warning("could not send mail %s: %s", row_id, error)
+            _finish(row_id, MailStatus.FAILED, error=f"{type(error).__name__}: {error}"[:2000])
+            failed.append(row_id)
+        else:
+            _finish(row_id, MailStatus.SENT)
+            sent.append(row_id)
+    return sent, failed
+
+
+def _claim(row_id: int, now: datetime) -> str | None:
+    """Mark the row as being sent (only if it is waiting) and return its message, committed."""
+    table = OutgoingMail.__table__
+    claimed = db.session.execute(
+        update(table)
+        .where(table.c.id == row_id, _waiting(now))
+        .values(
+            status=MailStatus.SENDING.value,
+            attempts=table.c.attempts + 1,
+            last_attempt_at=now,
+        )
+    )
+    text = None
+    if claimed.rowcount == 1:  # type: ignore[attr-defined]
+        text = db.session.scalar(select(table.c.message).where(table.c.id == row_id))
+    db.session.commit()
+    return text
+
+
+def _finish(row_id: int, status: MailStatus, *, error: str | None = None) -> None:
+    table = OutgoingMail.__table__
+    values: dict[str, object] = {"status": status.value, "error": error}
+    if status is MailStatus.SENT:
+        values |= {"sent_at": utcnow(), "message": None}
+    db.session.execute(update(table).where(table.c.id == row_id).values(**values))
+    db.session.commit()
+
+
+def _waiting(now: datetime) -> object:
+    """Rows to send: queued, failed with tries left, or left "sending" by a dead process."""
+    table = OutgoingMail.__table__
+    return or_(
+        table.c.status == MailStatus.QUEUED.value,
+        (table.c.status == MailStatus.FAILED.value) & (table.c.attempts < MAX_ATTEMPTS),
+        (table.c.status == MailStatus.SENDING.value) & (table.c.last_attempt_at < now - STALE),
+    )
+
+
+def retry(now: datetime | None = None) -> tuple[int, int]:
+    """Send every message still waiting; (sent, failed)."""
+    now = now or utcnow()
+    ids = list(
+        db.session.scalars(select(OutgoingMail.id).where(_waiting(now)).order_by(OutgoingMail.id))
+    )
+    db.session.commit()
+    sent, failed = deliver(ids, now=now)
+    return len(sent), len(failed)
+
+
+@click.group("mail")
+def mail_group() -> None:
+    """Outgoing mail."""
+
+
+@mail_group.command("retry")
+@with_appcontext
+def retry_command() -> None:
+    """Send the messages that could not be sent (run it every few minutes, e.g. from cron)."""
+    sent, failed = retry()
+    click.echo(f"Enviados: {sent}. Sin enviar: {failed}.")
+    if failed:
+        raise SystemExit(1)
