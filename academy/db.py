@@ -260,3 +260,39 @@ def upsert(
     else:
         statement = statement.on_conflict_do_nothing(index_elements=conflict)
     return db.session.execute(statement)
+
+
+class Taken(Exception):
+    """Another transaction wrote the same unique key first (two saves at the same moment)."""
+
+
+@contextmanager
+def unique_or_taken() -> Iterator[None]:
+    """Write the block's changes in a savepoint; a unique key taken meanwhile raises
+    :class:`Taken`, and the transaction goes on as it was before the block.
+
+    Forms check that a slug, an email or a revision number is free before saving, but two
+    requests can both check before either writes: the database's unique constraint is what
+    decides, and the loser gets a clear answer (a form error, a retry) instead of a 500.
+    """
+    from sqlalchemy.exc import IntegrityError
+
+    from academy.extensions import db
+
+    try:
+        with db.session.begin_nested():
+            yield
+            db.session.flush()
+    except IntegrityError as error:
+        if not _unique_violation(error):
+            raise
+        raise Taken(str(error.orig)) from error
+
+
+def _unique_violation(error: Any) -> bool:
+    original = error.orig
+    if getattr(original, "sqlstate", None) == "23505":  # PostgreSQL: unique_violation
+        return True
+    return isinstance(original, sqlite3.IntegrityError) and "UNIQUE constraint failed" in str(
+        original
+    )

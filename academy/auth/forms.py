@@ -113,6 +113,19 @@ class ProfileFields:
                 _l("Ya existe una cuenta con ese correo. ¿Olvidaste tu contraseña?")
             )
 
+    def taken_now(self) -> None:
+        """The database refused the save: another account took the email or the RUT after
+        this form checked them. Say which, as the checks now would."""
+        for field, check in ((self.email, self.validate_email), (self.rut, self.validate_rut)):
+            try:
+                check(field)
+            except ValidationError as error:
+                field.errors = [*field.errors, str(error)]
+                return
+        self.form_errors.append(  # type: ignore[attr-defined]
+            _l("Otra persona guardó esos datos al mismo tiempo. Revísalos y vuelve a enviar.")
+        )
+
 
 class NewPasswordFields:
     password = PasswordField(

@@ -33,6 +33,7 @@ from academy.auth.forms import (
     ResetPasswordForm,
 )
 from academy.auth.models import User
+from academy.db import Taken, unique_or_taken
 from academy.extensions import db, limiter, login_manager
 from academy.i18n import current_language
 
@@ -126,15 +127,21 @@ def register() -> Any:
         return redirect(url_for("core.home"))
     form = RegisterForm()
     if form.validate_on_submit():
-        user = services.create_user(
-            email=form.email.data,
-            full_name=form.full_name.data,
-            password=form.password.data,
-            comuna_cut=form.comuna.data,
-            rut=form.rut.data,
-            job_title=form.job_title.data,
-            locale=current_language(),
-        )
+        try:
+            with unique_or_taken():
+                user = services.create_user(
+                    email=form.email.data,
+                    full_name=form.full_name.data,
+                    password=form.password.data,
+                    comuna_cut=form.comuna.data,
+                    rut=form.rut.data,
+                    job_title=form.job_title.data,
+                    locale=current_language(),
+                )
+        except Taken:
+            # Someone registered the same email (or RUT) between the form's check and now.
+            form.taken_now()
+            return render_template("auth/register.html", form=form), 422
         login_user(user)
         flash(_("¡Bienvenida o bienvenido! Tu cuenta está lista."), "success")
         return redirect(url_for("core.home"))
@@ -216,14 +223,19 @@ def profile() -> Any:
         },
     )
     if form.validate_on_submit():
-        user.full_name = form.full_name.data
-        user.email = form.email.data
-        user.rut = form.rut.data
-        user.comuna_cut = form.comuna.data
-        user.job_title = form.job_title.data or None
-        user.locale = form.locale.data
-        flash(_("Guardamos los cambios de tu perfil."), "success")
-        return redirect(url_for("auth.profile"))
+        try:
+            with unique_or_taken():
+                user.full_name = form.full_name.data
+                user.email = form.email.data
+                user.rut = form.rut.data
+                user.comuna_cut = form.comuna.data
+                user.job_title = form.job_title.data or None
+                user.locale = form.locale.data
+        except Taken:
+            form.taken_now()  # another account took the email or RUT since the check
+        else:
+            flash(_("Guardamos los cambios de tu perfil."), "success")
+            return redirect(url_for("auth.profile"))
     status = 422 if form.is_submitted() else 200
     return render_template("auth/profile.html", form=form), status
 

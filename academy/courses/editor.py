@@ -59,6 +59,8 @@ from academy.courses.models import (
     RevisionSource,
     Unit,
 )
+from academy.db import Taken, unique_or_taken
+from academy.extensions import db
 from academy.inputs import whole_number
 from academy.security import image_headers
 
@@ -436,7 +438,14 @@ def edit_lesson(slug: str, lesson_slug: str) -> Any:
         rendered = render_preview(lesson, form.body.data or "")
         if saving and valid and rendered is not None and not rendered.problems:
             if not newer_revision_saved(form, latest):
-                return save_lesson(found, lesson, form)
+                try:
+                    with unique_or_taken():
+                        return save_lesson(found, lesson, form)
+                except Taken:
+                    # Another save took this revision's number since the check above: the
+                    # same answer as when it came first.
+                    db.session.expire(lesson)
+                    newer_revision_saved(form, lesson.latest)
             status = 409
         elif saving and rendered is not None and rendered.problems:
             form.form_errors.append(not_saved_message(len(rendered.problems)))
@@ -609,7 +618,18 @@ def restore(slug: str, lesson_slug: str, number: int) -> Response:
     if old is lesson.latest:
         flash(_("La revisión %(n)s ya es la más reciente.", n=old.number), "info")
     else:
-        restored = services.restore(lesson, old, trainer_id=trainer_id())
+        try:
+            with unique_or_taken():
+                restored = services.restore(lesson, old, trainer_id=trainer_id())
+        except Taken:
+            flash(
+                _(
+                    "Alguien guardó otra revisión en ese mismo momento. Revisa el historial y "
+                    "vuelve a restaurar si aún lo necesitas."
+                ),
+                "error",
+            )
+            return redirect(url_for("editor.edit_lesson", slug=found.slug, lesson_slug=lesson.slug))
         flash(
             _(
                 "Restauramos la revisión %(old)s como un borrador nuevo, la revisión %(new)s. "

@@ -38,7 +38,7 @@ from academy.courses.models import (
     RevisionSource,
     Unit,
 )
-from academy.db import utcnow
+from academy.db import Taken, unique_or_taken, utcnow
 from academy.extensions import db
 from academy.frontmatter import dump
 
@@ -1028,18 +1028,30 @@ def store_image(
     image = clean_svg(data) if svg.looks_like_svg(data, filename) else clean_image(data)
     path = f"{unit.slug}/{image_file_name(filename, image.format)}"
     asset = get_asset(course, path)
-    replaced = asset is not None
     if asset is None:
-        asset = CourseAsset(course_id=course.id, path=path)
-        db.session.add(asset)
+        try:
+            with unique_or_taken():
+                asset = CourseAsset(course_id=course.id, path=path)
+                _fill_asset(asset, image, uploaded_by_id)
+                db.session.add(asset)
+            return asset, False
+        except Taken:
+            # Uploaded under the same name by someone else at the same moment: this upload
+            # replaces it, as it would have a moment later.
+            asset = get_asset(course, path)
+            assert asset is not None
+    _fill_asset(asset, image, uploaded_by_id)
+    db.session.flush()
+    return asset, True
+
+
+def _fill_asset(asset: CourseAsset, image: CleanImage, uploaded_by_id: int) -> None:
     asset.mime = image.mime
     asset.data = image.data
     asset.sha256 = hashlib.sha256(image.data).hexdigest()
     asset.width, asset.height = image.width, image.height
     asset.uploaded_by_id = uploaded_by_id
     asset.created_at = utcnow()
-    db.session.flush()
-    return asset, replaced
 
 
 def image_markdown(alt: str, name: str) -> str:

@@ -52,7 +52,7 @@ from academy.courses.editor import SOURCE_LABELS, course_or_404, lesson_or_404
 from academy.courses.forms import newer_revision_saved, not_saved_message, problem_text
 from academy.courses.models import Course, CourseStatus, Lesson, LessonKind, Unit
 from academy.courses.views import LessonVisit, register_panel
-from academy.db import utcnow
+from academy.db import Taken, unique_or_taken, utcnow
 from academy.errors import render_error
 from academy.extensions import db
 from academy.inputs import whole_number
@@ -882,7 +882,16 @@ def edit(quiz_slug: str) -> Any:
         saving = request.form.get("action") == "save"
         if saving and valid and parsed is not None and not problems:
             if not newer_revision_saved(form, latest):
-                return save_quiz(quiz_slug, row, text, form.note.data or "")
+                try:
+                    with unique_or_taken():
+                        return save_quiz(quiz_slug, row, text, form.note.data or "")
+                except Taken:
+                    # Someone created this quiz, or saved a revision, since the check above:
+                    # the same answer as when they came first; the text stays in the form.
+                    if row is not None:
+                        db.session.expire(row)
+                    row = services.get_quiz(quiz_slug)
+                    newer_revision_saved(form, row.latest if row is not None else None)
             status = 409
         elif saving and problems:
             form.form_errors.append(not_saved_message(len(problems)))

@@ -1,0 +1,168 @@
+"""Two saves of the same unique key at the same moment: the second gets a clear answer, never
+a 500 (``academy.db.unique_or_taken``).
+
+Each test lets the form's own check pass, then writes the other request's row before this
+request writes its own: what happens when two requests check before either writes. The
+request's answer is then the one it would give had the other request come first.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import insert, select
+
+from academy.auth import services as accounts
+from academy.auth.models import User
+from academy.courses import editor
+from academy.courses import services as courses
+from academy.courses.models import CourseAsset, LessonRevision
+from academy.extensions import db
+from academy.quizzes import services as quizzes
+from academy.quizzes import views as quiz_views
+from academy.quizzes.models import Quiz
+from tests.test_editor import EDITOR, get_lesson, image_bytes, lesson_form, upload
+
+pytestmark = pytest.mark.usefixtures("example_course")
+
+
+def once(action):
+    """``action`` the first time only (the check may run again to word the answer)."""
+    done = []
+
+    def run():
+        if not done:
+            done.append(True)
+            action()
+
+    return run
+
+
+@pytest.fixture
+def trainer(auth, make_user):
+    return auth.as_role(make_user, "trainer")
+
+
+def test_two_registrations_with_the_same_email(client, monkeypatch, query):
+    checked = accounts.email_taken
+
+    def someone_else_registers():
+        accounts.create_user(email="ana@muni.cl", full_name="Ana Rojas", password="x" * 12)
+
+    meanwhile = once(someone_else_registers)
+
+    def check_then_meanwhile(email: str, **kwargs: Any) -> bool:
+        taken = checked(email, **kwargs)
+        meanwhile()
+        return taken
+
+    monkeypatch.setattr(accounts, "email_taken", check_then_meanwhile)
+    response = client.post(
+        "/registro",
+        data={
+            "full_name": "Ana María Rojas",
+            "email": "ana@muni.cl",
+            "comuna": "13101",
+            "password": "una frase de prueba larga",
+            "password_confirm": "una frase de prueba larga",
+        },
+    )
+    assert response.status_code == 422, response.text
+    assert "Ya existe una cuenta con ese correo" in response.text
+    assert "Ana María Rojas" in response.text  # what was typed is still there
+    names = query(lambda: list(db.session.scalars(select(User.full_name))))
+    assert "Ana María Rojas" not in names
+
+
+def test_two_saves_of_the_same_lesson(client, trainer, make_user, monkeypatch, query):
+    other = make_user("trainer", full_name="Rosa Carrasco")
+    checked = editor.newer_revision_saved
+
+    def rosa_saves():
+        # Written behind the ORM's back, as another process would: this request's lesson
+        # still believes revision 1 is the latest.
+        latest = db.session.execute(
+            select(LessonRevision.__table__).where(
+                LessonRevision.lesson_id == get_lesson("niveles").id
+            )
+        ).one()
+        values = dict(latest._mapping) | {
+            "number": latest.number + 1,
+            "author_id": other.id,
+            "content_hash": "de-rosa",
+        }
+        del values["id"]
+        db.session.execute(insert(LessonRevision.__table__).values(**values))
+
+    meanwhile = once(rosa_saves)
+
+    def check_then_meanwhile(form: Any, latest: Any) -> bool:
+        newer = checked(form, latest)
+        meanwhile()
+        return newer
+
+    monkeypatch.setattr(editor, "newer_revision_saved", check_then_meanwhile)
+    response = client.post(f"{EDITOR}/lecciones/niveles", data=lesson_form(base="1"))
+    assert response.status_code == 409, response.text
+    assert "Mientras editabas, Rosa Carrasco guardó la revisión 2." in response.text
+    assert "Texto nuevo de la lección." in response.text  # the trainer's text is kept
+
+
+def test_two_uploads_of_an_image_with_the_same_name(client, trainer, monkeypatch, query):
+    found = courses.get_asset
+
+    def someone_else_uploads(course: Any) -> None:
+        db.session.execute(
+            insert(CourseAsset.__table__).values(
+                course_id=course.id, path="primeros-pasos/plano.png", mime="image/png",
+                data=image_bytes("PNG", size=(10, 10)), sha256="otra", width=10, height=10,
+                created_at=courses.utcnow(),
+            )
+        )  # fmt: skip
+
+    uploads = []
+
+    def look_then_meanwhile(course: Any, path: str, **kwargs: Any) -> Any:
+        asset = found(course, path, **kwargs)
+        if not uploads:
+            uploads.append(True)
+            someone_else_uploads(course)
+        return asset
+
+    monkeypatch.setattr(courses, "get_asset", look_then_meanwhile)
+    response = upload(client, image_bytes("PNG", size=(30, 10)), "plano.png")
+    assert response.status_code == 302, response.text
+    page = client.get(response.headers["Location"]).text
+    assert "Reemplazamos la imagen plano.png." in page
+    stored = query(
+        lambda: db.session.scalar(
+            select(CourseAsset).where(CourseAsset.path == "primeros-pasos/plano.png")
+        )
+    )
+    assert (stored.width, stored.height) == (30, 10)  # the later upload is the one kept
+
+
+def test_two_trainers_create_the_same_quiz(app, client, trainer, make_user, monkeypatch, query):
+    other = make_user("trainer", full_name="Rosa Carrasco")
+    url = "/editor/cuestionarios/nuevo-cuestionario"
+    source = quiz_views.NEW_QUIZ_TEMPLATE
+    checked = quiz_views.newer_revision_saved
+
+    def rosa_creates():
+        row = Quiz(slug="nuevo-cuestionario")
+        db.session.add(row)
+        revision, problems = quizzes.save_draft(row, source, author_id=other.id)
+        assert revision is not None, problems
+
+    meanwhile = once(rosa_creates)
+
+    def check_then_meanwhile(form: Any, latest: Any) -> bool:
+        newer = checked(form, latest)
+        meanwhile()
+        return newer
+
+    monkeypatch.setattr(quiz_views, "newer_revision_saved", check_then_meanwhile)
+    response = client.post(url, data={"source": source, "base": "0", "note": "", "action": "save"})
+    assert response.status_code == 409, response.text
+    assert "Mientras editabas, Rosa Carrasco guardó la revisión 1." in response.text
