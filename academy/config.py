@@ -71,6 +71,14 @@ class Defaults:
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_LIMIT_PER_IP = "30 per minute"
     LOGIN_LIMIT_PER_ACCOUNT = "5 per 5 minutes"
+    # Public certificate verification (by code or by the QR code's link), per address.
+    CERTIFICATE_VERIFY_LIMIT = "30 per minute"
+
+    # Certificates: the name they print, who signs them ([{"name": ..., "position": ...}]),
+    # and where their templates live (CONTENT_DIR/certificates unless set).
+    ACADEMY_NAME = "Academia de Capacitación Municipal y Regional"
+    CERTIFICATE_SIGNATORIES: ClassVar[list[dict[str, str]]] = []
+    CERTIFICATE_TEMPLATES_DIR: str | None = None
 
     BABEL_DEFAULT_LOCALE = "es"
     BABEL_DEFAULT_TIMEZONE = "America/Santiago"

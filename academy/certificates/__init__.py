@@ -1,0 +1,1 @@
+"""Certificates: issued to learners who completed a course, verifiable by anyone."""

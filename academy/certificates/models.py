@@ -1,0 +1,144 @@
+"""Issued certificates and their append-only audit record.
+
+A certificate keeps everything it printed (name, RUT, comuna, course title, hours, dates) and
+the PDF itself with its SHA-256: later changes to the learner's profile or to the course never
+change a certificate already issued. Nothing is deleted: revoking or re-issuing changes the
+status, and the database allows at most one valid certificate per learner and course.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    event,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from academy.auth.models import User
+from academy.courses.models import Course
+from academy.db import utcnow
+from academy.extensions import db
+
+
+class CertificateStatus(enum.StrEnum):
+    VALID = "valid"
+    REVOKED = "revoked"
+    SUPERSEDED = "superseded"
+
+
+class CertificateAction(enum.StrEnum):
+    ISSUED = "issued"
+    REVOKED = "revoked"
+    REISSUED = "reissued"
+    DOWNLOADED = "downloaded"
+
+
+class Certificate(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "certificates"
+    __table_args__ = (
+        # At most one certificate in force per learner and course; revoked and superseded
+        # ones stay, as history, beside it.
+        Index(
+            "uq_certificates_one_valid",
+            "user_id",
+            "course_id",
+            unique=True,
+            sqlite_where=text("status = 'valid'"),
+            postgresql_where=text("status = 'valid'"),
+        ),
+        CheckConstraint("status IN ('valid', 'revoked', 'superseded')", name="status_known"),
+        CheckConstraint(
+            "(status = 'revoked') = (revoked_at IS NOT NULL)", name="revoked_has_a_date"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # What people type: the normalised code, without dashes (academy/certificates/codes.py).
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    # What the QR code's link carries: long and random, never typed.
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id"), index=True)
+    # The course as it was: a digest of its lessons' published revisions, and those revisions
+    # by lesson slug ({"niveles": 3, ...}).
+    course_version: Mapped[str] = mapped_column(String(64))
+    course_revisions: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    template: Mapped[str] = mapped_column(String(80))
+    # As printed.
+    full_name: Mapped[str] = mapped_column(String(120))
+    rut: Mapped[str | None] = mapped_column(String(12))
+    comuna: Mapped[str | None] = mapped_column(String(120))
+    region: Mapped[str | None] = mapped_column(String(120))
+    course_title: Mapped[str] = mapped_column(String(200))
+    hours: Mapped[int]
+    completed_at: Mapped[datetime]
+    issued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # None when issued from the command line.
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    expires_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(16), default=CertificateStatus.VALID.value)
+    revoked_at: Mapped[datetime | None]
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    revocation_reason: Mapped[str | None] = mapped_column(Text)
+    superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("certificates.id"))
+    # Rendered once, at issue, and served as stored ever after.
+    pdf: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    pdf_sha256: Mapped[str] = mapped_column(String(64))
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    course: Mapped[Course] = relationship()
+    issued_by: Mapped[User | None] = relationship(foreign_keys=[issued_by_id])
+    revoked_by: Mapped[User | None] = relationship(foreign_keys=[revoked_by_id])
+    superseded_by: Mapped[Certificate | None] = relationship(remote_side=[id])
+
+    def __repr__(self) -> str:
+        return f"<Certificate {self.code} {self.status} user={self.user_id} c={self.course_id}>"
+
+    def expired(self, now: datetime | None = None) -> bool:
+        return self.expires_at is not None and self.expires_at <= (now or utcnow())
+
+
+class CertificateEvent(db.Model):  # type: ignore[name-defined,misc]
+    """One line of the audit record: who did what to which certificate, and when.
+
+    Rows are only ever added (the mapper refuses to update or delete them)."""
+
+    __tablename__ = "certificate_events"
+    __table_args__ = (
+        CheckConstraint(
+            "action IN ('issued', 'revoked', 'reissued', 'downloaded')", name="action_known"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    certificate_id: Mapped[int] = mapped_column(ForeignKey("certificates.id"), index=True)
+    action: Mapped[str] = mapped_column(String(16))
+    # The account that acted; None for the command line, named in ``actor``.
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Who, as a readable name kept even if the account later changes: an email or "cli".
+    actor: Mapped[str] = mapped_column(String(254))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    certificate: Mapped[Certificate] = relationship()
+
+
+class AppendOnlyError(RuntimeError):
+    """An attempt to change or delete an audit event."""
+
+
+@event.listens_for(CertificateEvent, "before_update")
+@event.listens_for(CertificateEvent, "before_delete")
+def _events_are_append_only(_mapper: Any, _connection: Any, target: CertificateEvent) -> None:
+    raise AppendOnlyError(f"certificate event {target.id} cannot be changed or deleted")

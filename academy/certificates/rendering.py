@@ -1,0 +1,200 @@
+"""Certificate templates: from a folder and a plain dict to a PDF.
+
+A template is a folder, ``certificates/<name>/`` in the content directory, holding
+``certificate.html`` (Jinja), its CSS and its images. Trainers write them, so they are
+rendered in Jinja's sandbox from a plain dict, with every field required (an undefined one is
+an error, never a blank on a certificate), and WeasyPrint reads only the folder's own files:
+no network, no other local file. The academy ships a ``default`` template as package data,
+used when the content directory has none of that name.
+
+Nothing here touches the database or the request: :mod:`academy.certificates.services`
+builds the context and keeps the PDF.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import re
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+from urllib.request import DataHandler, Request, url2pathname
+
+import segno
+from flask import current_app
+from flask_babel import gettext as _
+from jinja2 import FileSystemLoader, StrictUndefined, TemplateError, TemplateSyntaxError
+from jinja2.sandbox import SandboxedEnvironment
+from markupsafe import Markup
+
+ENTRY = "certificate.html"
+DEFAULT = "default"
+NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,79}$")
+
+
+class CertificateTemplateError(Exception):
+    """A template that cannot be rendered; the message says where and why, in Spanish."""
+
+
+@dataclass(frozen=True)
+class Signatory:
+    name: str
+    position: str
+
+
+@dataclass(frozen=True)
+class PdfMetadata:
+    title: str
+    author: str
+    subject: str
+    lang: str = "es"
+    keywords: list[str] = field(default_factory=list)
+
+
+def templates_dir() -> Path:
+    configured = current_app.config.get("CERTIFICATE_TEMPLATES_DIR")
+    if configured:
+        return Path(configured)
+    return Path(current_app.config["CONTENT_DIR"]) / "certificates"
+
+
+def package_default() -> Path:
+    return Path(str(resources.files("academy.certificates").joinpath(DEFAULT)))
+
+
+def template_folder(name: str) -> Path:
+    """The folder of template ``name``; the package's own for ``default`` if the content
+    directory has none."""
+    if not NAME.match(name):
+        raise CertificateTemplateError(
+            _("«%(name)s» no es un nombre de plantilla de certificado válido.", name=name)
+        )
+    folder = templates_dir() / name
+    if (folder / ENTRY).is_file():
+        return folder
+    if name == DEFAULT:
+        return package_default()
+    raise CertificateTemplateError(
+        _(
+            "No existe la plantilla de certificado «%(name)s»: falta %(path)s.",
+            name=name,
+            path=f"certificates/{name}/{ENTRY}",
+        )
+    )
+
+
+def qr_svg(url: str) -> Markup:
+    """The verification link as an inline SVG QR code, sized by the template's CSS."""
+    code = segno.make(url, error="m")
+    return Markup(code.svg_inline(scale=1, border=0, omitsize=True, title=url))  # noqa: S704
+
+
+def _environment(folder: Path) -> SandboxedEnvironment:
+    return SandboxedEnvironment(
+        loader=FileSystemLoader(str(folder)),
+        autoescape=True,
+        undefined=StrictUndefined,
+        auto_reload=False,
+    )
+
+
+def render_html(folder: Path, context: dict[str, Any]) -> str:
+    """The template's HTML for ``context``; :class:`CertificateTemplateError` names the line."""
+    environment = _environment(folder)
+    try:
+        return environment.get_template(ENTRY).render(context)
+    except TemplateSyntaxError as error:
+        where = f"{folder.name}/{error.name or ENTRY}:{error.lineno}"
+        raise CertificateTemplateError(f"{where}: {error.message}") from error
+    except TemplateError as error:
+        # UndefinedError ("'x' is undefined") and SecurityError (the sandbox refused).
+        line = _template_line(error)
+        where = f"{folder.name}/{ENTRY}" + (f":{line}" if line else "")
+        raise CertificateTemplateError(f"{where}: {error.message or error}") from error
+
+
+def _template_line(error: BaseException) -> int | None:
+    """The template line a runtime error happened on, from Jinja's rewritten traceback."""
+    tb = error.__traceback__
+    line = None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename.endswith(ENTRY):
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
+class _FolderOnly:
+    """Builds WeasyPrint's URL fetcher for one template folder (WeasyPrint loads lazily)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.root = folder.resolve()
+
+    def fetcher(self) -> Any:
+        from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+        root = self.root
+
+        class FolderFetcher(URLFetcher):  # type: ignore[misc]
+            def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
+                scheme = urlsplit(url).scheme.lower()
+                if scheme == "data":
+                    # Only data: URLs get here: they carry their bytes, nothing is opened.
+                    with DataHandler().data_open(Request(url)) as data:  # noqa: S310
+                        return URLFetcherResponse(url, body=data.read(), headers=dict(data.info()))
+                if scheme == "file":
+                    path = Path(url2pathname(unquote(urlsplit(url).path))).resolve()
+                    if path.is_relative_to(root) and path.is_file():
+                        mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+                        return URLFetcherResponse(
+                            url, body=path.read_bytes(), headers={"Content-Type": mime}
+                        )
+                raise ForbiddenResource(url)
+
+        return FolderFetcher(fail_on_errors=True)
+
+
+class ForbiddenResource(ValueError):
+    """A template asked for something outside its folder (another file, the network)."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self.url = url
+
+
+def render_pdf(folder: Path, html: str, metadata: PdfMetadata) -> bytes:
+    """Lay out ``html`` with the folder's files only and return the PDF."""
+    from weasyprint import HTML
+    from weasyprint.urls import FatalURLFetchingError
+
+    fetcher = _FolderOnly(folder).fetcher()
+    try:
+        document = HTML(
+            string=html, base_url=folder.resolve().as_uri() + "/", url_fetcher=fetcher
+        ).render()
+    except FatalURLFetchingError as error:
+        cause = error.__cause__
+        url = cause.url if isinstance(cause, ForbiddenResource) else str(error)
+        raise CertificateTemplateError(
+            _(
+                "%(where)s: la plantilla pide «%(url)s», que no está en su carpeta. Una "
+                "plantilla solo puede usar sus propios archivos (imágenes, CSS, fuentes), "
+                "nunca otros archivos ni direcciones de internet.",
+                where=f"{folder.name}/{ENTRY}",
+                url=url[:200],
+            )
+        ) from error
+    document.metadata.title = metadata.title
+    document.metadata.authors = [metadata.author]
+    document.metadata.description = metadata.subject
+    document.metadata.keywords = metadata.keywords
+    document.metadata.lang = metadata.lang
+    document.metadata.generator = "academy"
+    return bytes(document.write_pdf())
+
+
+def render(name: str, context: dict[str, Any], metadata: PdfMetadata) -> bytes:
+    folder = template_folder(name)
+    return render_pdf(folder, render_html(folder, context), metadata)

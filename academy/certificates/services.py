@@ -1,0 +1,395 @@
+"""Issuing, revoking, re-issuing and finding certificates. No Flask request in here.
+
+Issuance is refused, with a message that says why, to a learner who has not completed the
+course (read on the enrolment's locked row) and to one who already holds a valid certificate
+for it (the database's partial unique index has the last word). The PDF is rendered once,
+here, and stored with its SHA-256; every issue, revocation, re-issue and admin download adds a
+line to the audit record. Callers commit (academy/db.py).
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import json
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from babel.dates import format_date
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+from stdnum.cl import rut as rut_number
+
+from academy import comunas
+from academy.auth.models import User
+from academy.certificates import codes, rendering
+from academy.certificates.models import (
+    Certificate,
+    CertificateAction,
+    CertificateEvent,
+    CertificateStatus,
+)
+from academy.courses.models import Course, Lesson, LessonRevision, Unit
+from academy.db import utcnow
+from academy.extensions import db
+from academy.progress.models import Enrolment
+
+# Where the QR code's link leads (the route in views.py is built from it): services have no
+# request to build URLs from, and links must start with the configured public address.
+VERIFY_PATH = "/certificados/v/"
+MAX_REASON = 500
+CERTIFICATE_LANGUAGE = "es"
+
+
+class CertificateError(Exception):
+    """Issuing or revoking was refused; ``str(error)`` says why, for the person who asked."""
+
+
+class NotEligible(CertificateError):
+    pass
+
+
+class AlreadyIssued(CertificateError):
+    pass
+
+
+class NotValid(CertificateError):
+    pass
+
+
+# Who acted -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Actor:
+    """An admin's account, or the command line (no account)."""
+
+    user: User | None
+
+    @property
+    def id(self) -> int | None:
+        return self.user.id if self.user is not None else None
+
+    @property
+    def label(self) -> str:
+        if self.user is not None:
+            return self.user.email
+        return f"cli:{getpass.getuser()}"
+
+
+def _record(certificate: Certificate, action: CertificateAction, by: Actor, **detail: Any) -> None:
+    db.session.add(
+        CertificateEvent(
+            certificate=certificate,
+            action=action.value,
+            actor_id=by.id,
+            actor=by.label,
+            detail=detail,
+        )
+    )
+
+
+def events_of(certificate: Certificate) -> list[CertificateEvent]:
+    return list(
+        db.session.scalars(
+            select(CertificateEvent)
+            .where(CertificateEvent.certificate_id == certificate.id)
+            .order_by(CertificateEvent.id)
+        )
+    )
+
+
+# The course as it was ------------------------------------------------------------------------
+
+
+def course_version(course: Course) -> tuple[str, dict[str, int]]:
+    """The published revision of each live lesson ({slug: number}) and a digest of them."""
+    rows = db.session.execute(
+        select(Lesson.id, Lesson.slug, LessonRevision.id, LessonRevision.number)
+        .join(Unit, Unit.id == Lesson.unit_id)
+        .join(LessonRevision, LessonRevision.id == Lesson.published_revision_id)
+        .where(Lesson.course_id == course.id, Lesson.retired_at.is_(None))
+        .where(Unit.retired_at.is_(None))
+        .order_by(Lesson.id)
+    ).all()
+    revisions = {slug: number for _id, slug, _rev, number in rows}
+    identity = [[course.id, course.hours, course.title]] + [[lid, rev] for lid, _s, rev, _n in rows]
+    digest = hashlib.sha256(json.dumps(identity, ensure_ascii=False).encode()).hexdigest()
+    return digest, revisions
+
+
+# Eligibility ---------------------------------------------------------------------------------
+
+
+def eligible(course: Course) -> list[Enrolment]:
+    """Learners who completed the course and hold no valid certificate for it."""
+    certified = select(Certificate.user_id).where(
+        Certificate.course_id == course.id, Certificate.status == CertificateStatus.VALID.value
+    )
+    return list(
+        db.session.scalars(
+            select(Enrolment)
+            .join(User, User.id == Enrolment.user_id)
+            .where(
+                Enrolment.course_id == course.id,
+                Enrolment.completed_at.is_not(None),
+                Enrolment.user_id.not_in(certified),
+            )
+            .options(selectinload(Enrolment.user))
+            .order_by(User.full_name, User.id)
+        )
+    )
+
+
+def _locked_completion(user_id: int, course: Course) -> Enrolment:
+    """The learner's enrolment, locked until the transaction ends, if they completed."""
+    enrolment = db.session.scalar(
+        select(Enrolment)
+        .where(Enrolment.user_id == user_id, Enrolment.course_id == course.id)
+        .with_for_update()
+    )
+    if enrolment is None:
+        raise NotEligible(_("Esta persona no está inscrita en el curso."))
+    if enrolment.completed_at is None:
+        raise NotEligible(
+            _("Esta persona todavía no termina el curso: no se le puede emitir un certificado.")
+        )
+    return enrolment
+
+
+def valid_certificate(user_id: int, course_id: int) -> Certificate | None:
+    return db.session.scalar(
+        select(Certificate).where(
+            Certificate.user_id == user_id,
+            Certificate.course_id == course_id,
+            Certificate.status == CertificateStatus.VALID.value,
+        )
+    )
+
+
+# Issuing -------------------------------------------------------------------------------------
+
+
+def verification_url(token: str) -> str:
+    base = str(current_app.config.get("BASE_URL") or "").rstrip("/")
+    return f"{base}{VERIFY_PATH}{token}"
+
+
+def _long_date(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    zone = current_app.config.get("BABEL_DEFAULT_TIMEZONE", "UTC")
+    from zoneinfo import ZoneInfo
+
+    return format_date(moment.astimezone(ZoneInfo(zone)), "long", locale=CERTIFICATE_LANGUAGE)
+
+
+def signatories() -> list[dict[str, str]]:
+    """Who signs, from the configuration (``CERTIFICATE_SIGNATORIES``)."""
+    return [
+        {"nombre": str(entry.get("name", "")), "cargo": str(entry.get("position", ""))}
+        for entry in current_app.config.get("CERTIFICATE_SIGNATORIES") or []
+    ]
+
+
+def template_context(certificate: Certificate) -> dict[str, Any]:
+    """What a template sees: plain data only (documented in docs/autoria.md)."""
+    url = verification_url(certificate.token)
+    return {
+        "academia": current_app.config["ACADEMY_NAME"],
+        "nombre": certificate.full_name,
+        "rut": rut_number.format(certificate.rut) if certificate.rut else None,
+        "comuna": certificate.comuna,
+        "region": certificate.region,
+        "curso": certificate.course_title,
+        "horas": certificate.hours,
+        "fecha_termino": _long_date(certificate.completed_at),
+        "fecha_emision": _long_date(certificate.issued_at),
+        "fecha_vencimiento": _long_date(certificate.expires_at),
+        "codigo": codes.display(certificate.code),
+        "url_verificacion": url,
+        "qr_svg": rendering.qr_svg(url),
+        "firmantes": signatories(),
+    }
+
+
+def _metadata(certificate: Certificate) -> rendering.PdfMetadata:
+    return rendering.PdfMetadata(
+        title=f"Certificado {codes.display(certificate.code)}: {certificate.full_name}",
+        author=str(current_app.config["ACADEMY_NAME"]),
+        subject=f"{certificate.course_title} ({certificate.hours} h)",
+        keywords=["certificado", codes.display(certificate.code)],
+        lang=CERTIFICATE_LANGUAGE,
+    )
+
+
+def issue(
+    course: Course,
+    user_id: int,
+    *,
+    by: Actor,
+    expires_at: datetime | None = None,
+    replaces: Certificate | None = None,
+) -> Certificate:
+    """A new certificate for a learner who completed ``course``; raises CertificateError."""
+    enrolment = _locked_completion(user_id, course)
+    if valid_certificate(user_id, course.id) is not None:
+        raise AlreadyIssued(_already_issued_message(enrolment.user))
+    learner = enrolment.user
+    comuna = comunas.get(learner.comuna_cut)
+    version, revisions = course_version(course)
+    now = utcnow()
+    assert enrolment.completed_at is not None  # checked under the lock
+    certificate = Certificate(
+        code=codes.generate(),
+        token=secrets.token_urlsafe(32),
+        user_id=user_id,
+        course_id=course.id,
+        course_version=version,
+        course_revisions=revisions,
+        template=course.certificate_template or rendering.DEFAULT,
+        full_name=learner.full_name,
+        rut=learner.rut,
+        comuna=comuna.name if comuna else None,
+        region=comuna.region if comuna else None,
+        course_title=course.title,
+        hours=course.hours,
+        completed_at=enrolment.completed_at,
+        issued_at=now,
+        issued_by_id=by.id,
+        expires_at=expires_at,
+        status=CertificateStatus.VALID.value,
+    )
+    # Rendered before anything is written: a template that fails issues nothing.
+    pdf = rendering.render(
+        certificate.template, template_context(certificate), _metadata(certificate)
+    )
+    certificate.pdf = pdf
+    certificate.pdf_sha256 = hashlib.sha256(pdf).hexdigest()
+    try:
+        with db.session.begin_nested():
+            db.session.add(certificate)
+    except IntegrityError as error:
+        if valid_certificate(user_id, course.id) is not None:
+            raise AlreadyIssued(_already_issued_message(learner)) from error
+        raise
+    detail: dict[str, Any] = {"code": certificate.code, "sha256": certificate.pdf_sha256}
+    if replaces is not None:
+        detail["replaces"] = replaces.code
+    _record(certificate, CertificateAction.ISSUED, by, **detail)
+    return certificate
+
+
+def _already_issued_message(learner: User) -> str:
+    return _(
+        "%(name)s ya tiene un certificado válido de este curso. Para corregirlo, vuelve a "
+        "emitirlo desde su certificado; para anularlo, revócalo.",
+        name=learner.full_name,
+    )
+
+
+def issue_all(course: Course, *, by: Actor) -> list[Certificate]:
+    """A certificate for every eligible learner of the course."""
+    return [issue(course, enrolment.user_id, by=by) for enrolment in eligible(course)]
+
+
+def revoke(certificate: Certificate, reason: str, *, by: Actor) -> None:
+    reason = " ".join(reason.split())
+    if not reason:
+        raise CertificateError(_("Escribe el motivo de la revocación."))
+    if len(reason) > MAX_REASON:
+        raise CertificateError(_("El motivo puede tener hasta %(max)d caracteres.", max=MAX_REASON))
+    _lock(certificate)
+    if certificate.status != CertificateStatus.VALID:
+        raise NotValid(_("Este certificado ya no está vigente: no se puede revocar."))
+    certificate.status = CertificateStatus.REVOKED.value
+    certificate.revoked_at = utcnow()
+    certificate.revoked_by_id = by.id
+    certificate.revocation_reason = reason
+    _record(certificate, CertificateAction.REVOKED, by, reason=reason)
+
+
+def reissue(certificate: Certificate, *, by: Actor) -> Certificate:
+    """A new certificate, with the learner's and course's data as they are now, that
+    supersedes ``certificate``."""
+    _lock(certificate)
+    if certificate.status != CertificateStatus.VALID:
+        raise NotValid(_("Solo un certificado vigente se puede volver a emitir."))
+    course = db.session.get(Course, certificate.course_id)
+    assert course is not None
+    certificate.status = CertificateStatus.SUPERSEDED.value
+    db.session.flush()  # the old one leaves the "one valid" index before the new one enters
+    new = issue(course, certificate.user_id, by=by, expires_at=certificate.expires_at,
+                replaces=certificate)  # fmt: skip
+    certificate.superseded_by = new
+    _record(certificate, CertificateAction.REISSUED, by, new_code=new.code)
+    return new
+
+
+def _lock(certificate: Certificate) -> None:
+    db.session.refresh(certificate, with_for_update=True)
+
+
+def record_download(certificate: Certificate, *, by: Actor) -> None:
+    _record(certificate, CertificateAction.DOWNLOADED, by)
+
+
+def pdf_of(certificate: Certificate) -> bytes:
+    """The PDF exactly as issued; its SHA-256 is checked against the stored one."""
+    pdf = certificate.pdf
+    if hashlib.sha256(pdf).hexdigest() != certificate.pdf_sha256:
+        raise RuntimeError(f"certificate {certificate.code}: stored PDF does not match its hash")
+    return pdf
+
+
+# Finding -------------------------------------------------------------------------------------
+
+
+def by_code(typed: str) -> Certificate | None:
+    """The certificate with this code; :class:`codes.CodeError` if it cannot be a code."""
+    code = codes.normalise(typed)
+    return db.session.scalar(select(Certificate).where(Certificate.code == code))
+
+
+def by_token(token: str) -> Certificate | None:
+    if not token or len(token) > 64:
+        return None
+    return db.session.scalar(select(Certificate).where(Certificate.token == token))
+
+
+def by_id(certificate_id: int) -> Certificate | None:
+    return db.session.get(Certificate, certificate_id)
+
+
+def of_course(course: Course) -> Sequence[Certificate]:
+    return list(
+        db.session.scalars(
+            select(Certificate)
+            .where(Certificate.course_id == course.id)
+            .options(selectinload(Certificate.superseded_by))
+            .order_by(Certificate.issued_at.desc(), Certificate.id.desc())
+        )
+    )
+
+
+def valid_of_learner(user_id: int) -> dict[int, Certificate]:
+    """A learner's certificates in force, by course id (for "Mis cursos")."""
+    rows = db.session.scalars(
+        select(Certificate).where(
+            Certificate.user_id == user_id, Certificate.status == CertificateStatus.VALID.value
+        )
+    )
+    return {certificate.course_id: certificate for certificate in rows}
+
+
+def verdict(certificate: Certificate) -> str:
+    """valid, expired, revoked or superseded: what the public page says."""
+    if certificate.status == CertificateStatus.VALID:
+        return "expired" if certificate.expired() else "valid"
+    return certificate.status
