@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import struct
+import zlib
 from pathlib import Path
 
 import pytest
@@ -135,6 +137,30 @@ def test_bad_names_missing_files_and_stray_files(course_dir):
     assert "curso-ejemplo/03-vacia/unidad.md:1: falta el archivo unidad.md" in problems
     assert "Leccion Mala.md:1: nombre de lección no válido" in problems
     assert "notas.txt:1: archivo no reconocido" in problems
+
+
+def png_announcing(width: int, height: int) -> bytes:
+    """A tiny PNG whose header claims ``width`` × ``height`` pixels: a decompression bomb's
+    first bytes, which is all an image check should need to read."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data)
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IEND", b"")
+
+
+# Past our limit only; past Pillow's warning (89 million); past Pillow's error (179 million).
+BOMBS = [(7_000, 7_000), (10_000, 10_000), (20_000, 20_000)]
+
+
+@pytest.mark.parametrize(("width", "height"), BOMBS)
+def test_an_image_with_too_many_pixels_is_named_as_such(course_dir, width, height):
+    (course_dir / "01-primeros-pasos/bomba.png").write_bytes(png_announcing(width, height))
+    problems = "\n".join(check(course_dir))
+    assert "bomba.png:1: la imagen tiene demasiados píxeles (más de 40 millones)" in problems
+    assert "no es una imagen que se pueda leer" not in problems
 
 
 def test_images_that_cannot_be_read_are_problems_not_crashes(course_dir):

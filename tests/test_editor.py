@@ -9,6 +9,7 @@ from io import BytesIO
 import pytest
 from PIL import Image
 from sqlalchemy import func, select
+from sqlalchemy.orm import undefer
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
@@ -26,6 +27,7 @@ from academy.courses.models import (
 from academy.extensions import db
 from academy.frontmatter import split
 from tests.conftest import PASSWORD
+from tests.test_content_format import BOMBS, png_announcing
 
 pytestmark = pytest.mark.usefixtures("example_course")
 
@@ -151,7 +153,9 @@ def upload(client, data: bytes, name: str, alt: str = "Mapa de la región", unit
 
 
 def stored_asset(query, path: str) -> CourseAsset | None:
-    return query(lambda: db.session.scalar(select(CourseAsset).where(CourseAsset.path == path)))
+    """The stored image, its bytes too (deferred: lists never read them)."""
+    statement = select(CourseAsset).where(CourseAsset.path == path).options(undefer("*"))
+    return query(lambda: db.session.scalar(statement))
 
 
 # Access and navigation -------------------------------------------------------------------
@@ -895,6 +899,16 @@ def test_bad_uploads_are_refused_beside_the_field(client, trainer, query, data, 
     assert response.status_code == 422
     assert message in response.text
     assert 'aria-invalid="true"' in response.text
+    assert query(lambda: db.session.scalar(select(func.count()).select_from(CourseAsset))) == 1
+
+
+@pytest.mark.parametrize(("width", "height"), BOMBS)
+def test_a_decompression_bomb_is_refused_for_its_pixels(client, trainer, query, width, height):
+    # Pillow's own guard used to stop the largest first, and that read as "not an image".
+    response = upload(client, png_announcing(width, height), "bomba.png", alt="Bomba")
+    assert response.status_code == 422
+    assert "La imagen es demasiado grande en píxeles" in response.text
+    assert NOT_AN_IMAGE not in response.text
     assert query(lambda: db.session.scalar(select(func.count()).select_from(CourseAsset))) == 1
 
 

@@ -22,10 +22,11 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, BinaryIO
 
 from PIL import Image
 
@@ -49,6 +50,8 @@ IMAGE_SUFFIXES = {
 SVG_MIME = "image/svg+xml"
 MAX_FILE_BYTES = 1_000_000
 MAX_IMAGE_BYTES = 2_000_000
+# Decoded size, checked before decoding: a small file can unpack into gigabytes of pixels.
+MAX_IMAGE_PIXELS = 40_000_000
 
 # Spanish words in the files, English values in the database.
 KINDS = {"lectura": "reading", "cuestionario": "quiz", "caso": "case"}
@@ -231,14 +234,40 @@ def display(path: Path, root: Path) -> str:
         return str(path)
 
 
+class TooManyPixels(Exception):
+    """The image announces more than MAX_IMAGE_PIXELS: a problem of its own, not damage."""
+
+
+def open_image(source: Path | BinaryIO, formats: list[str] | None = None) -> Image.Image:
+    """``Image.open`` (reads only the header), refusing as :class:`TooManyPixels` an image
+    larger than MAX_IMAGE_PIXELS, including one Pillow's decompression-bomb guard (a warning,
+    then an error, at larger sizes than ours) would stop first."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            image = Image.open(source, formats=formats)
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+            raise TooManyPixels from error
+    if image.width * image.height > MAX_IMAGE_PIXELS:
+        image.close()
+        raise TooManyPixels
+    return image
+
+
 def image_problem(path: Path, mime: str) -> str | None:
     """Why an image file cannot be used, or None: checked here, so that importing it cannot
     fail half-way on a file that only has an image's name."""
     try:
-        with Image.open(path) as image:
+        with open_image(path) as image:
             found = Image.MIME.get(image.format or "")
             image.verify()
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+    except TooManyPixels:
+        millions = MAX_IMAGE_PIXELS // 1_000_000
+        return (
+            f"la imagen tiene demasiados píxeles (más de {millions} millones): redúcela, por "
+            "ejemplo a 6000 píxeles por lado como máximo"
+        )
+    except (OSError, SyntaxError, ValueError):
         return "no es una imagen que se pueda leer (¿está dañada, o es otro tipo de archivo?)"
     if found != mime:
         return f"es una imagen {found or 'de otro tipo'}, no {mime}: cambia su extensión"

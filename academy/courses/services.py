@@ -879,8 +879,6 @@ def diff_lines(old: str, new: str, context: int = 3) -> list[list[DiffLine]]:
 # Images ----------------------------------------------------------------------------------
 
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
-# Decoded size, checked before decoding: a small file can unpack into gigabytes of pixels.
-MAX_IMAGE_PIXELS = 40_000_000
 IMAGE_FORMATS = {
     "PNG": ("image/png", (".png",)),
     "JPEG": ("image/jpeg", (".jpg", ".jpeg")),
@@ -933,16 +931,15 @@ def clean_image(data: bytes) -> CleanImage:
     if len(data) > MAX_UPLOAD_BYTES:
         raise ImageRejected(ImageProblem.TOO_LARGE)
     try:
-        with Image.open(BytesIO(data), formats=list(IMAGE_FORMATS)) as image:
-            width, height = image.size
-            if width * height > MAX_IMAGE_PIXELS:
-                raise ImageRejected(ImageProblem.TOO_MANY_PIXELS)
+        with content.open_image(BytesIO(data), formats=list(IMAGE_FORMATS)) as image:
             image_format = str(image.format)
             image.load()
             upright = ImageOps.exif_transpose(image)
             icc_profile = image.info.get("icc_profile")
             transparent = "transparency" in image.info
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
+    except content.TooManyPixels as error:
+        raise ImageRejected(ImageProblem.TOO_MANY_PIXELS) from error
+    except (OSError, SyntaxError, ValueError) as error:
         raise ImageRejected(ImageProblem.NOT_AN_IMAGE) from error
     try:
         pixels = _to_srgb(_plain_mode(upright, image_format, transparent), icc_profile)
