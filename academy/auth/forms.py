@@ -10,10 +10,11 @@ from stdnum import exceptions as stdnum_errors
 from stdnum.cl import rut as rut_number
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, ValidationError
 
 from academy import comunas
 from academy.auth import services
+from academy.auth.emails import ValidEmail
 from academy.auth.passwords import password_problem
 from academy.i18n import LANGUAGE_NAMES
 
@@ -42,10 +43,7 @@ def email_field(label: Any) -> EmailField:
         validators=[
             DataRequired(REQUIRED),
             Length(max=254, message=_l("El correo es demasiado largo.")),
-            Email(
-                _l("Escribe un correo válido, por ejemplo nombre@municipalidad.cl."),
-                check_deliverability=False,
-            ),
+            ValidEmail(_l("Escribe un correo válido, por ejemplo nombre@municipalidad.cl.")),
         ],
         render_kw={"autocomplete": "email"},
     )
