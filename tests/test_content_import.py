@@ -64,6 +64,22 @@ def test_import_creates_the_course_published(runner, query, content_root):
     assert "<table>" in html
 
 
+def test_a_draft_import_of_a_new_course_leaves_it_unpublished(runner, query, content_root):
+    # It used to publish the course with not one lesson published.
+    result = runner.invoke(args=["content", "import", str(content_root), "--draft"])
+    assert result.exit_code == 0, result.output
+    course = query(lambda: services.get_course("curso-ejemplo"))
+    assert not course.is_published
+    assert lesson(query, "que-es-participar").published is None
+    # Published later, a draft import of new text leaves it published with its lessons.
+    assert run_import(runner, content_root).exit_code == 0
+    assert query(lambda: services.get_course("curso-ejemplo")).is_published
+    result = runner.invoke(args=["content", "import", str(content_root), "--draft"])
+    assert result.exit_code == 0, result.output
+    assert query(lambda: services.get_course("curso-ejemplo")).is_published
+    assert lesson(query, "que-es-participar").published is not None
+
+
 def test_importing_unchanged_files_twice_changes_nothing(runner, query, content_root):
     run_import(runner, content_root)
     before = revisions_count(query)

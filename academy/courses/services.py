@@ -195,7 +195,7 @@ def import_course(
         course = Course(slug=source.slug)
         db.session.add(course)
         report.created = True
-    _apply_course_fields(course, source)
+    _apply_course_fields(course, source, publish)
     report.assets = _import_assets(course, source, author_id)
     db.session.flush()
 
@@ -253,7 +253,7 @@ def _lesson_changed(lesson: Lesson, source: LessonSource, unit: Unit) -> bool:
     )
 
 
-def _apply_course_fields(course: Course, source: CourseSource) -> None:
+def _apply_course_fields(course: Course, source: CourseSource, publish: bool) -> None:
     update_course(
         course,
         title=source.title,
@@ -266,8 +266,15 @@ def _apply_course_fields(course: Course, source: CourseSource) -> None:
         case_completion=source.case_completion,
         certificate_template=source.certificate_template,
     )
-    if course.status != CourseStatus.ARCHIVED:
-        course.status = (CourseStatus.PUBLISHED if source.published else CourseStatus.DRAFT).value
+    if course.status == CourseStatus.ARCHIVED:
+        return
+    if not source.published:
+        course.status = CourseStatus.DRAFT.value
+    elif publish:
+        course.status = CourseStatus.PUBLISHED.value
+    else:
+        # A draft import publishes nothing: not its lessons, nor a course that was not yet.
+        course.status = course.status or CourseStatus.DRAFT.value
 
 
 def _import_revision(
