@@ -27,6 +27,20 @@ def test_init_creates_the_first_admin_once(runner, query):
     assert "al día" in second.output
 
 
+def test_init_serves_the_shipped_participation_course(runner, query):
+    """The README's first command opens a catalogue with the academy's course in it."""
+    from academy.courses import services as courses
+    from academy.quizzes import services as quizzes
+
+    result = runner.invoke(args=["init"])
+    assert result.exit_code == 0, result.output
+    assert "participacion-ciudadana: curso nuevo" in result.output
+    course = query(lambda: courses.get_course("participacion-ciudadana"))
+    assert course.is_published
+    assert course.title == "Participación ciudadana en la gestión municipal"
+    assert query(lambda: quizzes.get_quiz("pc-evaluacion-final")) is not None
+
+
 def test_users_create_with_a_generated_password(runner, query):
     result = runner.invoke(
         args=["users", "create", "--email", "relatora@muni.cl", "--name", "Rosa Vidal",
