@@ -13,7 +13,9 @@ from dataclasses import replace
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from tests.browser.conftest import Account, LiveServer
+from academy.courses.services import get_course
+from academy.progress import services as enrolment_services
+from tests.browser.conftest import Account, LiveServer, import_course_folder
 
 pytestmark = pytest.mark.browser
 
@@ -340,3 +342,36 @@ def test_several_people_register_without_a_rut(page: Page, live: LiveServer) -> 
         page.get_by_label("Cargo (opcional)").fill("Encargada de participación")
         page.get_by_role("button", name="Guardar cambios").click()
         expect(flash(page)).to_contain_text("Guardamos los cambios de tu perfil")
+
+
+def test_tables_that_scroll_take_keyboard_focus_at_375px(page: Page, live: LiveServer, axe: Axe):
+    # axe "scrollable-region-focusable": a table wider than a phone scrolls in a box that the
+    # keyboard could not reach, so its last columns were out of reach without a mouse.
+    admin = live.create_user("admin", email="admin@muni.cl", full_name="Ana Administradora")
+    learner = live.create_user(
+        email="maria.jose.perez.soto@municipalidad-de-valparaiso.cl",
+        full_name="María José Pérez Soto de la Fuente",
+    )
+
+    def enrol() -> None:
+        course = get_course("curso-ejemplo")
+        assert course is not None
+        enrolment_services.enrol(learner.id, course)
+
+    import_course_folder(live, then=enrol)
+    page.set_viewport_size({"width": 375, "height": 740})
+    log_in_as(page, admin)
+
+    for path, name in [
+        ("/admin/cursos/curso-ejemplo/inscripciones", "1 persona inscrita"),
+        ("/admin/personas/", "Personas registradas"),
+    ]:
+        page.goto(path)
+        region = page.get_by_role("region", name=name)
+        expect(region).to_contain_text("María José Pérez Soto de la Fuente")
+        assert region.evaluate("box => box.scrollWidth > box.clientWidth"), "does not scroll"
+        axe(page)
+        region.focus()
+        expect(region).to_be_focused()
+        page.keyboard.press("ArrowRight")
+        assert region.evaluate("box => box.scrollLeft") > 0
