@@ -158,6 +158,7 @@ def test_profile_update(client, auth, make_user, query):
             "job_title": "Director de Dideco",
             "rut": "5.126.663-3",
             "locale": "en",
+            "current_password": PASSWORD,
         },
     )
     assert response.status_code == 302
@@ -172,6 +173,29 @@ def test_profile_update(client, auth, make_user, query):
     page = client.get("/perfil").text
     assert "5.126.663-3" in page
     assert "My profile" in page  # the chosen language applies at once
+
+
+@pytest.mark.parametrize(
+    ("password", "message"),
+    [
+        ("", "Para cambiar tu correo, escribe tu contraseña actual."),
+        ("no es la contraseña", "La contraseña actual no es correcta."),
+    ],
+)
+def test_changing_the_email_needs_the_current_password(
+    client, auth, make_user, query, password, message
+):
+    user = auth.as_role(make_user, "learner")
+    data = {"full_name": "X Y Z", "comuna": "13101", "locale": "es"}
+    response = client.post(
+        "/perfil", data={**data, "email": "nueva@evil.example", "current_password": password}
+    )
+    assert response.status_code == 422
+    assert message in response.text
+    assert query(lambda: db.session.get(User, user.id)).email == user.email
+    # Everything but the email saves without it.
+    assert client.post("/perfil", data={**data, "email": user.email}).status_code == 302
+    assert query(lambda: db.session.get(User, user.id)).full_name == "X Y Z"
 
 
 def test_profile_rejects_someone_elses_email(client, auth, make_user, query):

@@ -163,6 +163,14 @@ class RegisterForm(ProfileFields, NewPasswordFields, FlaskForm):
 
 class ProfileForm(ProfileFields, FlaskForm):
     email = email_field(_l("Correo electrónico"))
+    # Checked by the view, and only when the email changes: whoever finds a session left open
+    # must not be able to move the account to an address they own, then reset its password.
+    current_password = PasswordField(
+        _l("Contraseña actual"),
+        description=_l("Solo si cambias tu correo."),
+        validators=[Optional(), Length(max=128)],
+        render_kw={"autocomplete": "current-password"},
+    )
     locale = SelectField(
         _l("Idioma"),
         choices=[SelectChoice(code, name) for code, name in LANGUAGE_NAMES.items()],

@@ -222,7 +222,7 @@ def profile() -> Any:
             "locale": user.locale or current_language(),
         },
     )
-    if form.validate_on_submit():
+    if form.validate_on_submit() and not _email_change_refused(form, user):
         try:
             with unique_or_taken():
                 user.full_name = form.full_name.data
@@ -238,6 +238,21 @@ def profile() -> Any:
             return redirect(url_for("auth.profile"))
     status = 422 if form.is_submitted() else 200
     return render_template("auth/profile.html", form=form), status
+
+
+def _email_change_refused(form: ProfileForm, user: User) -> bool:
+    """A new email needs the current password; the reason goes beside the field."""
+    if form.email.data == user.email:
+        return False
+    if not form.current_password.data:
+        form.current_password.errors.append(
+            _("Para cambiar tu correo, escribe tu contraseña actual.")
+        )
+        return True
+    if not user.check_password(form.current_password.data):
+        form.current_password.errors.append(_("La contraseña actual no es correcta."))
+        return True
+    return False
 
 
 @bp.route("/perfil/contrasena", methods=["GET", "POST"])
