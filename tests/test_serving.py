@@ -172,16 +172,23 @@ def test_gunicorn_answers_simultaneous_reads_and_writes(served: tuple[str, list[
     lesson = "/cursos/curso-ejemplo/lecciones/"
     for round_ in range(ROUNDS):
         calls: list[Callable[[], tuple[int, str]]] = []
+        paths: list[str] = []
         for one, other in visitors:
             for slug in LESSONS:
                 calls.append(lambda b=one, s=slug: b.request(lesson + s))
                 calls.append(lambda b=other, s=slug: b.request(lesson + s))
+                paths += [lesson + slug] * 2
             done = LESSONS[round_ % len(LESSONS)]
             calls.append(lambda b=other, s=done: b.request(lesson + s + "/completar", {}))
             language = "en" if round_ % 2 else "es"
             calls.append(lambda b=one, v=language: b.request("/idioma", {"language": v}))
+            paths += [lesson + done + "/completar", "/idioma"]
         results = at_once(*calls)
-        failed = [(status, body[:300]) for status, body in results if not 200 <= status < 400]
+        failed = [
+            (path, status, body[:200])
+            for path, (status, body) in zip(paths, results, strict=True)
+            if not 200 <= status < 400
+        ]
         assert not failed, f"{len(failed)} of {len(results)} requests failed: {failed[:3]}"
 
 
