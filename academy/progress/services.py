@@ -527,16 +527,6 @@ def mark_done(enrolment: Enrolment, lesson_id: int) -> CourseProgress:
     return update_completion(enrolment)
 
 
-def update_completion(enrolment: Enrolment) -> CourseProgress:
-    """Record the course's completion the first time every requirement is met.
-
-    The enrolment's row is locked first, so that of two transactions finishing the last two
-    requirements at once (two tabs; a quiz handed in while a trainer approves a case) the
-    second waits for the first to commit and then reads both marks. Without the lock, each
-    sees only its own mark on PostgreSQL and neither records the completion. SQLite lets one
-    writer at a time, which serialises them alike. Every caller writes its progress row
-    before this lock, in that order (as :func:`visit` does), so two of them cannot deadlock.
-    """
 def undo_done(user_id: int, lesson_id: int) -> None:
     """The lesson is no longer done: a quiz counting its last attempt, failed after a pass.
 
@@ -554,6 +544,16 @@ def undo_done(user_id: int, lesson_id: int) -> None:
     )
 
 
+def update_completion(enrolment: Enrolment) -> CourseProgress:
+    """Record the course's completion the first time every requirement is met.
+
+    The enrolment's row is locked first, so that of two transactions finishing the last two
+    requirements at once (two tabs; a quiz handed in while a trainer approves a case) the
+    second waits for the first to commit and then reads both marks. Without the lock, each
+    sees only its own mark on PostgreSQL and neither records the completion. SQLite lets one
+    writer at a time, which serialises them alike. Every caller writes its progress row
+    before this lock, in that order (as :func:`visit` does), so two of them cannot deadlock.
+    """
     db.session.refresh(enrolment, with_for_update={"key_share": True})
     progress = compute(enrolment.user_id, enrolment.course_id, enrolment=enrolment)
     if enrolment.completed_at is None and progress.required and not progress.left:
