@@ -58,4 +58,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from academy.quizzes import attempts as _quiz_attempts  # noqa: F401
 
     cli.register(app)
+    from academy.certificates.cli import certificates_group
+
+    app.cli.add_command(certificates_group)
     return app

@@ -94,6 +94,16 @@ TABLE: dict[str, tuple[str, str, dict[str, int]]] = {
     "cases.remove_trainer": ("POST", "/admin/cursos/curso-ejemplo/relatores/{learner_id}/quitar", {"anonymous": LOGIN, "learner": 403, "trainer": 403, "admin": 404}),
     "cases.add_cohort": ("POST", "/admin/cursos/curso-ejemplo/grupos", {"anonymous": LOGIN, "learner": 403, "trainer": 403, "admin": 422}),
     "cases.assign_cohorts": ("POST", "/admin/cursos/curso-ejemplo/grupos/asignar", {"anonymous": LOGIN, "learner": 403, "trainer": 403, "admin": 302}),
+    # Certificates: admins issue, revoke, re-issue and download; a learner downloads only
+    # their own (nobody here has one); anyone verifies, without an account.
+    "certificates.course": ("GET", "/admin/cursos/curso-ejemplo/certificados", {"anonymous": LOGIN, "learner": 403, "trainer": 403, "admin": 200}),
+    "certificates.issue": ("POST", "/admin/cursos/curso-ejemplo/certificados/emitir", {"anonymous": LOGIN, "learner": 403, "trainer": 403, "admin": 400}),
+    "certificates.revoke": ("GET", "/admin/certificados/999999/revocar", {"anonymous": LOGIN, "learner": 403, "trainer": 403, "admin": 404}),
+    "certificates.reissue": ("POST", "/admin/certificados/999999/reemitir", {"anonymous": LOGIN, "learner": 403, "trainer": 403, "admin": 404}),
+    "certificates.admin_download": ("GET", "/admin/certificados/999999/pdf", {"anonymous": LOGIN, "learner": 403, "trainer": 403, "admin": 404}),
+    "certificates.my_certificate": ("GET", "/mis-cursos/certificados/999999/pdf", {"anonymous": LOGIN, "learner": 404, "trainer": 404, "admin": 404}),
+    "certificates.verify": ("GET", "/certificados/verificar", dict.fromkeys(ROLES, 200)),
+    "certificates.verify_link": ("GET", "/certificados/v/not-a-token", dict.fromkeys(ROLES, 404)),
     "static": ("GET", "/static/css/academy.css", dict.fromkeys(ROLES, 200)),
 }  # fmt: skip
 

@@ -330,3 +330,227 @@ def test_a_broken_template_issues_nothing(app, template_dir, example_course, gra
         with pytest.raises(rendering.CertificateTemplateError):
             services.issue(course, graduate.id, by=CLI)
         assert db.session.scalar(select(Certificate.id)) is None
+
+
+# The admin's pages ---------------------------------------------------------------------------
+
+COURSE_PAGE = "/admin/cursos/curso-ejemplo/certificados"
+
+
+@pytest.fixture
+def admin(auth, make_user) -> User:
+    return auth.as_role(make_user, "admin")
+
+
+def only_certificate(query) -> Certificate:
+    return query(lambda: db.session.scalars(select(Certificate)).one())
+
+
+def test_an_admin_issues_from_the_list_of_eligible_learners(client, query, admin, graduate):
+    page = client.get(COURSE_PAGE)
+    assert page.status_code == 200
+    assert LONG_NAME in page.text and "Emitir" in page.text
+    response = client.post(COURSE_PAGE + "/emitir", data={"user_id": graduate.id})
+    assert response.status_code == 303
+    certificate = only_certificate(query)
+    assert certificate.issued_by_id == admin.id
+    page = client.get(COURSE_PAGE)
+    assert codes.display(certificate.code) in page.text
+    assert "Nadie espera certificado" in page.text
+    again = client.post(COURSE_PAGE + "/emitir", data={"user_id": graduate.id})
+    assert again.status_code == 409
+    assert "ya tiene un certificado válido" in again.text
+    assert query(lambda: db.session.scalar(select(text("count(*)")).select_from(Certificate)))
+
+
+def test_an_ineligible_learner_is_refused_with_a_clear_message(
+    client, app, query, admin, make_user, example_course
+):
+    user = make_user("learner")
+
+    def enrol() -> None:
+        progress.enrol(user.id, db.session.get(Course, example_course.id))
+        db.session.commit()
+
+    query(enrol)
+    response = client.post(COURSE_PAGE + "/emitir", data={"user_id": user.id})
+    assert response.status_code == 409
+    assert "todavía no termina el curso" in response.text
+    for bad in ("abc", "9" * 30, "-1"):
+        assert client.post(COURSE_PAGE + "/emitir", data={"user_id": bad}).status_code in (400, 409)
+    assert query(lambda: db.session.scalar(select(Certificate.id))) is None
+
+
+def test_the_stored_pdf_is_served_byte_for_byte(
+    client, app, query, admin, example_course, graduate
+):
+    certificate = issue_to(app, example_course, graduate)
+    stored = query(lambda: (c := db.session.get(Certificate, certificate.id), c.pdf)[1])
+    response = client.get(f"/admin/certificados/{certificate.id}/pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert response.data == stored
+    assert hashlib.sha256(response.data).hexdigest() == certificate.pdf_sha256
+    again = client.get(f"/admin/certificados/{certificate.id}/pdf")
+    assert again.data == stored  # never re-rendered
+    actions = query(
+        lambda: [e.action for e in services.events_of(db.session.get(Certificate, certificate.id))]
+    )
+    assert actions == ["issued", "downloaded", "downloaded"]
+
+
+def test_revoke_then_verify_shows_revoked_with_when_and_why(
+    client, app, query, admin, example_course, graduate
+):
+    certificate = issue_to(app, example_course, graduate)
+    revoke = f"/admin/certificados/{certificate.id}/revocar"
+    assert client.get(revoke).status_code == 200
+    assert client.post(revoke, data={"reason": "  "}).status_code == 422
+    assert client.post(revoke, data={"reason": "a\x1bb"}).status_code == 422
+    response = client.post(revoke, data={"reason": "Emitido por error"})
+    assert response.status_code == 303
+    assert client.get(revoke).status_code == 409
+    page = client.get(f"/certificados/v/{certificate.token}")
+    assert page.status_code == 200
+    assert "Certificado revocado" in page.text and "Emitido por error" in page.text
+    by_code = client.get("/certificados/verificar", query_string={"codigo": certificate.code})
+    assert "Certificado revocado" in by_code.text
+    events = query(lambda: services.events_of(db.session.get(Certificate, certificate.id)))
+    assert [(e.action, e.actor_id) for e in events] == [("issued", None), ("revoked", admin.id)]
+
+
+def test_reissue_supersedes_and_the_old_code_names_the_new_one(
+    client, app, query, admin, example_course, graduate
+):
+    old = issue_to(app, example_course, graduate)
+    response = client.post(f"/admin/certificados/{old.id}/reemitir")
+    assert response.status_code == 303
+    new = query(
+        lambda: db.session.scalars(select(Certificate).where(Certificate.status == "valid")).one()
+    )
+    page = client.get(f"/certificados/v/{old.token}")
+    assert "Certificado reemplazado" in page.text and codes.display(new.code) in page.text
+    assert client.post(f"/admin/certificados/{old.id}/reemitir").status_code == 409
+
+
+# The learner ---------------------------------------------------------------------------------
+
+
+def test_a_learner_downloads_their_certificate_from_my_courses(
+    client, app, auth, make_user, example_course
+):
+    user = auth.as_role(make_user, "learner")
+    with app.app_context():
+        completed(example_course, user)
+        db.session.commit()
+    assert "Descargar el certificado" not in client.get("/mis-cursos").text
+    certificate = issue_to(app, example_course, user)
+    page = client.get("/mis-cursos")
+    link = f"/mis-cursos/certificados/{certificate.id}/pdf"
+    assert link in page.text
+    response = client.get(link)
+    assert response.status_code == 200
+    assert hashlib.sha256(response.data).hexdigest() == certificate.pdf_sha256
+    auth.logout()
+    auth.as_role(make_user, "learner")
+    assert client.get(link).status_code == 404  # someone else's
+
+
+# Public verification -------------------------------------------------------------------------
+
+
+def test_verification_by_code_and_by_link(client, app, example_course, graduate):
+    certificate = issue_to(app, example_course, graduate)
+    assert "Escribe el código" in client.get("/certificados/verificar").text
+    shown = codes.display(certificate.code)
+    for typed in (shown, shown.lower(), certificate.code):
+        page = client.get("/certificados/verificar", query_string={"codigo": typed})
+        assert page.status_code == 200
+        assert "Certificado válido" in page.text and LONG_NAME in page.text
+        assert example_course.title in page.text
+    page = client.get(f"/certificados/v/{certificate.token}")
+    assert "Certificado válido" in page.text and shown in page.text
+    assert str(certificate.hours) in page.text
+
+
+def test_a_typo_in_the_code_is_named_as_a_typo(client, app, example_course, graduate):
+    certificate = issue_to(app, example_course, graduate)
+    code = certificate.code
+    wrong = code[:3] + next(s for s in codes.ALPHABET if s != code[3]) + code[4:]
+    page = client.get("/certificados/verificar", query_string={"codigo": wrong})
+    assert page.status_code == 422
+    assert "El código tiene un error de tipeo" in page.text
+    assert LONG_NAME not in page.text
+    page = client.get("/certificados/verificar", query_string={"codigo": "hola"})
+    assert page.status_code == 422 and "no es un código de certificado" in page.text
+
+
+def test_an_unknown_code_or_token_is_not_found(client, app):
+    page = client.get("/certificados/verificar", query_string={"codigo": codes.generate()})
+    assert page.status_code == 404 and "No encontramos ese certificado" in page.text
+    assert client.get("/certificados/v/" + "x" * 43).status_code == 404
+    assert client.get("/certificados/v/" + "x" * 500).status_code == 404
+
+
+def test_an_expired_certificate_shows_as_expired(client, app, query, example_course, graduate):
+    certificate = issue_to(app, example_course, graduate)
+
+    def expire() -> None:
+        db.session.get(Certificate, certificate.id).expires_at = utcnow() - timedelta(days=1)
+        db.session.commit()
+
+    query(expire)
+    page = client.get(f"/certificados/v/{certificate.token}")
+    assert "Certificado vencido" in page.text
+
+
+def test_verification_is_rate_limited(client, app):
+    app.config["CERTIFICATE_VERIFY_LIMIT"] = "3 per minute"
+    try:
+        answers = [
+            client.get("/certificados/verificar", query_string={"codigo": codes.generate()})
+            for _ in range(4)
+        ]
+        answers.append(client.get("/certificados/v/abc"))
+    finally:
+        app.config["CERTIFICATE_VERIFY_LIMIT"] = "30 per minute"
+    assert [a.status_code for a in answers] == [404, 404, 404, 429, 429]
+
+
+# Command line --------------------------------------------------------------------------------
+
+
+def test_the_command_line_issues_revokes_and_verifies(
+    app, runner, query, make_user, example_course, graduate
+):
+    other = make_user("learner")
+    with app.app_context():
+        completed(example_course, other)
+        db.session.commit()
+    result = runner.invoke(
+        args=["certificates", "issue", "--course", "curso-ejemplo", "--email", other.email]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Certificados emitidos: 1." in result.output
+    result = runner.invoke(args=["certificates", "issue", "--course", "curso-ejemplo"])
+    assert result.exit_code == 0, result.output
+    assert LONG_NAME in result.output and "Certificados emitidos: 1." in result.output
+    result = runner.invoke(args=["certificates", "issue", "--course", "curso-ejemplo"])
+    assert "Nadie espera certificado" in result.output
+    result = runner.invoke(
+        args=["certificates", "issue", "--course", "curso-ejemplo", "--email", other.email]
+    )
+    assert result.exit_code == 1 and "ya tiene un certificado válido" in result.output
+    code = query(
+        lambda: db.session.scalar(select(Certificate.code).where(Certificate.user_id == other.id))
+    )
+    result = runner.invoke(args=["certificates", "verify", codes.display(code)])
+    assert result.exit_code == 0 and "válido" in result.output
+    typo = code[:-1] + next(s for s in codes.ALPHABET if s != code[-1])
+    result = runner.invoke(args=["certificates", "verify", typo])
+    assert result.exit_code == 1 and "error de tipeo" in result.output
+    result = runner.invoke(args=["certificates", "revoke", code, "--reason", "Duplicado"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(args=["certificates", "verify", code])
+    assert result.exit_code == 1 and "revocado" in result.output and "Duplicado" in result.output
+    result = runner.invoke(args=["certificates", "issue", "--course", "no-existe"])
+    assert result.exit_code == 1 and "no existe el curso" in result.output

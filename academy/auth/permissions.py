@@ -29,6 +29,11 @@ def can_review_cases(user: User) -> bool:
     return user.is_authenticated and user.is_trainer
 
 
+def can_issue_certificates(user: User) -> bool:
+    """Admins issue, revoke, re-issue and download any certificate."""
+    return user.is_authenticated and user.is_admin
+
+
 def require(check: Callable[[User], bool]) -> Callable[[F], F]:
     """Sign-in first (redirect to the login page), then the check (403 if it fails)."""
 

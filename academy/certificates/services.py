@@ -38,6 +38,7 @@ from academy.certificates.models import (
 from academy.courses.models import Course, Lesson, LessonRevision, Unit
 from academy.db import utcnow
 from academy.extensions import db
+from academy.inputs import is_one_line
 from academy.progress.models import Enrolment
 
 # Where the QR code's link leads (the route in views.py is built from it): services have no
@@ -301,6 +302,10 @@ def issue_all(course: Course, *, by: Actor) -> list[Certificate]:
 
 def revoke(certificate: Certificate, reason: str, *, by: Actor) -> None:
     reason = " ".join(reason.split())
+    if not is_one_line(reason):
+        raise CertificateError(
+            _("El motivo tiene caracteres de control: escríbelo de nuevo, como texto simple.")
+        )
     if not reason:
         raise CertificateError(_("Escribe el motivo de la revocación."))
     if len(reason) > MAX_REASON:

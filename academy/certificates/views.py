@@ -1,9 +1,253 @@
-"""Certificates on the web."""
+"""Certificates on the web: the admin's pages for a course, the learner's download, and the
+public verification page that anyone may use without an account.
+
+The public pages answer one certificate at a time, by its code or its link's token, and never
+list certificates; they are rate-limited per address. PDFs are always the stored bytes.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from typing import Any
 
-from academy.certificates import models as _models  # noqa: F401
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from academy.auth.permissions import can_issue_certificates, require
+from academy.certificates import codes, services
+from academy.certificates.forms import IssueForm, ReissueForm, RevokeForm, VerifyForm
+from academy.certificates.models import Certificate, CertificateStatus
+from academy.certificates.rendering import CertificateTemplateError
+from academy.errors import render_error
+from academy.extensions import limiter
+from academy.inputs import whole_number
+from academy.progress import services as progress
+from academy.progress.views import register_my_courses_part
 
 bp = Blueprint("certificates", __name__, template_folder="templates")
+
+STATUS_LABELS = {
+    "valid": _l("Válido"),
+    "expired": _l("Vencido"),
+    "revoked": _l("Revocado"),
+    "superseded": _l("Reemplazado"),
+}
+
+
+@bp.app_template_filter("certificate_code")
+def code_filter(code: str) -> str:
+    return codes.display(code)
+
+
+@bp.app_template_filter("certificate_status")
+def status_filter(certificate: Certificate) -> str:
+    return str(STATUS_LABELS[services.verdict(certificate)])
+
+
+def _verify_limit() -> str:
+    return str(current_app.config["CERTIFICATE_VERIFY_LIMIT"])
+
+
+def _admin() -> services.Actor:
+    return services.Actor(current_user._get_current_object())
+
+
+def _pdf_response(certificate: Certificate) -> Response:
+    from io import BytesIO
+
+    response = send_file(
+        BytesIO(services.pdf_of(certificate)),
+        mimetype="application/pdf",
+        as_attachment=True,
+        download_name=f"certificado-{codes.display(certificate.code)}.pdf",
+        etag=certificate.pdf_sha256,
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+# The admin's pages ---------------------------------------------------------------------------
+
+
+@bp.get("/admin/cursos/<slug>/certificados")
+@require(can_issue_certificates)
+def course(slug: str) -> str:
+    found = progress.get_course_for_admin(slug) or abort(404)
+    return render_template(
+        "certificates/course.html",
+        course=found,
+        certificates=services.of_course(found),
+        eligible=services.eligible(found),
+        issue_form=IssueForm(),
+        reissue_form=ReissueForm(),
+    )
+
+
+@bp.post("/admin/cursos/<slug>/certificados/emitir")
+@require(can_issue_certificates)
+def issue(slug: str) -> Any:
+    found = progress.get_course_for_admin(slug) or abort(404)
+    back = url_for("certificates.course", slug=found.slug)
+    form = IssueForm()
+    if not form.validate_on_submit():
+        return render_error(400, _("Elige a quién emitir el certificado."), back=back)
+    try:
+        user_id = whole_number(form.user_id.data or "")
+    except ValueError:
+        return render_error(400, _("Elige a quién emitir el certificado."), back=back)
+    try:
+        certificate = services.issue(found, user_id, by=_admin())
+    except (services.CertificateError, CertificateTemplateError) as error:
+        return render_error(409, str(error), back=back)
+    flash(
+        _(
+            "Certificado %(code)s emitido a %(name)s.",
+            code=codes.display(certificate.code),
+            name=certificate.full_name,
+        ),
+        "success",
+    )
+    return redirect(back, 303)
+
+
+def _certificate(certificate_id: int) -> Certificate:
+    return services.by_id(certificate_id) or abort(404)
+
+
+@bp.route("/admin/certificados/<int:certificate_id>/revocar", methods=["GET", "POST"])
+@require(can_issue_certificates)
+def revoke(certificate_id: int) -> Any:
+    certificate = _certificate(certificate_id)
+    form = RevokeForm()
+    if certificate.status != CertificateStatus.VALID:
+        return render_error(
+            409,
+            _("Este certificado ya no está vigente: no se puede revocar."),
+            back=url_for("certificates.course", slug=certificate.course.slug),
+        )
+    if form.validate_on_submit():
+        try:
+            services.revoke(certificate, form.reason.data or "", by=_admin())
+        except services.CertificateError as error:
+            form.reason.errors = [str(error)]
+        else:
+            flash(
+                _("Certificado %(code)s revocado.", code=codes.display(certificate.code)),
+                "success",
+            )
+            return redirect(url_for("certificates.course", slug=certificate.course.slug), 303)
+    status = 422 if form.is_submitted() else 200
+    return render_template("certificates/revoke.html", certificate=certificate, form=form), status
+
+
+@bp.post("/admin/certificados/<int:certificate_id>/reemitir")
+@require(can_issue_certificates)
+def reissue(certificate_id: int) -> Any:
+    certificate = _certificate(certificate_id)
+    back = url_for("certificates.course", slug=certificate.course.slug)
+    if not ReissueForm().validate_on_submit():
+        return render_error(400, back=back)
+    try:
+        new = services.reissue(certificate, by=_admin())
+    except (services.CertificateError, CertificateTemplateError) as error:
+        return render_error(409, str(error), back=back)
+    flash(
+        _(
+            "Certificado %(new)s emitido en reemplazo de %(old)s.",
+            new=codes.display(new.code),
+            old=codes.display(certificate.code),
+        ),
+        "success",
+    )
+    return redirect(back, 303)
+
+
+@bp.get("/admin/certificados/<int:certificate_id>/pdf")
+@require(can_issue_certificates)
+def admin_download(certificate_id: int) -> Response:
+    certificate = _certificate(certificate_id)
+    services.record_download(certificate, by=_admin())
+    return _pdf_response(certificate)
+
+
+# The learner's download ----------------------------------------------------------------------
+
+
+@bp.get("/mis-cursos/certificados/<int:certificate_id>/pdf")
+@login_required
+def my_certificate(certificate_id: int) -> Response:
+    certificate = services.by_id(certificate_id)
+    # Someone else's, revoked or replaced: as if it did not exist.
+    if (
+        certificate is None
+        or certificate.user_id != current_user.id
+        or certificate.status != CertificateStatus.VALID
+    ):
+        abort(404)
+    return _pdf_response(certificate)
+
+
+register_my_courses_part("certificates", services.valid_of_learner)
+
+
+# Public verification -------------------------------------------------------------------------
+
+
+@bp.get("/certificados/verificar")
+@limiter.shared_limit(_verify_limit, scope="certificate-verification")
+def verify() -> Any:
+    form = VerifyForm(request.args)
+    if "codigo" not in request.args:
+        return render_template("certificates/verify.html", form=form)
+    if not form.validate():
+        return render_template("certificates/verify.html", form=form), 422
+    try:
+        certificate = services.by_code(form.codigo.data or "")
+    except codes.CodeError as error:
+        form.codigo.errors = [
+            _(
+                "El código tiene un error de tipeo: revisa cada carácter (el último es un "
+                "dígito de control)."
+            )
+            if error.typo
+            else _(
+                "Eso no es un código de certificado: tiene %(n)d caracteres, letras y números, "
+                "como 7K3M-Q9XA-R2TZ.",
+                n=codes.LENGTH,
+            )
+        ]
+        return render_template("certificates/verify.html", form=form), 422
+    return _verdict_page(certificate, form)
+
+
+@bp.get(services.VERIFY_PATH + "<token>")
+@limiter.shared_limit(_verify_limit, scope="certificate-verification")
+def verify_link(token: str) -> Any:
+    return _verdict_page(services.by_token(token), VerifyForm(formdata=None))
+
+
+def _verdict_page(certificate: Certificate | None, form: VerifyForm) -> Any:
+    if certificate is None:
+        return render_template("certificates/verify.html", form=form, not_found=True), 404
+    return render_template(
+        "certificates/verify.html",
+        form=form,
+        certificate=certificate,
+        verdict=services.verdict(certificate),
+        code=codes.display(certificate.code),
+        successor=(
+            codes.display(certificate.superseded_by.code) if certificate.superseded_by else None
+        ),
+    )

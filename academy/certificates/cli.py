@@ -1,0 +1,115 @@
+"""``academy certificates issue|revoke|verify``: the same services as the admin's pages."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from academy.auth.models import User
+from academy.certificates import codes, services
+from academy.certificates.models import Certificate
+from academy.certificates.rendering import CertificateTemplateError
+from academy.db import transaction
+from academy.extensions import db
+from academy.progress import services as progress
+
+CLI = services.Actor(None)
+
+
+@click.group("certificates")
+def certificates_group() -> None:
+    """Issue, revoke and verify certificates."""
+
+
+@certificates_group.command("issue")
+@click.option("--course", "slug", required=True, help="Slug del curso.")
+@click.option("--email", help="Solo a esta persona (si no, a todas las que pueden recibirlo).")
+@with_appcontext
+def issue_command(slug: str, email: str | None) -> None:
+    """Issue certificates to learners who completed the course and have none."""
+    course = progress.get_course_for_admin(slug)
+    if course is None:
+        raise click.ClickException(f"no existe el curso «{slug}»")
+    if email is not None:
+        user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+        if user is None:
+            raise click.ClickException(f"no hay una cuenta con el correo {email}")
+        user_ids = [user.id]
+    else:
+        user_ids = [enrolment.user_id for enrolment in services.eligible(course)]
+        if not user_ids:
+            click.echo("Nadie espera certificado en este curso.")
+            return
+    issued = []
+    # One transaction: all of them or, if one fails, none (the message says which and why).
+    try:
+        with (
+            transaction(),
+            click.progressbar(user_ids, label="Emitiendo") as bar,
+        ):
+            for user_id in bar:
+                issued.append(services.issue(course, user_id, by=CLI))
+    except (services.CertificateError, CertificateTemplateError) as error:
+        raise click.ClickException(f"{error} No se emitió ningún certificado.") from error
+    for certificate in issued:
+        click.echo(f"{codes.display(certificate.code)}  {certificate.full_name}")
+    click.echo(f"Certificados emitidos: {len(issued)}.")
+
+
+def _find(typed: str) -> Certificate:
+    try:
+        certificate = services.by_code(typed)
+    except codes.CodeError as error:
+        if error.typo:
+            raise click.ClickException(
+                f"el código «{typed}» tiene un error de tipeo (no cuadra su dígito de control)"
+            ) from error
+        raise click.ClickException(f"«{typed}» no es un código de certificado") from error
+    if certificate is None:
+        raise click.ClickException(f"no existe un certificado con el código {typed}")
+    return certificate
+
+
+@certificates_group.command("revoke")
+@click.argument("code")
+@click.option("--reason", required=True, help="Motivo, visible en la verificación pública.")
+@with_appcontext
+def revoke_command(code: str, reason: str) -> None:
+    """Revoke a certificate, with a reason anyone verifying it will see."""
+    try:
+        with transaction():
+            certificate = _find(code)
+            services.revoke(certificate, reason, by=CLI)
+    except services.CertificateError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Certificado {codes.display(certificate.code)} revocado.")
+
+
+@certificates_group.command("verify")
+@click.argument("code")
+@with_appcontext
+def verify_command(code: str) -> None:
+    """Say whether a certificate is valid, expired, revoked or superseded."""
+    certificate = _find(code)
+    verdict = services.verdict(certificate)
+    labels = {
+        "valid": "válido",
+        "expired": "vencido",
+        "revoked": "revocado",
+        "superseded": "reemplazado",
+    }
+    click.echo(f"{codes.display(certificate.code)}: {labels[verdict]}")
+    click.echo(f"  nombre:   {certificate.full_name}")
+    click.echo(f"  curso:    {certificate.course_title} ({certificate.hours} h)")
+    click.echo(f"  emitido:  {certificate.issued_at:%Y-%m-%d}")
+    if certificate.expires_at:
+        click.echo(f"  vence:    {certificate.expires_at:%Y-%m-%d}")
+    if certificate.revoked_at:
+        click.echo(
+            f"  revocado: {certificate.revoked_at:%Y-%m-%d} ({certificate.revocation_reason})"
+        )
+    if certificate.superseded_by is not None:
+        click.echo(f"  reemplazado por: {codes.display(certificate.superseded_by.code)}")
+    if verdict != "valid":
+        raise SystemExit(1)

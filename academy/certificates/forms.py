@@ -1,0 +1,46 @@
+"""Forms of the certificate pages: issuing (one button per learner), revoking, verifying."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from academy.certificates.services import MAX_REASON
+
+
+class IssueForm(FlaskForm):
+    user_id = HiddenField(validators=[DataRequired()])
+
+
+class ReissueForm(FlaskForm):
+    """Only its CSRF token: the certificate is in the address."""
+
+
+class RevokeForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Motivo de la revocación"),
+        description=_l(
+            "Se muestra a quien verifique el certificado. Por ejemplo: «Emitido por error: "
+            "la persona no aprobó la evaluación final»."
+        ),
+        validators=[
+            DataRequired(_l("Escribe el motivo de la revocación.")),
+            Length(max=MAX_REASON, message=_l("El motivo puede tener hasta %(max)d caracteres.")),
+        ],
+    )
+
+
+class VerifyForm(FlaskForm):
+    """A GET form anyone may send: no session, so no CSRF token."""
+
+    class Meta:
+        csrf = False
+
+    codigo = StringField(
+        _l("Código del certificado"),
+        description=_l("Está impreso junto al código QR, por ejemplo 7K3M-Q9XA-R2TZ."),
+        validators=[DataRequired(_l("Escribe el código del certificado."))],
+        render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"},
+    )
