@@ -6,17 +6,24 @@ run a constant number of queries whatever their length, long lists come in pages
 
 from __future__ import annotations
 
+import csv
+import io
+import re
 import shutil
 from dataclasses import replace
 
 import pytest
+from sqlalchemy import text
 
 from academy.courses import services
 from academy.courses.content import load_course
+from academy.db import utcnow
 from academy.extensions import db
 from academy.progress.services import enrol
+from academy.quizzes import reports
 from academy.quizzes.services import get_quiz, import_quiz
 from tests.conftest import CONTENT_FIXTURE, add_quiz_lesson, example_quiz_source
+from tests.test_quiz_views import EDITOR, correct_answers, finished_attempt
 
 LESSON = "/cursos/curso-ejemplo/lecciones/{}"
 
@@ -183,3 +190,131 @@ def test_the_offline_pdf_costs_the_same_for_one_lesson_or_many(
         db.session.commit()
     many, _pdf = page_cost(client, count_statements, url)
     assert many == one
+
+
+# Long pages come in pages; exports stream; image lists never read image bytes ------------
+
+
+def enrol_people(app, make_user, count, course_slug="curso-ejemplo"):
+    people = [make_user("learner", full_name=f"Participante {n:02d}") for n in range(count)]
+    with app.app_context():
+        course = services.get_course(course_slug)
+        for person in people:
+            enrol(person.id, course)
+        db.session.commit()
+    return people
+
+
+@pytest.mark.parametrize(
+    ("url", "module"),
+    [
+        ("/admin/cursos/curso-ejemplo/inscripciones", "academy.progress.views"),
+        ("/admin/cursos/curso-ejemplo/relatores-y-grupos", "academy.cases.views"),
+    ],
+)
+def test_rosters_come_in_pages(
+    app, client, auth, make_user, example_course, monkeypatch, count_statements, url, module
+):
+    monkeypatch.setattr(f"{module}.ROSTER_PAGE_SIZE", 2)
+    auth.as_role(make_user, "admin")
+    enrol_people(app, make_user, 5)
+    client.post("/admin/cursos/curso-ejemplo/grupos", data={"name": "Mañana"})
+    first = client.get(url).text
+    assert "Participante 00" in first and "Participante 01" in first
+    assert "Participante 02" not in first
+    assert "Página 1 de 3" in first and "Anterior" not in first
+    assert f'rel="next" href="{url}?pagina=2#' in first
+    with count_statements() as seen:
+        last = client.get(url + "?pagina=3")
+    assert last.status_code == 200 and seen.in_templates == []
+    assert "Participante 04" in last.text and "Participante 03" not in last.text
+    assert "Página 3 de 3" in last.text and f'rel="prev" href="{url}?pagina=2#' in last.text
+    for hostile in ("abc", "-1", "0", "99999999999999999999", "1e9"):
+        assert client.get(url + f"?pagina={hostile}").status_code == 200, hostile
+
+
+def test_assigning_cohorts_comes_back_to_the_same_page(
+    app, client, auth, make_user, example_course, monkeypatch
+):
+    monkeypatch.setattr("academy.cases.views.ROSTER_PAGE_SIZE", 2)
+    auth.as_role(make_user, "admin")
+    people = enrol_people(app, make_user, 5)
+    client.post("/admin/cursos/curso-ejemplo/grupos", data={"name": "Mañana"})
+    page = client.get("/admin/cursos/curso-ejemplo/relatores-y-grupos?pagina=2").text
+    cohort = re.search(r'<option value="(\d+)"', page).group(1)
+    response = client.post(
+        "/admin/cursos/curso-ejemplo/grupos/asignar",
+        data={f"grupo-{people[2].id}": cohort, "pagina": "2"},
+    )
+    assert response.status_code == 302
+    assert response.location.endswith("/relatores-y-grupos?pagina=2#participantes")
+    page = client.get(response.location).text
+    assert "(1 persona)" in page  # counted over the whole course, not the page
+
+
+def test_quiz_statistics_and_csv_read_attempts_in_batches(
+    client, auth, make_user, example_quiz, query, monkeypatch, count_statements
+):
+    monkeypatch.setattr(reports, "BATCH", 2)
+    auth.as_role(make_user, "trainer")
+    for _ in range(5):
+        finished_attempt(query, make_user("learner").id, correct_answers, when=utcnow())
+
+    def answer_reads(seen):
+        return [s for s in seen.all if re.search(r"\bFROM quiz_answers\b", s)]
+
+    with count_statements() as seen:
+        page = client.get(EDITOR + "/estadisticas").text
+    assert "Intentos entregados</dt><dd>5</dd>" in page
+    assert len(answer_reads(seen)) == 3  # five attempts, two at a time
+    with count_statements() as seen:
+        response = client.get(EDITOR + "/intentos.csv")
+        assert response.is_streamed
+        text = response.get_data(as_text=True)
+    rows = list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"))))
+    assert len(rows) == 40  # five attempts, eight questions each
+    assert len(answer_reads(seen)) == 3
+
+
+def test_the_image_list_never_reads_image_bytes(
+    client, auth, make_user, example_course, count_statements
+):
+    auth.as_role(make_user, "trainer")
+    with count_statements() as seen:
+        page = client.get("/editor/cursos/curso-ejemplo/unidades/primeros-pasos/imagenes")
+    assert page.status_code == 200 and "niveles.png" in page.text
+    assert [s for s in seen.all if "course_assets" in s]
+    assert not [s for s in seen.all if "course_assets.data" in s]
+    # Serving an image still reads it.
+    image = client.get("/editor/cursos/curso-ejemplo/recursos/primeros-pasos/niveles.png")
+    assert image.status_code == 200 and image.data.startswith(b"\x89PNG")
+    learner_view = client.get("/cursos/curso-ejemplo/recursos/primeros-pasos/niveles.png")
+    assert learner_view.data == image.data
+
+
+# Indexes: what lists filter and sort on ----------------------------------------------------
+
+PLANNED = [
+    # The roster: one course's completed lessons (progress_rows, roster_rows).
+    (
+        "SELECT user_id, lesson_id FROM lesson_progress WHERE course_id = 1 AND status = 'done'",
+        "ix_lesson_progress_course_id_status",
+    ),
+    # The courses a trainer teaches (the review queue's filter).
+    ("SELECT course_id FROM course_trainers WHERE user_id = 1", "ix_course_trainers_user_id"),
+    # People by name, a page at a time.
+    ("SELECT id FROM users ORDER BY full_name, id LIMIT 50", "ix_users_full_name_id"),
+]
+
+
+@pytest.mark.parametrize(("sql", "index"), PLANNED)
+def test_list_queries_have_an_index(app, query, sql, index):
+    def plan():
+        if db.engine.dialect.name == "sqlite":
+            rows = db.session.execute(text("EXPLAIN QUERY PLAN " + sql)).all()
+            return " ".join(str(row[-1]) for row in rows)
+        # Tables are tiny in tests: make the planner show what it would use on a large one.
+        db.session.execute(text("SET LOCAL enable_seqscan = off"))
+        return " ".join(row[0] for row in db.session.execute(text("EXPLAIN " + sql)))
+
+    assert index in query(plan)

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from flask import current_app
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, String
+from sqlalchemy import CheckConstraint, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, validates
 from stdnum.cl import rut as rut_number
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -29,6 +29,8 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
         CheckConstraint("email = lower(email)", name="email_lowercase"),
         # No RUT is NULL: the column is unique, and many people have none but only one ''.
         CheckConstraint("rut IS NULL OR rut <> ''", name="rut_not_blank"),
+        # Lists of people (Personas, rosters) are by name, a page at a time.
+        Index("ix_users_full_name_id", "full_name", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -45,8 +45,9 @@ class CourseTrainer(db.Model):  # type: ignore[name-defined,misc]
     course_id: Mapped[int] = mapped_column(
         ForeignKey("courses.id", ondelete="CASCADE"), primary_key=True
     )
+    # Indexed on its own: the courses a trainer teaches (the key starts with the course).
     user_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
     )
     added_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -11,7 +11,7 @@ from typing import cast
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -565,14 +565,14 @@ def assign_cohorts(course: Course, choices: Mapping[int, int | None]) -> int:
     return moved
 
 
-def cohort_roster(course: Course) -> list[tuple[User, Enrolment]]:
+def cohort_sizes(course_id: int) -> dict[int, int]:
+    """How many learners each cohort of the course has (cohort id → count)."""
     rows = db.session.execute(
-        select(User, Enrolment)
-        .join(Enrolment, Enrolment.user_id == User.id)
-        .where(Enrolment.course_id == course.id)
-        .order_by(User.full_name)
+        select(Enrolment.cohort_id, func.count())
+        .where(Enrolment.course_id == course_id, Enrolment.cohort_id.is_not(None))
+        .group_by(Enrolment.cohort_id)
     )
-    return [(user, enrolment) for user, enrolment in rows]
+    return {cohort_id: count for cohort_id, count in rows}
 
 
 # What the progress service shows -------------------------------------------------------------

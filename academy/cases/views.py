@@ -54,6 +54,7 @@ from academy.courses.views import (
 from academy.db import utcnow
 from academy.extensions import db, limiter
 from academy.inputs import whole_number
+from academy.pagination import PAGE_ARG, paginate
 from academy.progress import services as progress
 from academy.progress.views import register_my_courses_part
 
@@ -74,6 +75,7 @@ QUEUE_STATUSES = {
     SubmissionStatus.APPROVED.value: _l("Aprobados"),
 }
 PER_PAGE = 25
+ROSTER_PAGE_SIZE = 50
 DECISIONS = {"aprobar": True, "devolver": False}
 
 
@@ -650,7 +652,8 @@ def render_team(
         course=course,
         trainers=services.trainers_of(course.id),
         cohorts=services.cohorts_of([course.id]),
-        roster=services.cohort_roster(course),
+        sizes=services.cohort_sizes(course.id),
+        roster=paginate(progress.roster(course), per_page=ROSTER_PAGE_SIZE),
         trainer_form=trainer_form or TrainerForm(formdata=None),
         cohort_form=cohort_form or CohortForm(formdata=None),
         error=error,
@@ -746,4 +749,8 @@ def assign_cohorts(slug: str) -> Any:
         ),
         "success",
     )
-    return redirect(team_url(course) + "#participantes")
+    page = request.form.get(PAGE_ARG, type=whole_number)
+    return redirect(
+        url_for("cases.team", slug=course.slug, pagina=page if page and page > 1 else None)
+        + "#participantes"
+    )

@@ -707,7 +707,7 @@ def images(slug: str, unit_slug: str) -> Any:
 def asset(slug: str, unit_slug: str, name: str) -> Response:
     """An image of any course, drafts included, for the editor's previews."""
     found = course_or_404(slug)
-    image = services.get_asset(found, f"{unit_slug}/{name}") or abort(404)
+    image = services.get_asset(found, f"{unit_slug}/{name}", with_data=True) or abort(404)
     response = image_headers(Response(image.data, mimetype=image.mime))
     response.set_etag(image.sha256)
     response.cache_control.private = True

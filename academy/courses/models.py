@@ -216,7 +216,9 @@ class CourseAsset(db.Model):  # type: ignore[name-defined,misc]
     # "<unit slug>/<file name>": where the file lives beside its lessons.
     path: Mapped[str] = mapped_column(String(200))
     mime: Mapped[str] = mapped_column(String(40))
-    data: Mapped[bytes] = mapped_column(LargeBinary)
+    # Deferred: lists of images never read their bytes; what serves or writes an image asks
+    # for them (``undefer``).
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     sha256: Mapped[str] = mapped_column(String(64))
     width: Mapped[int]
     height: Mapped[int]

@@ -111,7 +111,7 @@ def build_document(course: Course) -> Any:
     from weasyprint import CSS, HTML
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-    assets = assets_by_path(course)
+    assets = assets_by_path(course, with_data=True)
 
     class CourseAssets(URLFetcher):  # type: ignore[misc]
         """Answers only for this course's images, from the database; never the network."""

@@ -21,7 +21,7 @@ from typing import Any
 from PIL import Image, ImageCms, ImageOps
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import selectinload, undefer
 from werkzeug.utils import secure_filename
 
 from academy import markdown
@@ -100,8 +100,11 @@ def asset_paths(course: Course) -> set[str]:
     return set(db.session.scalars(query))
 
 
-def assets_by_path(course: Course) -> dict[str, CourseAsset]:
+def assets_by_path(course: Course, *, with_data: bool = False) -> dict[str, CourseAsset]:
+    """The course's images by path; their bytes only ``with_data`` (else read when used)."""
     query = select(CourseAsset).where(CourseAsset.course_id == course.id)
+    if with_data:
+        query = query.options(undefer(CourseAsset.data))
     return {asset.path: asset for asset in db.session.scalars(query)}
 
 
@@ -413,7 +416,7 @@ def export_course(course: Course, target: Path) -> Path:
         "publicado": course.status == CourseStatus.PUBLISHED,
     }
     _write(root / content.COURSE_FILE, dump(meta, course.description_md))
-    assets = assets_by_path(course)
+    assets = assets_by_path(course, with_data=True)
     for unit in _live_units(course):
         folder = root / f"{unit.position:02d}-{unit.slug}"
         folder.mkdir(exist_ok=True)
@@ -1016,10 +1019,11 @@ def unit_assets(course: Course, unit: Unit) -> list[CourseAsset]:
     return list(db.session.scalars(query))
 
 
-def get_asset(course: Course, path: str) -> CourseAsset | None:
-    return db.session.scalar(
-        select(CourseAsset).where(CourseAsset.course_id == course.id, CourseAsset.path == path)
-    )
+def get_asset(course: Course, path: str, *, with_data: bool = False) -> CourseAsset | None:
+    query = select(CourseAsset).where(CourseAsset.course_id == course.id, CourseAsset.path == path)
+    if with_data:
+        query = query.options(undefer(CourseAsset.data))
+    return db.session.scalar(query)
 
 
 def store_image(

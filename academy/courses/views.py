@@ -12,6 +12,7 @@ from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy import select
+from sqlalchemy.orm import undefer
 
 from academy.courses import offline, services
 from academy.courses.models import (
@@ -250,9 +251,9 @@ def offline_pdf(slug: str) -> Response | tuple[str, int]:
 def asset(slug: str, unit: str, name: str) -> Response:
     course = published_course(slug)
     found = db.session.scalar(
-        select(CourseAsset).where(
-            CourseAsset.course_id == course.id, CourseAsset.path == f"{unit}/{name}"
-        )
+        select(CourseAsset)
+        .where(CourseAsset.course_id == course.id, CourseAsset.path == f"{unit}/{name}")
+        .options(undefer(CourseAsset.data))
     )
     if found is None:
         abort(404)

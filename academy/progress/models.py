@@ -53,6 +53,8 @@ class LessonProgress(db.Model):  # type: ignore[name-defined,misc]
     __table_args__ = (
         UniqueConstraint("user_id", "lesson_id"),
         Index("ix_lesson_progress_user_id_course_id", "user_id", "course_id"),
+        # The roster: everyone's completed lessons in one course.
+        Index("ix_lesson_progress_course_id_status", "course_id", "status"),
         CheckConstraint("status IN ('in_progress', 'done')", name="status_known"),
     )
 

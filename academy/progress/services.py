@@ -414,32 +414,42 @@ class RosterRow:
     percent: int
 
 
-def course_roster(course: Course) -> list[RosterRow]:
-    """Everyone enrolled, with their progress (one query for all lesson states)."""
+def roster(course: Course) -> Select[tuple[Enrolment]]:
+    """Everyone enrolled in the course, by name, each enrolment with its user: a statement to
+    paginate (the roster can be the whole municipality's staff)."""
+    return (
+        select(Enrolment)
+        .join(User, User.id == Enrolment.user_id)
+        .where(Enrolment.course_id == course.id)
+        .order_by(User.full_name, User.id)
+        .options(contains_eager(Enrolment.user))
+    )
+
+
+def roster_rows(course: Course, enrolments: Sequence[Enrolment]) -> list[RosterRow]:
+    """The progress of some enrolments of the course (a page of :func:`roster`): one query
+    for all their marks, on the index that starts with the course."""
     outline = published_outline(course.id)
     required = {item.lesson_id for item in outline if item.required}
     done: dict[int, int] = {}
+    user_ids = [enrolment.user_id for enrolment in enrolments]
     rows = db.session.execute(
         select(LessonProgress.user_id, LessonProgress.lesson_id).where(
-            LessonProgress.course_id == course.id, LessonProgress.status == ProgressStatus.DONE
+            LessonProgress.course_id == course.id,
+            LessonProgress.status == ProgressStatus.DONE,
+            LessonProgress.user_id.in_(user_ids),
         )
     )
     for user_id, lesson_id in rows:
         if lesson_id in required:
             done[user_id] = done.get(user_id, 0) + 1
-    enrolments = db.session.execute(
-        select(Enrolment, User)
-        .join(User, User.id == Enrolment.user_id)
-        .where(Enrolment.course_id == course.id)
-        .order_by(User.full_name)
-    )
     return [
         RosterRow(
             enrolment,
-            user,
-            100 if not required else done.get(user.id, 0) * 100 // len(required),
+            enrolment.user,
+            100 if not required else done.get(enrolment.user_id, 0) * 100 // len(required),
         )
-        for enrolment, user in enrolments
+        for enrolment in enrolments
     ]
 
 

@@ -15,10 +15,13 @@ from academy.auth.permissions import can_manage_people, require
 from academy.courses.models import LessonKind
 from academy.courses.views import published_course, published_lesson
 from academy.errors import render_error
+from academy.pagination import paginate
 from academy.progress import services
 from academy.progress.forms import EnrolPeopleForm
 
 bp = Blueprint("progress", __name__, template_folder="templates")
+
+ROSTER_PAGE_SIZE = 50
 
 
 # Parts other features add to "Mis cursos" (cases: reviews not opened yet): the template
@@ -135,5 +138,8 @@ def enrolments(slug: str) -> Any:
 
 
 def _enrolments_page(course: Any, form: EnrolPeopleForm) -> str:
-    rows = services.course_roster(course)
-    return render_template("progress/enrolments.html", course=course, form=form, rows=rows)
+    page = paginate(services.roster(course), per_page=ROSTER_PAGE_SIZE)
+    rows = services.roster_rows(course, page.items)
+    return render_template(
+        "progress/enrolments.html", course=course, form=form, rows=rows, page=page
+    )

@@ -134,13 +134,20 @@ class QuizStats:
         return self.passed / self.attempts if self.attempts else None
 
 
-def finished_attempts(lesson_id: int) -> list[Attempt]:
-    return list(
+# Attempts are read this many at a time (a server-side cursor on PostgreSQL), each batch with
+# its answers: a quiz lesson's attempts may be a whole academy's, never all in memory at once.
+BATCH = 200
+
+
+def finished_attempts(lesson_id: int) -> Iterator[Attempt]:
+    """The lesson's finished attempts, newest first, streamed in batches of :data:`BATCH`."""
+    return iter(
         db.session.scalars(
             select(Attempt)
             .where(Attempt.lesson_id == lesson_id, Attempt.status.in_(FINISHED))
             .options(selectinload(Attempt.answers), selectinload(Attempt.revision))
-            .order_by(Attempt.id)
+            .order_by(Attempt.id.desc())
+            .execution_options(yield_per=BATCH)
         )
     )
 
@@ -166,19 +173,21 @@ def quiz_statistics(lesson: Lesson, reference: ParsedQuiz | None) -> QuizStats:
     ``reference`` (the published or latest revision) gives the questions' order and wording;
     questions only older revisions had come after it, as the attempts last saw them.
     """
-    attempts = finished_attempts(lesson.id)
     stats: dict[str, QuestionStats] = {}
     if reference is not None:
         for position, question in enumerate(reference.questions, start=1):
             stats[question.key] = QuestionStats(question.key, question, position)
-    percents: list[float] = []
-    passed = 0
-    for attempt in reversed(attempts):  # newest first: their wording wins for old questions
+    count, percent_sum, passed = 0, 0.0, 0
+    learners: set[int] = set()
+    # Newest first: their wording wins for old questions.
+    for attempt in finished_attempts(lesson.id):
+        count += 1
+        learners.add(attempt.user_id)
         quiz = storage.load(attempt.revision)
         responses = {a.question_key: a for a in attempt.answers}
         total = float(attempt.score or 0)
         maximum = float(attempt.max_score or 0)
-        percents.append(float(attempt.percent or 0))
+        percent_sum += float(attempt.percent or 0)
         passed += bool(attempt.passed)
         for entry in attempt.layout:
             question = quiz.question(entry["key"])
@@ -209,11 +218,10 @@ def quiz_statistics(lesson: Lesson, reference: ParsedQuiz | None) -> QuizStats:
                     entry_stats._answers[response_text(question, response)[:80]] += 1
     for entry_stats in stats.values():
         _summarise(entry_stats)
-    learners = len({a.user_id for a in attempts})
     return QuizStats(
-        attempts=len(attempts),
-        learners=learners,
-        mean_percent=sum(percents) / len(percents) if percents else None,
+        attempts=count,
+        learners=len(learners),
+        mean_percent=percent_sum / count if count else None,
         passed=passed,
         questions=sorted(stats.values(), key=lambda s: s.position),
     )
@@ -306,6 +314,7 @@ def attempt_rows(course: Course, lesson: Lesson, local_time: Any) -> Iterator[li
         .where(Attempt.lesson_id == lesson.id)
         .options(selectinload(Attempt.answers), selectinload(Attempt.revision))
         .order_by(User.full_name, User.id, Attempt.number)
+        .execution_options(yield_per=BATCH)
     )
     for attempt, user in rows:
         quiz = storage.load(attempt.revision)
@@ -354,11 +363,17 @@ def _when(value: datetime | None, local_time: Any) -> str:
     return "" if value is None else local_time(value)
 
 
-def to_csv(rows: Iterable[list[str]]) -> str:
-    """The CSV text, with a byte-order mark so that spreadsheets read it as UTF-8."""
+def csv_chunks(rows: Iterable[list[str]], *, rows_per_chunk: int = 100) -> Iterator[str]:
+    """The CSV text a few rows at a time, for a streamed response; it starts with a byte-order
+    mark so that spreadsheets read it as UTF-8."""
     buffer = io.StringIO()
     buffer.write("\ufeff")
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
-    writer.writerows(rows)
-    return buffer.getvalue()
+    for n, row in enumerate(rows, start=1):
+        writer.writerow(row)
+        if n % rows_per_chunk == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()

@@ -36,6 +36,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    stream_with_context,
     url_for,
 )
 from flask_babel import format_datetime, format_decimal, format_time
@@ -828,7 +829,9 @@ def export_attempts(slug: str, lesson_slug: str) -> Response:
     rows = reports.attempt_rows(
         course, lesson, lambda value: format_datetime(value, "yyyy-MM-dd HH:mm:ss")
     )
-    response = Response(reports.to_csv(rows).encode("utf-8"), mimetype="text/csv")
+    # Streamed as it is read: the request (its session, its locale) lasts until the last row.
+    chunks = (chunk.encode("utf-8") for chunk in reports.csv_chunks(rows))
+    response = Response(stream_with_context(chunks), mimetype="text/csv")
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     filename = f"{course.slug}-{lesson.slug}-intentos.csv"
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
