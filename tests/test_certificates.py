@@ -103,6 +103,7 @@ def sample_context(url: str = "https://academia.example.cl/certificados/v/abc") 
         "fecha_vencimiento": None,
         "codigo": "7K3M-Q9XA-R2TZ",
         "url_verificacion": url,
+        "url_consulta": "https://academia.example.cl/certificados/verificar",
         "qr_svg": rendering.qr_svg(url),
         "firmantes": [{"nombre": "Juana Soto Rojas", "cargo": "Directora"}],
     }

@@ -44,6 +44,7 @@ from academy.progress.models import Enrolment
 # Where the QR code's link leads (the route in views.py is built from it): services have no
 # request to build URLs from, and links must start with the configured public address.
 VERIFY_PATH = "/certificados/v/"
+LOOKUP_PATH = "/certificados/verificar"
 MAX_REASON = 500
 CERTIFICATE_LANGUAGE = "es"
 
@@ -177,9 +178,18 @@ def valid_certificate(user_id: int, course_id: int) -> Certificate | None:
 # Issuing -------------------------------------------------------------------------------------
 
 
+def _base_url() -> str:
+    return str(current_app.config.get("BASE_URL") or "").rstrip("/")
+
+
 def verification_url(token: str) -> str:
-    base = str(current_app.config.get("BASE_URL") or "").rstrip("/")
-    return f"{base}{VERIFY_PATH}{token}"
+    """The QR code's link: straight to this certificate's verdict."""
+    return f"{_base_url()}{VERIFY_PATH}{token}"
+
+
+def lookup_url() -> str:
+    """The page where anyone types a code, printed for those who cannot scan."""
+    return f"{_base_url()}{LOOKUP_PATH}"
 
 
 def _long_date(moment: datetime | None) -> str | None:
@@ -215,6 +225,7 @@ def template_context(certificate: Certificate) -> dict[str, Any]:
         "fecha_vencimiento": _long_date(certificate.expires_at),
         "codigo": codes.display(certificate.code),
         "url_verificacion": url,
+        "url_consulta": lookup_url(),
         "qr_svg": rendering.qr_svg(url),
         "firmantes": signatories(),
     }

@@ -205,7 +205,7 @@ register_my_courses_part("certificates", services.valid_of_learner)
 # Public verification -------------------------------------------------------------------------
 
 
-@bp.get("/certificados/verificar")
+@bp.get(services.LOOKUP_PATH)
 @limiter.shared_limit(_verify_limit, scope="certificate-verification")
 def verify() -> Any:
     form = VerifyForm(request.args)
