@@ -13,9 +13,14 @@ revision and requests never re-render. Two entry points:
 Both return a :class:`Rendered` whose ``problems`` tell the author, in Spanish and with the
 source line when it can be found, what will not work: a link to a lesson that does not exist, an
 image that is missing or has no alternative text, an unknown callout kind, raw HTML. Problems
-never stop rendering; the caller decides whether they block a save. Text longer than
-``max_chars`` is the one thing refused outright, with :class:`MarkdownTooLarge`, so that an empty
-result can never be stored by mistake as if it were the lesson.
+never stop rendering; the caller decides whether they block a save. Two kinds of text are
+refused outright, with a :class:`MarkdownRefused`, so that an empty result can never be stored
+by mistake as if it were the lesson: text longer than ``max_chars``
+(:class:`MarkdownTooLarge`), and text nested so deeply that rendering it would take seconds or
+exhaust Python's recursion (:class:`MarkdownTooComplex`): hundreds of nested lists, quotes or
+callouts, thousands of open ``[`` or ``(``, or long runs of ``*`` and ``_``. A linear pre-scan
+(:func:`check_nesting`) finds those before python-markdown sees them, with their line; a
+``RecursionError`` that still happens is turned into the same refusal.
 
 Raw HTML in the source is never interpreted: it is shown as text (and reported), so authors
 cannot inject elements, classes or ids. The output is then cleaned by nh3 with an explicit
@@ -58,11 +63,20 @@ from markdown.util import AMP_SUBSTITUTE
 __all__ = [
     "CALLOUT_KINDS",
     "DEFAULT_MAX_CHARS",
+    "MAX_BLOCK_LINES",
+    "MAX_ELEMENTS",
+    "MAX_EMPHASIS_RUN",
+    "MAX_HEADINGS",
+    "MAX_NESTING",
+    "MAX_OPEN_BRACKETS",
+    "MarkdownRefused",
+    "MarkdownTooComplex",
     "MarkdownTooLarge",
     "Problem",
     "Rendered",
     "Resolver",
     "TocEntry",
+    "check_nesting",
     "render",
     "render_light",
     "sanitise",
@@ -70,6 +84,24 @@ __all__ = [
 ]
 
 DEFAULT_MAX_CHARS: Final = 200_000
+#: Lists, block quotes and callouts inside one another (python-markdown recurses once per
+#: level and fails a little beyond 200). Six or seven is already a lot for a reader.
+MAX_NESTING: Final = 20
+#: ``[`` or ``(`` open at once within a paragraph: python-markdown scans to the paragraph's
+#: end from each one, so thousands of them take seconds.
+MAX_OPEN_BRACKETS: Final = 20
+#: ``*`` or ``_`` in a row (a run can open as many nested emphases as it is long).
+MAX_EMPHASIS_RUN: Final = 40
+#: Lines in one block (a paragraph, list or table with no blank line): python-markdown splits
+#: a block at each heading or rule in it and parses the rest again.
+MAX_BLOCK_LINES: Final = 1_000
+#: Headings (each also costs a table-of-contents entry with a unique id).
+MAX_HEADINGS: Final = 500
+#: An estimate of the elements python-markdown will build, each costing it some 100 µs:
+#: blocks, lines that start a heading, list item, quote, table row or callout, and inline
+#: marks (``*``, ``_``, `````, ``[``, ``<``, ``&``, ``\``, ``|``). A 20,000-word lesson with
+#: ordinary formatting has a few thousand.
+MAX_ELEMENTS: Final = 20_000
 
 #: Callout kind (as written after ``!!!``) -> the title shown when the author gives none.
 CALLOUT_KINDS: Final[Mapping[str, str]] = {
@@ -119,7 +151,20 @@ class Rendered:
     problems: tuple[Problem, ...] = ()
 
 
-class MarkdownTooLarge(ValueError):
+class MarkdownRefused(ValueError):
+    """Text that is not rendered at all. ``str()`` is the Spanish message for the author;
+    ``line`` is the 1-based line in the text where the problem is, when there is one."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+    def problem(self) -> Problem:
+        return Problem(self.line, self.message)
+
+
+class MarkdownTooLarge(MarkdownRefused):
     """The text is longer than the limit given to :func:`render` or :func:`render_light`."""
 
     def __init__(self, length: int, limit: int) -> None:
@@ -128,6 +173,10 @@ class MarkdownTooLarge(ValueError):
         )
         self.length = length
         self.limit = limit
+
+
+class MarkdownTooComplex(MarkdownRefused):
+    """The text is nested too deeply to be rendered safely (see :func:`check_nesting`)."""
 
 
 def slugify(value: str, separator: str = "-") -> str:
@@ -230,6 +279,97 @@ def sanitise(html_text: str, *, light: bool = False) -> str:
     return (_LIGHT_CLEANER if light else _FULL_CLEANER).clean(html_text)
 
 
+# --- bounding the work -------------------------------------------------------------------------
+
+# Block containers at the start of a line: a quote marker, or a list item's marker.
+_CONTAINER = re.compile(r"[ \t]*(?:>|[-*+](?=[ \t])|\d{1,9}[.)](?=[ \t]))")
+_EMPHASIS_RUN = re.compile(rf"\*{{{MAX_EMPHASIS_RUN + 1},}}|_{{{MAX_EMPHASIS_RUN + 1},}}")
+_BRACKET = re.compile(r"\\.|[\[\]()]")
+_INLINE_MARK = re.compile(r"[*_`\[<&\\|]")
+_HEADING = re.compile(r" {0,3}(?:#{1,6}(?:[ \t]|$)|=+[ \t]*$|-+[ \t]*$)")
+_BLOCK_START = re.compile(r"[ \t]*(?:#|>|[-*+=:|](?:[ \t]|$)|\d{1,9}[.)]|!!!|[-=_*]{3})")
+
+
+def check_nesting(text: str) -> None:
+    """Refuse, with :class:`MarkdownTooComplex` and the line, text nested beyond the limits.
+
+    One pass over the text, so that what python-markdown later does is bounded: at most
+    :data:`MAX_NESTING` levels of lists, quotes and callouts (four spaces of indentation or a
+    marker each), :data:`MAX_OPEN_BRACKETS` ``[`` or ``(`` open at once in a paragraph, and
+    runs of at most :data:`MAX_EMPHASIS_RUN` ``*`` or ``_``.
+    """
+    run = _EMPHASIS_RUN.search(text)
+    if run is not None:
+        raise MarkdownTooComplex(
+            f"más de {MAX_EMPHASIS_RUN} «{run[0][0]}» seguidos: si son parte del texto, "
+            f"escribe cada uno con una barra invertida delante (\\{run[0][0]})",
+            text.count("\n", 0, run.start()) + 1,
+        )
+    elements = len(_INLINE_MARK.findall(text))
+    brackets = parens = block_lines = headings = 0
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            brackets = parens = block_lines = 0  # a blank line ends the block, and what was open
+            continue
+        block_lines += 1
+        elements += 1 if block_lines == 1 or _BLOCK_START.match(line) else 0
+        if elements > MAX_ELEMENTS:
+            raise MarkdownTooComplex(
+                f"el texto tiene demasiados elementos (más de {MAX_ELEMENTS} párrafos, títulos, "
+                "elementos de lista, énfasis, enlaces o celdas): divide la lección en partes",
+                number,
+            )
+        headings += 1 if _HEADING.match(line) else 0
+        if headings > MAX_HEADINGS:
+            raise MarkdownTooComplex(
+                f"el texto tiene más de {MAX_HEADINGS} títulos: divide la lección en partes",
+                number,
+            )
+        if block_lines > MAX_BLOCK_LINES:
+            raise MarkdownTooComplex(
+                f"más de {MAX_BLOCK_LINES} líneas seguidas sin una línea en blanco: separa los "
+                "párrafos, listas y tablas con líneas en blanco",
+                number,
+            )
+        if _nesting(line) > MAX_NESTING:
+            raise MarkdownTooComplex(
+                f"listas, citas o recuadros anidados en más de {MAX_NESTING} niveles: "
+                "simplifica la estructura",
+                number,
+            )
+        if "[" not in line and "(" not in line:
+            continue
+        for match in _BRACKET.finditer(line):
+            char = match[0]
+            if char == "[":
+                brackets += 1
+            elif char == "]":
+                brackets = max(brackets - 1, 0)
+            elif char == "(":
+                parens += 1
+            elif char == ")":
+                parens = max(parens - 1, 0)
+            if brackets > MAX_OPEN_BRACKETS or parens > MAX_OPEN_BRACKETS:
+                what = "corchetes «[»" if brackets > MAX_OPEN_BRACKETS else "paréntesis «(»"
+                raise MarkdownTooComplex(
+                    f"más de {MAX_OPEN_BRACKETS} {what} abiertos a la vez en el mismo párrafo: "
+                    "ciérralos, o escribe una barra invertida delante de los que son texto",
+                    number,
+                )
+
+
+def _nesting(line: str) -> int:
+    """How many containers a line opens or sits in: indentation (four columns a level) plus
+    the quote and list markers it starts with."""
+    indent = len(line) - len(line.lstrip(" \t"))
+    depth = len(line[:indent].expandtabs(4)) // 4
+    position = 0
+    while depth <= MAX_NESTING and (match := _CONTAINER.match(line, position)) is not None:
+        depth += 1
+        position = match.end()
+    return depth
+
+
 # --- rendering --------------------------------------------------------------------------------
 
 
@@ -248,7 +388,8 @@ def render(
     problem is reported. ``image_resolver`` does the same for every relative image ``src``.
     Without a resolver those targets are left as written. External links are kept as they are.
 
-    Raises :class:`MarkdownTooLarge` when ``text`` has more than ``max_chars`` characters.
+    Raises :class:`MarkdownTooLarge` when ``text`` has more than ``max_chars`` characters, and
+    :class:`MarkdownTooComplex` when it is nested too deeply (see :func:`check_nesting`).
     """
     session = _Session(text, max_chars, link_resolver, image_resolver, light=False)
     md = Markdown(
@@ -266,7 +407,7 @@ def render(
         ],
         output_format="html",
     )
-    body = md.convert(text)
+    body = _convert(md, text)
     toc = _toc_entries(getattr(md, "toc_tokens", ()))
     return Rendered(html=sanitise(body), toc=toc, problems=session.sorted_problems())
 
@@ -278,14 +419,26 @@ def render_light(text: str, *, max_chars: int = DEFAULT_MAX_CHARS) -> Rendered:
     Headings are not recognised (``# 1`` stays text), images are not embedded (``![x](y)``
     stays text), raw HTML is shown as text. ``toc`` is always empty.
 
-    Raises :class:`MarkdownTooLarge` when ``text`` has more than ``max_chars`` characters.
+    Raises :class:`MarkdownTooLarge` when ``text`` has more than ``max_chars`` characters, and
+    :class:`MarkdownTooComplex` when it is nested too deeply (see :func:`check_nesting`).
     """
     session = _Session(text, max_chars, None, None, light=True)
     md = Markdown(
         extensions=[SaneListExtension(), _AcademyExtension(session)], output_format="html"
     )
-    body = md.convert(text)
+    body = _convert(md, text)
     return Rendered(html=sanitise(body, light=True), problems=session.sorted_problems())
+
+
+def _convert(md: Markdown, text: str) -> str:
+    try:
+        return md.convert(text)
+    except RecursionError as error:
+        # The last resort: a shape check_nesting does not know about.
+        raise MarkdownTooComplex(
+            "el texto tiene demasiados elementos unos dentro de otros para mostrarlo: "
+            "simplifica las listas, citas, recuadros y énfasis anidados"
+        ) from error
 
 
 def _toc_entries(tokens: Iterable[Mapping[str, Any]]) -> tuple[TocEntry, ...]:
@@ -340,6 +493,7 @@ class _Session:
     ) -> None:
         if len(text) > max_chars:
             raise MarkdownTooLarge(len(text), max_chars)
+        check_nesting(text)
         self.source = _SourceIndex(text)
         self.link_resolver = link_resolver
         self.image_resolver = image_resolver

@@ -190,3 +190,91 @@ def test_case_pages_never_answer_500(case_in_review, who):
         path = path.format(submission=submission)
         failed = {p: code for p, code in statuses(client, method, path).items() if code >= 500}
         assert not failed, f"{method} {path} as {who}: {failed}"
+
+
+# Pathological Markdown: refused with its line before python-markdown spends seconds on it or
+# runs out of recursion, in the editor, its preview and the CLI alike.
+
+MARKDOWN_SHAPES = {
+    # shape: (text, line of the text where the problem is)
+    "10,000 nested [": ("[" * 10_000 + "x", 1),
+    "10,000 nested [^": ("[^" * 10_000, 1),
+    "5,000 open link targets": ("[a](" * 5_000, 1),
+    "10,000-level nested list": ("- " * 10_000 + "x", 1),
+    "10,000-level block quote": ("> " * 10_000 + "x", 1),
+    "300 indented levels": ("".join("    " * i + "- a\n" for i in range(300)), 21),
+    "10,000 nested *": ("*" * 10_000 + "x" + "*" * 10_000, 1),
+    "5,000 nested **": ("**" * 5_000 + "x" + "**" * 5_000, 1),
+    "10,000 nested _": ("_" * 10_000 + "x" + "_" * 10_000, 1),
+    "60,000 paragraphs": ("a\n\n" * 60_000, 39_999),
+    "45,000 headings": ("# a\n" * 45_000, 501),
+}
+MARKDOWN_SHAPE_IDS = list(MARKDOWN_SHAPES)
+EDITOR_LESSON = "/editor/cursos/curso-ejemplo/lecciones/niveles"
+LESSON_FORM = {
+    "title": "Los niveles de participación",
+    "minutes": "15",
+    "objectives": "",
+    "note": "",
+    "base": "1",
+    "action": "save",
+}
+
+
+def shape_body(shape: str) -> tuple[str, int]:
+    """A lesson body with the shape after a paragraph, and the body line of its problem."""
+    text, line = MARKDOWN_SHAPES[shape]
+    return "Texto normal.\n\n" + text, line + 2
+
+
+@pytest.fixture
+def editing_trainer(client, auth, make_user, example_course):
+    auth.as_role(make_user, "trainer")
+
+
+@pytest.mark.parametrize("shape", MARKDOWN_SHAPE_IDS)
+def test_pathological_markdown_is_refused_by_the_lesson_editor(
+    client, editing_trainer, query, shape
+):
+    from academy.courses.models import Lesson
+
+    body, line = shape_body(shape)
+    response = client.post(EDITOR_LESSON, data={**LESSON_FORM, "body": body})
+    assert response.status_code == 422
+    assert f"Línea {line}: " in response.text
+    revisions = query(
+        lambda: len(db.session.scalar(select(Lesson).where(Lesson.slug == "niveles")).revisions)
+    )
+    assert revisions == 1  # nothing saved
+
+
+@pytest.mark.parametrize("shape", MARKDOWN_SHAPE_IDS)
+def test_pathological_markdown_is_refused_by_the_preview(client, editing_trainer, shape):
+    body, line = shape_body(shape)
+    response = client.post(f"{EDITOR_LESSON}/vista-previa", json={"body": body})
+    assert response.status_code == 422
+    [problem] = response.json["problems"]
+    assert problem.startswith(f"Línea {line}: ")
+    assert response.json["html"] == ""
+
+
+@pytest.mark.parametrize("shape", MARKDOWN_SHAPE_IDS)
+def test_pathological_markdown_is_refused_by_content_check_and_import(
+    runner, query, tmp_path, shape
+):
+    import shutil
+    from pathlib import Path
+
+    root = tmp_path / "content"
+    shutil.copytree(Path(__file__).parent / "fixtures/content", root)
+    lesson = root / "courses/curso-ejemplo/01-primeros-pasos/02-niveles.md"
+    front = "---\ntitulo: Niveles\nminutos: 15\n---\n\n"
+    body, line = shape_body(shape)
+    lesson.write_text(front + body, encoding="utf-8")
+    expected = f"curso-ejemplo/01-primeros-pasos/02-niveles.md:{front.count(chr(10)) + line}: "
+    for command in ("check", "import"):
+        result = runner.invoke(args=["content", command, str(root)])
+        assert result.exit_code == 1, (command, result.output)
+        assert isinstance(result.exception, SystemExit), result.exception  # not a traceback
+        assert expected in result.output, (command, result.output[-500:])
+    assert query(lambda: db.session.scalar(select(Course.id))) is None  # nothing imported

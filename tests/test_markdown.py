@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from academy.markdown import (
     CALLOUT_KINDS,
     DEFAULT_MAX_CHARS,
+    MarkdownTooComplex,
     MarkdownTooLarge,
     Problem,
     Rendered,
@@ -799,3 +800,87 @@ def test_render_is_safe_to_call_from_many_threads():
         results = list(pool.map(work, range(32)))
 
     assert all(result == expected for result in results)
+
+
+# --- bounded work: pathological nesting is refused, ordinary depth is not -----------------------
+
+
+def test_six_nested_list_levels_and_a_callout_with_a_list_render():
+    text = "".join("    " * level + f"- nivel {level + 1}\n" for level in range(6))
+    text += "\n!!! ejemplo\n    - uno\n        - dos\n\n> cita\n>\n> > respuesta\n"
+    rendered = render(text)
+    assert rendered.html.count("<ul>") == 8
+    assert "nivel 6" in rendered.html and rendered.html.count("<blockquote>") == 2
+
+
+def test_a_long_lesson_of_20000_words_renders():
+    paragraph = (
+        "La **participación ciudadana** en la *gestión municipal* exige [informar bien]"
+        "(https://www.leychile.cl/) y consultar a tiempo, con reglas claras y plazos que "
+        "todos conozcan antes de empezar, para que cada aporte pueda influir de verdad."
+    )
+    parts = []
+    for section in range(40):
+        parts.append(f"## Sección {section + 1}")
+        parts += [paragraph] * 16
+        parts.append("- primero\n- segundo\n    1. detalle\n    2. otro detalle")
+        parts.append("| Nivel | Promesa |\n|---|---|\n| Informar | Mantenerle al tanto |")
+    text = "\n\n".join(parts)
+    assert len(text.split()) > 20_000
+    rendered = render(text)
+    assert rendered.problems == ()
+    assert rendered.html.count("<strong>participación ciudadana</strong>") == 640
+    assert len(rendered.toc) == 40
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        ("a\n\n" + "".join("    " * i + "- a\n" for i in range(25)), 23, "anidados en más de 20"),
+        ("a\n" + "- " * 21 + "x", 2, "anidados en más de 20"),
+        ("a\n" + "> " * 21 + "x", 2, "anidados en más de 20"),
+        ("a\n" + "[" * 21, 2, "más de 20 corchetes «[» abiertos"),
+        ("a [b\n" * 21, 21, "más de 20 corchetes «[» abiertos"),
+        ("(" * 21, 1, "más de 20 paréntesis «(» abiertos"),
+        ("x\n\nb " + "*" * 41 + "c", 3, "más de 40 «*» seguidos"),
+        ("_" * 41, 1, "más de 40 «_» seguidos"),
+        ("# a\n\n" * 501, 1001, "más de 500 títulos"),
+        ("a\n" * 1001, 1001, "más de 1000 líneas seguidas"),
+        ("*a* " * 10_001, 1, "demasiados elementos"),
+    ],
+)
+def test_nesting_beyond_the_limits_is_refused_with_its_line(text, line, message):
+    with pytest.raises(MarkdownTooComplex) as refused:
+        render(text)
+    assert refused.value.line == line
+    assert message in refused.value.message
+    with pytest.raises(MarkdownTooComplex):
+        render_light(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "".join("    " * i + "- a\n" for i in range(20)),
+        "- " * 19 + "x",
+        "[" * 20 + "x",
+        "\\[" * 500 + "x",  # escaped: text, not brackets
+        ("[" * 20 + "x\n\n") * 50,  # a blank line closes what a paragraph left open
+        "*" * 40 + "x" + "*" * 40,
+        "# a\n\n" * 500,
+        "a\n" * 1000,
+    ],
+)
+def test_nesting_up_to_the_limits_renders(text):
+    render(text)
+
+
+def test_a_recursion_error_becomes_a_refusal(monkeypatch):
+    from markdown import Markdown
+
+    def too_deep(self, source):
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(Markdown, "convert", too_deep)
+    with pytest.raises(MarkdownTooComplex, match="demasiados elementos unos dentro de otros"):
+        render("texto")

@@ -639,8 +639,9 @@ def _check_markdown(course: CourseSource, problems: list[Problem]) -> None:
         for lesson in unit.lessons:
             try:
                 rendered = render_lesson(lesson.body_md, unit.slug, slugs, assets)
-            except markdown.MarkdownTooLarge as error:
-                problems.append(Problem(lesson.file, None, str(error)))
+            except markdown.MarkdownRefused as error:
+                line = lesson.body_line + error.line - 1 if error.line else None
+                problems.append(Problem(lesson.file, line, error.message))
                 continue
             for problem in rendered.problems:
                 line = lesson.body_line + (problem.line - 1 if problem.line else 0)

@@ -48,7 +48,7 @@ from academy.courses.forms import (
     newer_revision_saved,
     not_saved_message,
     problem_text,
-    too_large_message,
+    refusal_message,
 )
 from academy.courses.models import (
     Course,
@@ -178,12 +178,13 @@ def editor_html(html: str, course: Course) -> Markup:
     return Markup(html)  # noqa: S704 (sanitised by academy.markdown when it was rendered)
 
 
-def render_preview(lesson: Lesson, body: str) -> markdown.Rendered | None:
-    """The lesson text as it would be saved, or None when it is over the size limit."""
+def render_preview(lesson: Lesson, body: str) -> markdown.Rendered | str:
+    """The lesson text as it would be saved, or why it will not be rendered at all (too long,
+    or nested too deeply: the form's own check says so beside the field)."""
     try:
         return services.render_for(lesson, body)
-    except markdown.MarkdownTooLarge:
-        return None
+    except markdown.MarkdownRefused as error:
+        return refusal_message(error)
 
 
 # Courses ------------------------------------------------------------------------------
@@ -431,11 +432,16 @@ def edit_lesson(slug: str, lesson_slug: str) -> Any:
     form = form_class() if request.method == "POST" else form_class(data=lesson_form_data(latest))
     status = 200
     if not form.is_submitted():
-        rendered = render_preview(lesson, latest.body_md) if latest else None
+        shown = render_preview(lesson, latest.body_md) if latest else None
+        rendered = shown if isinstance(shown, markdown.Rendered) else None
     else:
         saving = request.form.get("action") == "save"
         valid = form.validate()
-        rendered = render_preview(lesson, form.body.data or "")
+        shown = render_preview(lesson, form.body.data or "")
+        rendered = shown if isinstance(shown, markdown.Rendered) else None
+        if isinstance(shown, str) and shown not in form.body.errors:
+            form.body.errors.append(shown)
+            valid = False
         if saving and valid and rendered is not None and not rendered.problems:
             if not newer_revision_saved(form, latest):
                 try:
@@ -501,8 +507,8 @@ def preview(slug: str, lesson_slug: str) -> Any:
         body = ""
     body = body.replace("\r\n", "\n").replace("\r", "\n")
     rendered = render_preview(lesson, body)
-    if rendered is None:
-        return jsonify(html="", problems=[too_large_message(len(body))]), 422
+    if isinstance(rendered, str):
+        return jsonify(html="", problems=[rendered]), 422
     return jsonify(
         html=str(editor_html(rendered.html, found)),
         problems=[problem_text(problem) for problem in rendered.problems],

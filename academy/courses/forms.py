@@ -101,8 +101,8 @@ def markdown_problems(form: FlaskForm, field: TextAreaField) -> None:
     """Markdown that would not show as written is refused, line by line."""
     try:
         problems = services.render_text(field.data or "").problems
-    except markdown.MarkdownTooLarge as error:
-        raise ValidationError(too_large_message(error.length)) from error
+    except markdown.MarkdownRefused as error:
+        raise ValidationError(refusal_message(error)) from error
     if problems:
         raise ValidationError(" ".join(problem_text(problem) for problem in problems))
 
@@ -142,6 +142,13 @@ def not_saved_message(problems: int) -> str:
         "No guardamos: hay %(num)d problemas en el texto. Corrígelos y vuelve a guardar.",
         problems,
     )
+
+
+def refusal_message(error: markdown.MarkdownRefused) -> str:
+    """Why the pipeline would not render a text at all, as the editor says it."""
+    if isinstance(error, markdown.MarkdownTooLarge):
+        return too_large_message(error.length)
+    return problem_text(error.problem())
 
 
 def too_large_message(length: int) -> str:
@@ -401,6 +408,10 @@ class LessonForm(FlaskForm):
     def validate_body(self, field: TextAreaField) -> None:
         if len(field.data or "") > markdown.DEFAULT_MAX_CHARS:
             raise ValidationError(too_large_message(len(field.data)))
+        try:
+            markdown.check_nesting(field.data or "")
+        except markdown.MarkdownTooComplex as error:
+            raise ValidationError(refusal_message(error)) from error
 
 
 class CaseLessonForm(LessonForm):

@@ -1136,8 +1136,9 @@ def _render(
         return EMPTY
     try:
         rendered = markdown.render(md, image_resolver=_no_images)
-    except markdown.MarkdownTooLarge as error:
-        problems.append(Problem(file, line, str(error)))
+    except markdown.MarkdownRefused as error:
+        at = (line or 1) + error.line - 1 if error.line and exact else line
+        problems.append(Problem(file, at, error.message))
         return RichText(md, "")
     first = line or 1
     for problem in rendered.problems:

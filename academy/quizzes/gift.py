@@ -563,7 +563,10 @@ def _is_plain(text: str) -> bool:
     """Whether Markdown ``text`` shows exactly as written (so it can be a plain title)."""
     if not text:
         return False
-    rendered = markdown.render(text)
+    try:
+        rendered = markdown.render(text)
+    except markdown.MarkdownRefused:
+        return False  # rendering it in full says why, where the question is checked
     return not rendered.problems and rendered.html == f"<p>{html.escape(text, quote=False)}</p>"
 
 
