@@ -93,7 +93,7 @@ def test_console_script_lists_the_commands():
         text=True,
         check=True,
     )
-    for command in ("init", "users", "db", "run"):
+    for command in ("init", "users", "db", "run", "serve"):
         assert re.search(rf"^\s+{command}\b", script.stdout, re.M), script.stdout
 
 
