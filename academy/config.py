@@ -53,6 +53,8 @@ class Defaults:
     # Werkzeug method string; the tests use cheaper scrypt parameters to stay fast.
     PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 (a method name, not a password)
     PASSWORD_RESET_MAX_AGE = int(timedelta(hours=2).total_seconds())
+    # How long the link mailed at registration activates the account.
+    EMAIL_CONFIRM_MAX_AGE = int(timedelta(days=3).total_seconds())
 
     # Mail: "console" prints messages (development), "smtp" sends them.
     MAIL_BACKEND = "console"

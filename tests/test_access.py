@@ -25,6 +25,7 @@ TABLE: dict[str, tuple[str, str, dict[str, int]]] = {
     "auth.register": ("GET", "/registro", {"anonymous": 200, "learner": HOME, "trainer": HOME, "admin": HOME}),
     "auth.forgot_password": ("GET", "/recuperar", dict.fromkeys(ROLES, 200)),
     "auth.reset_password": ("GET", "/recuperar/not-a-token", dict.fromkeys(ROLES, 400)),
+    "auth.confirm_email": ("GET", "/registro/activar/not-a-token", dict.fromkeys(ROLES, 400)),
     "auth.profile": ("GET", "/perfil", {"anonymous": LOGIN, "learner": 200, "trainer": 200, "admin": 200}),
     "auth.change_password": ("GET", "/perfil/contrasena", {"anonymous": LOGIN, "learner": 200, "trainer": 200, "admin": 200}),
     "people.index": ("GET", "/admin/personas/", {"anonymous": LOGIN, "learner": 403, "trainer": 403, "admin": 200}),

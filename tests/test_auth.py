@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
@@ -26,9 +28,17 @@ def register(client, **changes):
     return client.post("/registro", data={**VALID, **changes})
 
 
-def test_register_creates_a_learner_and_signs_in(client, query):
+def activation_link(mailbox, email: str) -> str:
+    body = mailbox.last_to(email).get_content()
+    match = re.search(r"http://127\.0\.0\.1:5000(/registro/activar/\S+)", body)
+    assert match, body
+    return match.group(1)
+
+
+def test_register_then_activate_from_the_email(client, query, mailbox):
     response = register(client, rut="12.345.678-5")
     assert response.status_code == 302
+    assert response.headers["Location"] == "/entrar"
     user = query(lambda: db.session.scalar(select(User).where(User.email == "mj.perez@muni.cl")))
     assert user.role == "learner"
     assert user.full_name == "María José Pérez Soto"
@@ -36,7 +46,17 @@ def test_register_creates_a_learner_and_signs_in(client, query):
     assert user.rut_display == "12.345.678-5"  # shown formatted
     assert user.comuna_cut == "05101"
     assert user.password_hash.startswith("scrypt:")
+    assert user.email_confirmed_at is None
+    assert "Hola, María José Pérez Soto" not in client.get("/").text  # not signed in yet
+
+    link = activation_link(mailbox, "mj.perez@muni.cl")
+    assert "la cuenta de mj.perez@muni.cl" in client.get(link).text
+    wrong = client.post(link, data={"password": "no es la que elegí"})
+    assert wrong.status_code == 422
+    assert "La contraseña no es la que elegiste" in wrong.text
+    assert client.post(link, data={"password": PASSWORD}).status_code == 302
     assert "Hola, María José Pérez Soto" in client.get("/").text
+    assert query(lambda: db.session.get(User, user.id)).email_confirmed_at is not None
 
 
 @pytest.mark.parametrize(
@@ -69,12 +89,71 @@ def test_register_rejects_bad_input_beside_the_field(client, query, changes, mes
     assert query(lambda: db.session.scalar(select(db.func.count(User.id)))) == 0
 
 
-def test_register_refuses_a_duplicate_email_and_rut(client, make_user):
-    make_user(email="mj.perez@muni.cl", rut="123456785")
+def test_register_refuses_a_rut_that_has_an_account(client, make_user):
+    make_user(email="otra@muni.cl", rut="123456785")
     response = register(client, rut="12345678-5")
     assert response.status_code == 422
-    assert "Ya existe una cuenta con ese correo" in response.text
     assert "Ese RUT ya está registrado" in response.text
+
+
+def test_registration_does_not_say_whether_an_email_has_an_account(app, make_user, query, mailbox):
+    owner = make_user(email="mj.perez@muni.cl", full_name="Dueña del Correo")
+    taken = app.test_client().post("/registro", data=VALID, follow_redirects=True)
+    free = app.test_client().post(
+        "/registro", data={**VALID, "email": "libre@muni.cl"}, follow_redirects=True
+    )
+    assert taken.status_code == free.status_code == 200
+    assert taken.request.path == free.request.path == "/entrar"
+    def page(response):
+        return re.sub(r'value="[^"]{40,}"', "", response.text)  # the CSRF token differs
+
+    assert page(taken).replace("mj.perez@muni.cl", "libre@muni.cl") == page(free)
+    assert "Te enviamos un correo a mj.perez@muni.cl" in taken.text
+    # The owner hears of it by email, with a way back in; their account is untouched.
+    message = mailbox.last_to("mj.perez@muni.cl")
+    assert message["Subject"] == "Alguien intentó crear una cuenta con tu correo"
+    assert "/recuperar/" in message.get_content()
+    saved = query(lambda: db.session.get(User, owner.id))
+    assert (saved.full_name, saved.password_hash) == ("Dueña del Correo", owner.password_hash)
+    assert saved.check_password(PASSWORD)
+
+
+def test_registering_again_before_activating_replaces_the_pending_account(client, query, mailbox):
+    register(client)
+    first = activation_link(mailbox, "mj.perez@muni.cl")
+    register(
+        client,
+        full_name="María José Pérez",
+        password="otra frase nueva y larga",
+        password_confirm="otra frase nueva y larga",
+    )
+    second = activation_link(mailbox, "mj.perez@muni.cl")
+    assert query(lambda: db.session.scalar(select(db.func.count(User.id)))) == 1
+    assert client.get(first).status_code == 400  # spent: the password it was for changed
+    assert client.post(second, data={"password": "otra frase nueva y larga"}).status_code == 302
+    assert "Hola, María José Pérez." in client.get("/").text
+
+
+def test_an_account_not_yet_activated_cannot_sign_in(client, auth, query, mailbox):
+    register(client)
+    mailbox.messages.clear()
+    response = auth.login("mj.perez@muni.cl")
+    assert response.status_code == 302
+    assert "Tu cuenta todavía no está activa" in client.get("/entrar").text
+    assert "Cerrar sesión" not in client.get("/").text
+    activation_link(mailbox, "mj.perez@muni.cl")  # a fresh link, mailed again
+
+
+def test_a_password_reset_activates_the_account(client, auth, query, mailbox):
+    # Whoever registered an address first cannot lock its owner out: the reset proves the
+    # mailbox, and sets a password only its owner knows.
+    register(client)
+    client.post("/recuperar", data={"email": "mj.perez@muni.cl"})
+    body = mailbox.last_to("mj.perez@muni.cl").get_content()
+    path = re.search(r"http://127\.0\.0\.1:5000(/recuperar/\S+)", body).group(1)
+    new = "la frase de la dueña real"
+    client.post(path, data={"password": new, "password_confirm": new})
+    assert auth.login("mj.perez@muni.cl", new).headers["Location"] == "/mis-cursos"
 
 
 def test_registration_can_be_closed(app, client):

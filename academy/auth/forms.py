@@ -160,6 +160,19 @@ class RegisterForm(ProfileFields, NewPasswordFields, FlaskForm):
     def password_context(self) -> dict[str, str]:
         return {"email": self.email.data or "", "name": self.full_name.data or ""}
 
+    def validate_email(self, field: EmailField) -> None:
+        """Not whether the address has an account: registration answers the same either way
+        and tells the owner by email (see auth.views.register)."""
+
+
+class ConfirmEmailForm(FlaskForm):
+    password = PasswordField(
+        _l("Contraseña"),
+        description=_l("La que elegiste al crear la cuenta."),
+        validators=[DataRequired(REQUIRED), Length(max=128)],
+        render_kw={"autocomplete": "current-password"},
+    )
+
 
 class ProfileForm(ProfileFields, FlaskForm):
     email = email_field(_l("Correo electrónico"))

@@ -51,6 +51,10 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     session_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # When the owner of the address proved it (the link mailed at registration, or a password
+    # reset). Until then the account cannot sign in. Accounts made by an admin or the CLI are
+    # confirmed from the start.
+    email_confirmed_at: Mapped[datetime | None]
 
     @validates("rut", "job_title")
     def _blank_is_null(self, _key: str, value: str | None) -> str | None:

@@ -18,6 +18,7 @@ from academy.db import utcnow
 from academy.extensions import db
 
 RESET_SALT = "academy.password-reset"
+CONFIRM_SALT = "academy.confirm-email"
 
 
 def find_by_email(email: str) -> User | None:
@@ -48,7 +49,9 @@ def create_user(
     rut: str | None = None,
     job_title: str | None = None,
     locale: str | None = None,
+    confirmed: bool = True,
 ) -> User:
+    """``confirmed=False`` for self-registration: the account waits for the mailed link."""
     user = User(
         email=email.strip().lower(),
         full_name=full_name.strip(),
@@ -57,11 +60,38 @@ def create_user(
         rut=rut,
         job_title=job_title or None,
         locale=locale,
+        email_confirmed_at=utcnow() if confirmed else None,
     )
     user.set_password(password)
     db.session.add(user)
     db.session.flush()
     return user
+
+
+def replace_pending(
+    user: User,
+    *,
+    full_name: str,
+    password: str,
+    comuna_cut: str,
+    rut: str | None,
+    job_title: str | None,
+    locale: str | None,
+) -> None:
+    """A registration for an address whose account was never confirmed takes its place: that
+    account was never usable, and its confirmation links stop working (the password changed)."""
+    user.full_name = full_name.strip()
+    user.comuna_cut = comuna_cut
+    user.rut = rut
+    user.job_title = job_title or None
+    user.locale = locale
+    user.set_password(password)
+
+
+def spend_hashing_time(password: str) -> None:
+    """As long as hashing a new password takes, for the answer that hashes none: registering
+    an address that has an account must not answer faster than one that has not."""
+    generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
 
 
 def generate_password() -> str:
@@ -79,6 +109,7 @@ class LoginResult(Enum):
     OK = "ok"
     BAD_CREDENTIALS = "bad-credentials"
     INACTIVE = "inactive"
+    UNCONFIRMED = "unconfirmed"
 
 
 @dataclass(frozen=True)
@@ -97,6 +128,8 @@ def authenticate(email: str, password: str) -> Authentication:
         return Authentication(LoginResult.BAD_CREDENTIALS)
     if not user.active:
         return Authentication(LoginResult.INACTIVE, user)
+    if user.email_confirmed_at is None:
+        return Authentication(LoginResult.UNCONFIRMED, user)
     user.last_login_at = utcnow()
     return Authentication(LoginResult.OK, user)
 
@@ -105,6 +138,11 @@ def change_password(user: User, new_password: str) -> None:
     """Set a new password and end every other session of this user."""
     user.set_password(new_password)
     user.session_version += 1
+
+
+def confirm_email(user: User) -> None:
+    if user.email_confirmed_at is None:
+        user.email_confirmed_at = utcnow()
 
 
 # Password reset --------------------------------------------------------------------------
@@ -116,8 +154,8 @@ class ResetTokenError(Enum):
     USED = "used"
 
 
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=RESET_SALT)
+def _serializer(salt: str = RESET_SALT) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt)
 
 
 def _fingerprint(user: User) -> str:
@@ -129,10 +167,25 @@ def make_reset_token(user: User) -> str:
     return _serializer().dumps({"u": user.id, "f": _fingerprint(user)})
 
 
-def user_for_reset_token(token: str) -> User | ResetTokenError:
-    max_age = current_app.config["PASSWORD_RESET_MAX_AGE"]
+def make_confirm_token(user: User) -> str:
+    """The link mailed at registration; a later registration for the address (a new
+    password) spends it, as a password change spends a reset link."""
+    return _serializer(CONFIRM_SALT).dumps({"u": user.id, "f": _fingerprint(user)})
+
+
+def user_for_confirm_token(token: str) -> User | ResetTokenError:
+    return user_for_reset_token(
+        token, salt=CONFIRM_SALT, max_age=current_app.config["EMAIL_CONFIRM_MAX_AGE"]
+    )
+
+
+def user_for_reset_token(
+    token: str, *, salt: str = RESET_SALT, max_age: int | None = None
+) -> User | ResetTokenError:
+    if max_age is None:
+        max_age = current_app.config["PASSWORD_RESET_MAX_AGE"]
     try:
-        data = _serializer().loads(token, max_age=max_age)
+        data = _serializer(salt).loads(token, max_age=max_age)
     except SignatureExpired:
         return ResetTokenError.EXPIRED
     except BadSignature:

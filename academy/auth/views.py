@@ -26,6 +26,7 @@ from academy import mail, outbox
 from academy.auth import services
 from academy.auth.forms import (
     ChangePasswordForm,
+    ConfirmEmailForm,
     ForgotPasswordForm,
     LoginForm,
     ProfileForm,
@@ -101,6 +102,17 @@ def login() -> Any:
             login_user(outcome.user, remember=form.remember.data)
             home = url_for("progress.my_courses")
             return redirect(safe_next(request.args.get("next")) or home)
+        if outcome.result is services.LoginResult.UNCONFIRMED and outcome.user is not None:
+            # A redirect, not an error page: the new link must be committed to be sent.
+            _mail_confirmation(outcome.user)
+            flash(
+                _(
+                    "Tu cuenta todavía no está activa. Te enviamos de nuevo el enlace para "
+                    "activarla: ábrelo desde tu correo."
+                ),
+                "info",
+            )
+            return redirect(url_for("auth.login"))
         if outcome.result is services.LoginResult.INACTIVE:
             form.form_errors.append(
                 _("Tu cuenta está desactivada. Escribe a la academia si necesitas volver a usarla.")
@@ -127,26 +139,97 @@ def register() -> Any:
         return redirect(url_for("core.home"))
     form = RegisterForm()
     if form.validate_on_submit():
+        details = {
+            "full_name": form.full_name.data,
+            "password": form.password.data,
+            "comuna_cut": form.comuna.data,
+            "rut": form.rut.data,
+            "job_title": form.job_title.data,
+            "locale": current_language(),
+        }
+        owner = services.find_by_email(form.email.data)
         try:
             with unique_or_taken():
-                user = services.create_user(
-                    email=form.email.data,
-                    full_name=form.full_name.data,
-                    password=form.password.data,
-                    comuna_cut=form.comuna.data,
-                    rut=form.rut.data,
-                    job_title=form.job_title.data,
-                    locale=current_language(),
-                )
+                if owner is None:
+                    pending = services.create_user(
+                        email=form.email.data, confirmed=False, **details
+                    )
+                elif owner.email_confirmed_at is None:
+                    services.replace_pending(owner, **details)
+                    pending = owner
+                else:
+                    services.spend_hashing_time(form.password.data)
+                    pending = None
         except Taken:
-            # Someone registered the same email (or RUT) between the form's check and now.
-            form.taken_now()
-            return render_template("auth/register.html", form=form), 422
-        login_user(user)
-        flash(_("¡Bienvenida o bienvenido! Tu cuenta está lista."), "success")
-        return redirect(url_for("core.home"))
+            if not services.email_taken(form.email.data):
+                form.taken_now()  # the RUT, taken since the form checked it
+                return render_template("auth/register.html", form=form), 422
+            # The address was registered meanwhile: answered like any address with an account.
+            owner, pending = services.find_by_email(form.email.data), None
+        if pending is not None:
+            _mail_confirmation(pending)
+        elif owner is not None and owner.active:
+            _mail_registration_attempt(owner)
+        # The same answer whether or not the address has an account: nobody learns who has one.
+        flash(
+            _(
+                "Te enviamos un correo a %(email)s. Abre el enlace que contiene para activar tu "
+                "cuenta; si no llega en unos minutos, revisa la carpeta de spam.",
+                email=form.email.data,
+            ),
+            "success",
+        )
+        return redirect(url_for("auth.login"))
     status = 422 if form.is_submitted() else 200
     return render_template("auth/register.html", form=form), status
+
+
+def _mail_confirmation(user: User) -> None:
+    message = mail.build_message(
+        user.email,
+        _("Activa tu cuenta en la Academia"),
+        "confirm_email",
+        user=user,
+        link=mail.external_url("auth.confirm_email", token=services.make_confirm_token(user)),
+        days=current_app.config["EMAIL_CONFIRM_MAX_AGE"] // 86400,
+    )
+    outbox.queue(message)
+
+
+def _mail_registration_attempt(user: User) -> None:
+    message = mail.build_message(
+        user.email,
+        _("Alguien intentó crear una cuenta con tu correo"),
+        "registration_attempt",
+        user=user,
+        login=mail.external_url("auth.login"),
+        link=mail.external_url("auth.reset_password", token=services.make_reset_token(user)),
+        hours=current_app.config["PASSWORD_RESET_MAX_AGE"] // 3600,
+    )
+    outbox.queue(message)
+
+
+@bp.route("/registro/activar/<token>", methods=["GET", "POST"])
+@limiter.limit("10 per hour", methods=["POST"])
+def confirm_email(token: str) -> Any:
+    """The link mailed at registration. Opening it changes nothing: the person signs in with
+    the password they chose, so that only who chose it and reads the mail can activate it."""
+    found = services.user_for_confirm_token(token)
+    if isinstance(found, services.ResetTokenError):
+        return render_template("auth/confirm_invalid.html", message=CONFIRM_ERRORS[found]), 400
+    if found.email_confirmed_at is not None:
+        flash(_("Tu cuenta ya está activa. Inicia sesión."), "info")
+        return redirect(url_for("auth.login"))
+    form = ConfirmEmailForm()
+    if form.validate_on_submit():
+        if found.check_password(form.password.data):
+            services.confirm_email(found)
+            login_user(found)
+            flash(_("¡Bienvenida o bienvenido! Tu cuenta está lista."), "success")
+            return redirect(url_for("core.home"))
+        form.password.errors.append(_("La contraseña no es la que elegiste al crear la cuenta."))
+    status = 422 if form.is_submitted() else 200
+    return render_template("auth/confirm_email.html", form=form, user=found), status
 
 
 @bp.route("/recuperar", methods=["GET", "POST"])
@@ -179,6 +262,17 @@ def forgot_password() -> Any:
     return render_template("auth/forgot_password.html", form=form), status
 
 
+CONFIRM_ERRORS = {
+    services.ResetTokenError.EXPIRED: _l(
+        "El enlace venció. Crea la cuenta de nuevo con el mismo correo y te enviaremos otro."
+    ),
+    services.ResetTokenError.USED: _l(
+        "Este enlace ya no sirve: se pidió otro después. Abre el enlace del último correo."
+    ),
+    services.ResetTokenError.INVALID: _l(
+        "El enlace no es válido. Copia el enlace completo del correo."
+    ),
+}
 RESET_ERRORS = {
     services.ResetTokenError.EXPIRED: _l(
         "El enlace venció. Pide uno nuevo; cada enlace sirve por tiempo limitado."
@@ -200,6 +294,7 @@ def reset_password(token: str) -> Any:
     form = ResetPasswordForm()
     if form.validate_on_submit():
         services.change_password(found, form.password.data)
+        services.confirm_email(found)  # the link proved who reads the mail
         logout_user()
         flash(_("Tu contraseña cambió. Ya puedes iniciar sesión con la nueva."), "success")
         return redirect(url_for("auth.login"))

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 import traceback
 from collections.abc import Callable, Iterator
@@ -286,6 +287,19 @@ def log_in(page: Page, account: Account) -> None:
     page.get_by_label("Contraseña", exact=True).fill(account.password)
     page.get_by_role("button", name="Entrar").click()
     expect(page.get_by_role("button", name="Cerrar sesión")).to_be_visible()
+
+
+def activate_from_email(page: Page, live: LiveServer, email: str, password: str) -> None:
+    """Registration mails a link; opening it and giving the password activates the account
+    and signs in."""
+    body = live.mailbox.last_to(email).get_content()
+    links = re.findall(r"https?://\S+/registro/activar/\S+", body)
+    assert len(links) == 1, body
+    page.goto(links[0])
+    expect(page.get_by_role("heading", level=1)).to_have_text("Activa tu cuenta")
+    page.get_by_label("Contraseña", exact=True).fill(password)
+    page.get_by_role("button", name="Activar mi cuenta").click()
+    expect(page.get_by_role("status")).to_contain_text("Tu cuenta está lista")
 
 
 def heading(page: Page) -> Locator:

@@ -14,7 +14,7 @@ from academy.auth.models import User
 from academy.courses.services import get_course
 from academy.extensions import db
 from academy.progress import services as progress
-from tests.browser.conftest import Axe, LiveServer, import_course_folder
+from tests.browser.conftest import Axe, LiveServer, activate_from_email, import_course_folder
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -27,7 +27,7 @@ def course(live: LiveServer) -> None:
     import_course_folder(live)
 
 
-def register(page: Page) -> None:
+def register(page: Page, live: LiveServer) -> None:
     page.goto("/registro")
     page.get_by_label("Nombre completo").fill("Camila Rojas Díaz")
     page.get_by_label("Correo electrónico").fill(EMAIL)
@@ -35,6 +35,7 @@ def register(page: Page) -> None:
     page.get_by_label("Contraseña", exact=True).fill(PASSWORD)
     page.get_by_label("Repite la contraseña").fill(PASSWORD)
     page.get_by_role("button", name="Crear mi cuenta").click()
+    activate_from_email(page, live, EMAIL, PASSWORD)
     expect(page.get_by_role("button", name="Cerrar sesión")).to_be_visible()
 
 
@@ -49,7 +50,7 @@ def database_state(live: LiveServer) -> tuple[int, list[str], bool]:
 def test_register_enrol_read_leave_and_continue(
     page: Page, live: LiveServer, course: None, axe: Axe
 ) -> None:
-    register(page)
+    register(page, live)
     axe(page)
 
     page.get_by_role("navigation", name="Principal").get_by_role(
@@ -115,7 +116,7 @@ def test_lesson_page_works_without_javascript_and_prints(
     context = browser.new_context(base_url=live.url, java_script_enabled=False, locale="es-CL")
     page = context.new_page()
     try:
-        register(page)
+        register(page, live)
         page.goto("/cursos/curso-ejemplo/")
         page.get_by_role("button", name="Inscribirme y comenzar").click()
         page.get_by_role("button", name="Marcar como completada").click()
