@@ -59,8 +59,9 @@ REFUSED = ["ana", "ana@localhost", "ana@muni.invalid", "ana@muni.test", "ana@mun
 
 
 @pytest.mark.parametrize("address", ACCEPTED + REFUSED)
-def test_forms_and_commands_accept_the_same_addresses(address, runner, client, query):
+def test_forms_and_commands_accept_the_same_addresses(address, runner, client):
     accepted = address in ACCEPTED
+    refusal = "Escribe un correo válido"
     created = runner.invoke(
         args=["users", "create", "--email", address, "--name", "Ana Soto", "--generate-password"]
     )
@@ -76,14 +77,11 @@ def test_forms_and_commands_accept_the_same_addresses(address, runner, client, q
             "password_confirm": PASSWORD,
         },
     )
-    refusal = "Escribe un correo válido"
-    if accepted:
-        # The command made the account first: the form finds it taken, as it should.
-        assert "Ya existe una cuenta con ese correo" in registered.text
-        signed_in = client.post("/entrar", data={"email": address, "password": "x" * 12})
-        assert refusal not in signed_in.text
-        assert query(lambda: services.find_by_email(address)) is not None
+    assert (refusal in registered.text) is not accepted
+
+    password = printed(created.output, "Contraseña") if accepted else PASSWORD
+    signed_in = client.post("/entrar", data={"email": address, "password": password})
+    if accepted:  # as typed, whatever its case: the form normalises it as the command did
+        assert signed_in.status_code == 302, signed_in.text
     else:
-        assert refusal in registered.text
-        signed_in = client.post("/entrar", data={"email": address, "password": "x" * 12})
         assert refusal in signed_in.text
