@@ -76,9 +76,9 @@ class Defaults:
     # Public certificate verification (by code or by the QR code's link), per address.
     CERTIFICATE_VERIFY_LIMIT = "30 per minute"
 
-    # Certificates: the name they print, who signs them ([{"name": ..., "position": ...}]),
+    # Certificates: the issuer they print, who signs them ([{"name": ..., "position": ...}]),
     # and where their templates live (CONTENT_DIR/certificates unless set).
-    ACADEMY_NAME = "Academia de Capacitación Municipal y Regional"
+    CERTIFICATE_ISSUER = "Academia de Capacitación Municipal y Regional"
     CERTIFICATE_SIGNATORIES: ClassVar[list[dict[str, str]]] = []
     CERTIFICATE_TEMPLATES_DIR: str | None = None
 
@@ -186,10 +186,27 @@ def instance_secret(instance: Path) -> str:
     return key
 
 
+def check_signatories(value: Any) -> None:
+    """A list of {"name": ..., "position": ...}, both non-empty text, as certificates print."""
+    entries = value if isinstance(value, list) else None
+    if entries is None or not all(
+        isinstance(entry, dict)
+        and set(entry) == {"name", "position"}
+        and all(isinstance(text, str) and text.strip() for text in entry.values())
+        for entry in entries
+    ):
+        raise ConfigError(
+            "ACADEMY_CERTIFICATE_SIGNATORIES must be a JSON list of "
+            '{"name": "...", "position": "..."}, both non-empty: got '
+            f"{value!r}."
+        )
+
+
 def check(app: Flask) -> None:
     config = app.config
     if config["ENV"] not in ENVIRONMENTS:
         raise ConfigError(f"ACADEMY_ENV must be one of {', '.join(ENVIRONMENTS)}.")
+    check_signatories(config.get("CERTIFICATE_SIGNATORIES"))
     if config["ENV"] != "production":
         return
     key = str(config["SECRET_KEY"])

@@ -233,7 +233,7 @@ def test_issuing_records_what_was_printed_and_stores_the_pdf(app, example_course
         assert "12.345.678-5" in text_
         meta = pypdf.PdfReader(io.BytesIO(pdf)).metadata
         assert codes.display(stored.code) in meta["/Title"]
-        assert meta["/Author"] == app.config["ACADEMY_NAME"]
+        assert meta["/Author"] == app.config["CERTIFICATE_ISSUER"]
         assert example_course.title in meta["/Subject"]
         events = services.events_of(stored)
         assert [e.action for e in events] == ["issued"]
@@ -555,3 +555,37 @@ def test_the_command_line_issues_revokes_and_verifies(
     assert result.exit_code == 1 and "revocado" in result.output and "Duplicado" in result.output
     result = runner.invoke(args=["certificates", "issue", "--course", "no-existe"])
     assert result.exit_code == 1 and "no existe el curso" in result.output
+
+
+# Configuration -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        '[{"name": "Ana"}]',
+        '{"name": "Ana", "position": "Directora"}',
+        '[{"name": " ", "position": "x"}]',
+        "Ana",
+    ],
+)
+def test_signatories_must_be_names_and_positions(monkeypatch, tmp_path, value):
+    from academy import create_app
+    from academy.config import ConfigError
+
+    monkeypatch.setenv("ACADEMY_CERTIFICATE_SIGNATORIES", value)
+    with pytest.raises(ConfigError, match="CERTIFICATE_SIGNATORIES"):
+        create_app({"SECRET_KEY": "x" * 40, "DATABASE_URL": f"sqlite:///{tmp_path}/a.db"})
+
+
+def test_configured_signatories_are_printed(app, example_course, graduate):
+    app.config["CERTIFICATE_SIGNATORIES"] = [
+        {"name": "Rosa Aravena Muñoz", "position": "Directora"}
+    ]
+    try:
+        certificate = issue_to(app, example_course, graduate)
+    finally:
+        app.config["CERTIFICATE_SIGNATORIES"] = []
+    with app.app_context():
+        pdf = db.session.get(Certificate, certificate.id).pdf
+    assert "Rosa Aravena Muñoz" in pdf_text(pdf)

@@ -213,7 +213,7 @@ def template_context(certificate: Certificate) -> dict[str, Any]:
     """What a template sees: plain data only (documented in docs/autoria.md)."""
     url = verification_url(certificate.token)
     return {
-        "academia": current_app.config["ACADEMY_NAME"],
+        "academia": current_app.config["CERTIFICATE_ISSUER"],
         "nombre": certificate.full_name,
         "rut": rut_number.format(certificate.rut) if certificate.rut else None,
         "comuna": certificate.comuna,
@@ -234,7 +234,7 @@ def template_context(certificate: Certificate) -> dict[str, Any]:
 def _metadata(certificate: Certificate) -> rendering.PdfMetadata:
     return rendering.PdfMetadata(
         title=f"Certificado {codes.display(certificate.code)}: {certificate.full_name}",
-        author=str(current_app.config["ACADEMY_NAME"]),
+        author=str(current_app.config["CERTIFICATE_ISSUER"]),
         subject=f"{certificate.course_title} ({certificate.hours} h)",
         keywords=["certificado", codes.display(certificate.code)],
         lang=CERTIFICATE_LANGUAGE,
