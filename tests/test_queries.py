@@ -318,3 +318,17 @@ def test_list_queries_have_an_index(app, query, sql, index):
         return " ".join(row[0] for row in db.session.execute(text("EXPLAIN " + sql)))
 
     assert index in query(plan)
+
+
+def test_people_come_in_pages_with_the_shared_pager(client, auth, make_user, monkeypatch):
+    monkeypatch.setattr("academy.people.services.PAGE_SIZE", 2)
+    auth.as_role(make_user, "admin")
+    for n in range(4):
+        make_user("learner", full_name=f"Zúñiga {n}")
+    page = client.get("/admin/personas/?q=z%C3%BA%C3%B1iga&rol=learner").text
+    assert "Zúñiga 0" in page and "Zúñiga 2" not in page
+    assert "Página 1 de 2" in page
+    search = "q=z%C3%BA%C3%B1iga&amp;rol=learner"
+    assert f'rel="next" href="/admin/personas/?pagina=2&amp;{search}"' in page
+    second = client.get("/admin/personas/?q=z%C3%BA%C3%B1iga&rol=learner&pagina=2").text
+    assert "Zúñiga 2" in second and "Zúñiga 0" not in second

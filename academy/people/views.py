@@ -12,6 +12,7 @@ from academy import comunas
 from academy.auth.models import User
 from academy.auth.permissions import can_manage_people, require
 from academy.extensions import db
+from academy.pagination import paginate
 from academy.people import services
 from academy.people.forms import ROLE_LABELS, PersonForm
 
@@ -23,7 +24,7 @@ bp = Blueprint("people", __name__, url_prefix="/admin/personas", template_folder
 def index() -> str:
     query = request.args.get("q", "")[:100]
     role = request.args.get("rol", "")
-    page = db.paginate(services.search(query, role), per_page=services.PAGE_SIZE, error_out=False)
+    page = paginate(services.search(query, role), per_page=services.PAGE_SIZE)
     return render_template(
         "people/index.html", page=page, query=query, role=role, role_labels=ROLE_LABELS
     )
