@@ -589,3 +589,20 @@ def test_configured_signatories_are_printed(app, example_course, graduate):
     with app.app_context():
         pdf = db.session.get(Certificate, certificate.id).pdf
     assert "Rosa Aravena Muñoz" in pdf_text(pdf)
+
+
+def test_certificate_forms_never_answer_500(client, app, admin, example_course, graduate):
+    from tests.test_hostile_input import statuses
+
+    certificate = issue_to(app, example_course, graduate)
+    routes = [
+        ("POST", f"/admin/certificados/{certificate.id}/revocar"),
+        ("GET", f"/admin/certificados/{certificate.id}/revocar"),
+        ("POST", f"/admin/certificados/{certificate.id}/reemitir"),
+        ("POST", COURSE_PAGE + "/emitir"),
+        ("GET", f"/certificados/v/{certificate.token}"),
+        ("GET", "/certificados/verificar"),
+    ]
+    for method, path in routes:
+        failed = {p: code for p, code in statuses(client, method, path).items() if code >= 500}
+        assert not failed, f"{method} {path}: {failed}"

@@ -28,10 +28,10 @@ from tests.test_cases import WORK, signed_in, submit
 HUGE = "9" * 30  # beyond any integer column, on SQLite and PostgreSQL alike
 NAMES = (
     "action", "alt", "base", "body", "case", "case_completion", "certificate_template",
-    "comentarios", "decision", "description", "direction", "email", "emails", "enrolment",
+    "codigo", "comentarios", "decision", "description", "direction", "email", "emails", "enrolment",
     "grupo", "hours", "intento", "kind", "language", "minutes", "name", "next", "nivel-1",
-    "note", "objectives", "outcomes", "password", "quiz", "revision", "semilla", "shown",
-    "slug", "source", "status", "summary", "title", "version", "volver",
+    "note", "objectives", "outcomes", "password", "quiz", "reason", "revision", "semilla",
+    "shown", "slug", "source", "status", "summary", "title", "user_id", "version", "volver",
 )  # fmt: skip
 PAYLOADS = {
     "empty": MultiDict(),
@@ -42,7 +42,8 @@ PAYLOADS = {
     "repeated": MultiDict([(name, value) for name in NAMES for value in ("1", "2")]),
 }
 QUERY = {"grupo": HUGE, "curso": "-1", "desde": "-1", "hasta": HUGE, "revision": HUGE,
-         "pagina": "abc", "estado": "\x1b", "volver": "//x.example", "q": "x" * 3000}  # fmt: skip
+         "pagina": "abc", "estado": "\x1b", "volver": "//x.example", "q": "x" * 3000,
+         "codigo": "\u202e" + HUGE}  # fmt: skip
 # What an enrolled learner can reach: the forms, and the quiz attempt's pages.
 LEARNER_ROUTES = sorted(
     endpoint
