@@ -150,6 +150,8 @@ def test_the_default_template_fits_a_long_name_on_one_a4_landscape_page(app):
         "{{ nombre.__class__ }}",
         "{{ nombre.format.__globals__ }}",
         "{{ cycler.__init__.__globals__.os.popen('id').read() }}",
+        "{% include '../../../../etc/passwd' %}",
+        "{% include '/etc/passwd' %}",
     ],
 )
 def test_the_sandbox_refuses_python_internals(app, template_dir, html):
@@ -191,6 +193,14 @@ def test_a_template_reads_only_its_own_folder(app, template_dir, reference):
     with pytest.raises(rendering.CertificateTemplateError) as caught:
         render(app, folder)
     assert "no está en su carpeta" in str(caught.value)
+
+
+def test_a_link_inside_the_folder_to_a_file_outside_is_refused(app, template_dir):
+    folder = write_template(template_dir, '<img src="secreto.png"><p>{{ nombre }}</p>')
+    (folder / "secreto.png").symlink_to("/etc/passwd")
+    with pytest.raises(rendering.CertificateTemplateError) as caught:
+        render(app, folder)
+    assert "secreto.png" in str(caught.value)
 
 
 def test_a_template_uses_its_own_images_and_css(app, template_dir):
