@@ -76,11 +76,12 @@ def template_folder(name: str) -> Path:
         return folder
     if name == DEFAULT:
         return package_default()
+    missing = f"certificates/{name}/{ENTRY}"
     raise CertificateTemplateError(
         _(
             "No existe la plantilla de certificado «%(name)s»: falta %(path)s.",
             name=name,
-            path=f"certificates/{name}/{ENTRY}",
+            path=missing,
         )
     )
 
@@ -177,12 +178,13 @@ def render_pdf(folder: Path, html: str, metadata: PdfMetadata) -> bytes:
     except FatalURLFetchingError as error:
         cause = error.__cause__
         url = cause.url if isinstance(cause, ForbiddenResource) else str(error)
+        where = f"{folder.name}/{ENTRY}"
         raise CertificateTemplateError(
             _(
                 "%(where)s: la plantilla pide «%(url)s», que no está en su carpeta. Una "
                 "plantilla solo puede usar sus propios archivos (imágenes, CSS, fuentes), "
                 "nunca otros archivos ni direcciones de internet.",
-                where=f"{folder.name}/{ENTRY}",
+                where=where,
                 url=url[:200],
             )
         ) from error
