@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 # No inline script or style anywhere: every page's CSS and JS are files under /static.
@@ -31,6 +31,17 @@ def image_headers(response: Response) -> Response:
     response.headers["Content-Security-Policy"] = IMAGE_CONTENT_SECURITY_POLICY
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def opened_as_page() -> bool:
+    """Whether this GET is the user opening the page (not an image, script or fetch that some
+    other page made the browser request).
+
+    The few GET pages that note something (a lesson as visited, a review as read) note it only
+    then: an ``<img src>`` pointing at them must change nothing. Browsers without
+    ``Sec-Fetch-Dest`` are trusted; the course's own content cannot point images at pages.
+    """
+    return request.headers.get("Sec-Fetch-Dest", "document") in ("document", "iframe")
 
 
 def init_app(app: Flask) -> None:

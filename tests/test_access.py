@@ -90,6 +90,7 @@ TABLE: dict[str, tuple[str, str, dict[str, int]]] = {
     "cases.queue": ("GET", "/revision/", {"anonymous": LOGIN, "learner": 403, "trainer": 200, "admin": 200}),
     "cases.review": ("GET", "/revision/999999", {"anonymous": LOGIN, "learner": 403, "trainer": 404, "admin": 404}),
     "cases.save_review": ("POST", "/revision/999999", {"anonymous": LOGIN, "learner": 403, "trainer": 404, "admin": 404}),
+    "cases.take_review": ("POST", "/revision/999999/tomar", {"anonymous": LOGIN, "learner": 403, "trainer": 404, "admin": 404}),
     "cases.team": ("GET", "/admin/cursos/curso-ejemplo/relatores-y-grupos", {"anonymous": LOGIN, "learner": 403, "trainer": 403, "admin": 200}),
     "cases.add_trainer": ("POST", "/admin/cursos/curso-ejemplo/relatores", {"anonymous": LOGIN, "learner": 403, "trainer": 403, "admin": 422}),
     "cases.remove_trainer": ("POST", "/admin/cursos/curso-ejemplo/relatores/{learner_id}/quitar", {"anonymous": LOGIN, "learner": 403, "trainer": 403, "admin": 404}),

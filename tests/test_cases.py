@@ -101,8 +101,11 @@ def review_form(submission: CaseSubmission, decision: str, levels=(2, 1, 2), **e
 
 
 def open_for_review(client: FlaskClient, query, learner: User) -> CaseSubmission:
+    """The trainer opens the review page and takes the review (a POST: opening takes nothing)."""
     submission = submission_of(query, learner)
     assert client.get(f"/revision/{submission.id}").status_code == 200
+    taken = client.post(f"/revision/{submission.id}/tomar")
+    assert taken.headers["Location"] == f"/revision/{submission.id}"
     return submission_of(query, learner)
 
 
@@ -350,11 +353,21 @@ def test_learners_not_enrolled_and_other_lessons(client, auth, make_user, case_l
 # The trainer's side ---------------------------------------------------------------------------
 
 
-def test_opening_a_submission_marks_it_in_review(app, client, learner, trainer, query):
+def test_opening_a_submission_changes_nothing_taking_it_marks_it_in_review(
+    app, client, learner, trainer, query
+):
     submit(client)
     reviewer = signed_in(app, trainer)
     submission = submission_of(query, learner)
     page = reviewer.get(f"/revision/{submission.id}").text
+    # Opening is not taking: an image elsewhere pointing here must change nothing.
+    assert submission_of(query, learner).status == "submitted"
+    assert submission_of(query, learner).version == submission.version
+    assert "En revisión" not in client.get(WORK).text
+    assert "Tomar la revisión" in page
+    assert reviewer.post(f"/revision/{submission.id}/tomar").status_code == 302
+    page = reviewer.get(f"/revision/{submission.id}").text
+    assert "Tomar la revisión" not in page
     assert "Revisar: Caso: la plaza del barrio Los Aromos" in page
     assert "La municipalidad de una comuna" in page  # the scenario
     assert "Elige el nivel de participación" in page  # the prompts
@@ -371,8 +384,9 @@ def test_opening_a_submission_marks_it_in_review(app, client, learner, trainer, 
         learner_page = client.get(url)
         assert learner_page.status_code == 200, url
         assert "Débil: prometer" not in learner_page.text and "Pauta" not in learner_page.text
-    # Opening it again changes nothing.
+    # Opening or taking it again changes nothing.
     reviewer.get(f"/revision/{submission.id}")
+    reviewer.post(f"/revision/{submission.id}/tomar")
     assert submission_of(query, learner).version == opened.version
 
 
@@ -653,6 +667,8 @@ PRIVACY = {
     "the review page": ("GET", "/revision/{id}", statuses(403, 403, 200, 403, 200)),
     # Saving a review without a form is a bad request, once allowed.
     "saving a review": ("POST", "/revision/{id}", statuses(403, 403, 400, 403, 400)),
+    # Taking it: then back to the review page.
+    "taking a review": ("POST", "/revision/{id}/tomar", statuses(403, 403, 302, 403, 302)),
     # Drafts are private to their author: not found even for the trainers of the course.
     "the review page of a draft": ("GET", "/revision/{draft}", statuses(403, 403, 404, 404, 404)),
     "an id that does not exist": ("GET", "/casos/envios/999999", statuses(404, 404, 404, 404, 404)),
@@ -920,3 +936,27 @@ def test_admin_assigns_trainers_and_cohorts(app, client, auth, make_user, case_c
     assert client.post(remove).status_code == 404
     assert client.get("/admin/cursos/no-existe/relatores-y-grupos").status_code == 404
     assert "Este curso todavía no tiene relatores asignados." in client.get(TEAM).text
+
+
+def test_review_pages_fetched_as_images_change_nothing(
+    app, client, learner, trainer, query, count_statements
+):
+    """GET never takes a review or marks one read when another page makes the browser fetch
+    it (an image in a course description pointing at /revision/<id> used to take it)."""
+    submit(client)
+    reviewer = signed_in(app, trainer)
+    submission = submission_of(query, learner)
+    as_image = {"Sec-Fetch-Dest": "image"}
+    with count_statements() as seen:
+        assert reviewer.get(f"/revision/{submission.id}", headers=as_image).status_code == 200
+    assert seen.writes == []
+    assert submission_of(query, learner).status == "submitted"
+    submission = open_for_review(reviewer, query, learner)
+    reviewer.post(f"/revision/{submission.id}", data=review_form(submission, "aprobar"))
+    with count_statements() as seen:
+        assert client.get(f"/casos/envios/{submission.id}", headers=as_image).status_code == 200
+        assert client.get(WORK, headers=as_image).status_code == 200
+    assert seen.writes == []
+    assert submission_of(query, learner).seen_at is None
+    client.get(f"/casos/envios/{submission.id}")  # opened as a page: read
+    assert submission_of(query, learner).seen_at is not None

@@ -411,3 +411,17 @@ def test_the_outline_of_a_trainers_preview_shows_no_states(client, auth, make_us
         ("none", ""),
         ("none", "opcional"),
     ]
+
+
+def test_a_lesson_fetched_as_an_image_records_no_visit(client, learner, query, count_statements):
+    # Another page's <img src> pointing at the lesson: the browser says what it fetches.
+    with count_statements() as seen:
+        response = client.get(LESSON.format("niveles"), headers={"Sec-Fetch-Dest": "image"})
+    assert response.status_code == 200
+    assert seen.writes == []
+    assert progress_count(query, learner) == 0
+    assert enrolment_of(query, learner).last_lesson_id is None
+    # Opened as a page, it is a visit.
+    client.get(LESSON.format("niveles"), headers={"Sec-Fetch-Dest": "document"})
+    assert progress_count(query, learner) == 1
+    assert enrolment_of(query, learner).last_lesson_id is not None

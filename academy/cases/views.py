@@ -57,6 +57,7 @@ from academy.inputs import whole_number
 from academy.pagination import PAGE_ARG, paginate
 from academy.progress import services as progress
 from academy.progress.views import register_my_courses_part
+from academy.security import opened_as_page
 
 bp = Blueprint("cases", __name__, template_folder="templates")
 
@@ -248,7 +249,7 @@ def workspace(
 
 
 def render_work(space: Workspace, *, error: str | None = None, status: int = 200) -> Any:
-    if status < 400:
+    if status < 400 and opened_as_page():
         for shown in (space.reviewed, space.returned):
             if shown is not None:
                 services.mark_seen(shown)
@@ -403,7 +404,8 @@ def submission(submission_id: int) -> Any:
     lesson = found.lesson
     if lesson.retired_at is not None or not lesson.course.is_published:
         abort(404)
-    services.mark_seen(found)
+    if opened_as_page():
+        services.mark_seen(found)
     return render_template(
         "cases/submission.html",
         submission=found,
@@ -526,9 +528,26 @@ def render_review(
 @bp.get("/revision/<int:submission_id>")
 @require(can_review_cases)
 def review(submission_id: int) -> Any:
+    """The review page. Opening it changes nothing (an image on another page could open it):
+    the trainer takes the review with the page's button, a POST."""
+    return render_review(reviewable(submission_id))
+
+
+@bp.post("/revision/<int:submission_id>/tomar")
+@require(can_review_cases)
+def take_review(submission_id: int) -> Any:
+    """The trainer takes a submitted case: the learner sees it "in review", by whom."""
     found = reviewable(submission_id)
-    services.open_review(found, current_user)
-    return render_review(found)
+    if found.status == SubmissionStatus.SUBMITTED:
+        services.open_review(found, current_user)
+        flash(
+            _(
+                "Tomaste esta revisión: %(name)s ve su caso «En revisión».",
+                name=found.user.full_name,
+            ),
+            "success",
+        )
+    return redirect(url_for("cases.review", submission_id=found.id))
 
 
 @bp.post("/revision/<int:submission_id>")

@@ -156,6 +156,7 @@ class UnitSource:
     file: str
     title: str
     summary_md: str
+    summary_line: int = 1
     lessons: list[LessonSource] = field(default_factory=list)
 
 
@@ -180,6 +181,7 @@ class CourseSource:
     certificate_template: str
     published: bool
     description_md: str
+    description_line: int = 1
     units: list[UnitSource] = field(default_factory=list)
     assets: list[AssetSource] = field(default_factory=list)
     # Every well-named lesson file, loadable or not: links to a broken lesson are not
@@ -329,7 +331,7 @@ def load_course(
     if doc.problems or any(p.file == name for p in problems):
         return None, problems
     meta = doc.meta
-    description, _line = normalise_body(doc.body, doc.body_line)
+    description, description_line = normalise_body(doc.body, doc.body_line)
     course = CourseSource(
         slug=slug,
         root=root,
@@ -343,6 +345,7 @@ def load_course(
         certificate_template=meta.get("certificado") or "default",
         published=meta.get("publicado", True),
         description_md=description,
+        description_line=description_line,
     )
     _load_units(course, problems)
     _check_unique(course, problems)
@@ -411,13 +414,14 @@ def _load_unit(
     problems += found
     if found:
         return None
-    summary, _line = normalise_body(doc.body, doc.body_line)
+    summary, summary_line = normalise_body(doc.body, doc.body_line)
     unit = UnitSource(
         slug=parsed[1],
         position=parsed[0],
         file=name,
         title=doc.meta["titulo"].strip(),
         summary_md=summary,
+        summary_line=summary_line,
     )
     for entry in sorted(folder.iterdir()):
         if entry.name.startswith(".") or entry.name == UNIT_FILE:
@@ -603,8 +607,11 @@ def lesson_resolver(course_lessons: set[str]) -> markdown.Resolver:
     return resolve
 
 
-def image_resolver(unit_slug: str, asset_paths: set[str]) -> markdown.Resolver:
-    """Images beside the lesson (or in another unit's folder) become asset URLs."""
+def image_resolver(
+    unit_slug: str, asset_paths: set[str], prefix: str = "../recursos/"
+) -> markdown.Resolver:
+    """Images beside the lesson (or in another unit's folder) become asset URLs: ``prefix``
+    (relative to the page that shows the text) and the asset's path."""
 
     def resolve(target: str) -> str | None:
         parts = PurePosixPath(target).parts
@@ -617,9 +624,40 @@ def image_resolver(unit_slug: str, asset_paths: set[str]) -> markdown.Resolver:
             path = f"{parsed[1]}/{parts[2]}"
         else:
             return None
-        return f"../recursos/{path}" if path in asset_paths else None
+        return f"{prefix}{path}" if path in asset_paths else None
 
     return resolve
+
+
+def course_image_resolver(asset_paths: set[str]) -> markdown.Resolver:
+    """Images in the course description, which sits above the unit folders: ``01-unidad/mapa.png``
+    (or ``unidad/mapa.png``) become asset URLs relative to the course page."""
+
+    def resolve(target: str) -> str | None:
+        parts = PurePosixPath(target).parts
+        if len(parts) != 2:
+            return None
+        parsed = ordered_name(parts[0])
+        path = f"{parsed[1] if parsed else parts[0]}/{parts[1]}"
+        return f"recursos/{path}" if path in asset_paths else None
+
+    return resolve
+
+
+def render_intro(
+    body_md: str, asset_paths: set[str], unit_slug: str | None = None
+) -> markdown.Rendered:
+    """A course description (``unit_slug`` None) or a unit introduction, both shown on the
+    course page: checked as lessons are, images only from the course's own files.
+
+    Without this, an image could point at any page of the site, which every visitor's browser
+    would then request (a GET that must change nothing, but need not be invited).
+    """
+    if unit_slug is None:
+        resolver = course_image_resolver(asset_paths)
+    else:
+        resolver = image_resolver(unit_slug, asset_paths, prefix="recursos/")
+    return markdown.render(body_md, image_resolver=resolver)
 
 
 def render_lesson(
@@ -635,6 +673,12 @@ def render_lesson(
 def _check_markdown(course: CourseSource, problems: list[Problem]) -> None:
     slugs = course.lesson_names
     assets = {asset.path for asset in course.assets}
+    course_file = display(course.root / COURSE_FILE, course.root)
+    _check_intro(
+        course.description_md, course_file, course.description_line, assets, None, problems
+    )
+    for unit in course.units:
+        _check_intro(unit.summary_md, unit.file, unit.summary_line, assets, unit.slug, problems)
     for unit in course.units:
         for lesson in unit.lessons:
             try:
@@ -646,3 +690,25 @@ def _check_markdown(course: CourseSource, problems: list[Problem]) -> None:
             for problem in rendered.problems:
                 line = lesson.body_line + (problem.line - 1 if problem.line else 0)
                 problems.append(Problem(lesson.file, line, problem.message))
+
+
+def _check_intro(
+    body_md: str,
+    file: str,
+    first_line: int,
+    assets: set[str],
+    unit_slug: str | None,
+    problems: list[Problem],
+) -> None:
+    """A course description or unit introduction, checked as a lesson's text is."""
+    if not body_md:
+        return
+    try:
+        rendered = render_intro(body_md, assets, unit_slug)
+    except markdown.MarkdownRefused as error:
+        line = first_line + error.line - 1 if error.line else None
+        problems.append(Problem(file, line, error.message))
+        return
+    for problem in rendered.problems:
+        line = first_line + (problem.line - 1 if problem.line else 0)
+        problems.append(Problem(file, line, problem.message))

@@ -239,6 +239,7 @@ def course(slug: str) -> str:
 def edit_course(slug: str) -> Any:
     found = course_or_404(slug)
     form = CourseForm() if request.method == "POST" else CourseForm.for_course(found)
+    form.assets = services.asset_paths(found)
     if form.validate_on_submit():
         services.update_course(found, **form.fields_for_service())
         flash(_("Guardamos los datos del curso."), "success")
@@ -287,6 +288,8 @@ def course_status(slug: str) -> Response:
 def new_unit(slug: str) -> Any:
     found = course_or_404(slug)
     form = NewUnitForm(course=found)
+    form.assets = services.asset_paths(found)
+    form.unit_slug = form.slug.data or ""
     if form.validate_on_submit():
         try:
             unit = services.create_unit(
@@ -308,6 +311,7 @@ def edit_unit(slug: str, unit_slug: str) -> Any:
     unit = unit_or_404(found, unit_slug)
     data = {"title": unit.title, "summary": unit.summary_md}
     form = UnitForm() if request.method == "POST" else UnitForm(data=data)
+    form.assets, form.unit_slug = services.asset_paths(found), unit.slug
     if form.validate_on_submit():
         services.update_unit(unit, title=form.title.data, summary_md=form.summary.data)
         flash(_("Guardamos la unidad «%(title)s».", title=unit.title), "success")

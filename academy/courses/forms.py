@@ -98,9 +98,16 @@ def line_list(required: bool = False) -> Any:
 
 
 def markdown_problems(form: FlaskForm, field: TextAreaField) -> None:
-    """Markdown that would not show as written is refused, line by line."""
+    """Markdown that would not show as written is refused, line by line.
+
+    Images can only be the course's files: the view sets the form's ``assets`` (their paths)
+    and, for a unit, its ``unit_slug``.
+    """
+    assets = getattr(form, "assets", frozenset())
     try:
-        problems = services.render_text(field.data or "").problems
+        problems = services.render_text(
+            field.data or "", assets, getattr(form, "unit_slug", None)
+        ).problems
     except markdown.MarkdownRefused as error:
         raise ValidationError(refusal_message(error)) from error
     if problems:
@@ -222,6 +229,9 @@ def objectives_field() -> TextAreaField:
 
 
 class CourseForm(FlaskForm):
+    # Set by the view: the course's image paths, the only images the description may show.
+    assets: set[str] | frozenset[str] = frozenset()
+
     title = title_field(_l("Título del curso"))
     summary = TextAreaField(
         _l("Resumen"),
@@ -322,6 +332,10 @@ class NewCourseForm(CourseForm):
 
 
 class UnitForm(FlaskForm):
+    # Set by the view: the course's image paths and the unit's slug (see markdown_problems).
+    assets: set[str] | frozenset[str] = frozenset()
+    unit_slug: str | None = None
+
     title = title_field(_l("Título de la unidad"))
     summary = TextAreaField(
         _l("Introducción (opcional)"),

@@ -96,8 +96,7 @@ def quiz_refs(course: Course) -> set[str]:
 
 
 def asset_paths(course: Course) -> set[str]:
-    query = select(CourseAsset.path).where(CourseAsset.course_id == course.id)
-    return set(db.session.scalars(query))
+    return course_asset_paths(course.id)
 
 
 def assets_by_path(course: Course, *, with_data: bool = False) -> dict[str, CourseAsset]:
@@ -198,14 +197,14 @@ def import_course(
         course = Course(slug=source.slug)
         db.session.add(course)
         report.created = True
-    _apply_course_fields(course, source, publish)
+    assets = {asset.path for asset in source.assets}
+    _apply_course_fields(course, source, publish, assets)
     report.assets = _import_assets(course, source, author_id)
     db.session.flush()
 
     units = {unit.slug: unit for unit in course.units}
     lessons = {lesson.slug: lesson for lesson in course_lessons(course)}
     slugs = {lesson.slug for lesson in source.lessons()}
-    assets = {asset.path for asset in source.assets}
     seen_units = set()
     for unit_source in source.units:
         unit = units.get(unit_source.slug)
@@ -215,7 +214,7 @@ def import_course(
         unit.title = unit_source.title
         unit.position = unit_source.position
         unit.summary_md = unit_source.summary_md
-        unit.summary_html = render_text(unit_source.summary_md).html
+        unit.summary_html = render_text(unit_source.summary_md, assets, unit.slug).html
         unit.retired_at = None
         seen_units.add(unit.slug)
         for lesson_source in unit_source.lessons:
@@ -256,9 +255,12 @@ def _lesson_changed(lesson: Lesson, source: LessonSource, unit: Unit) -> bool:
     )
 
 
-def _apply_course_fields(course: Course, source: CourseSource, publish: bool) -> None:
+def _apply_course_fields(
+    course: Course, source: CourseSource, publish: bool, assets: set[str]
+) -> None:
     update_course(
         course,
+        assets=assets,
         title=source.title,
         summary=source.summary,
         description_md=source.description_md,
@@ -661,9 +663,19 @@ def has_published_lesson(course: Course) -> bool:
     )
 
 
-def render_text(text: str) -> markdown.Rendered:
-    """A course description or a unit introduction (no lesson links or images to resolve)."""
-    return markdown.render(text)
+def render_text(
+    text: str, assets: set[str] | frozenset[str] = frozenset(), unit_slug: str | None = None
+) -> markdown.Rendered:
+    """A course description (``unit_slug`` None) or a unit introduction, whose images can only
+    be the course's own files (``assets``, their paths): see :func:`content.render_intro`."""
+    return content.render_intro(text, set(assets), unit_slug)
+
+
+def course_asset_paths(course_id: int | None) -> set[str]:
+    if course_id is None:
+        return set()
+    query = select(CourseAsset.path).where(CourseAsset.course_id == course_id)
+    return set(db.session.scalars(query))
 
 
 def create_course(*, slug: str, **fields: Any) -> Course:
@@ -689,11 +701,15 @@ def update_course(
     enrolment: str,
     case_completion: str,
     certificate_template: str,
+    assets: set[str] | None = None,
 ) -> None:
+    """``assets``: the course's image paths, when they are not (yet) those in the database."""
     course.title = title
     course.summary = summary
     course.description_md = description_md
-    course.description_html = render_text(description_md).html
+    if assets is None:
+        assets = course_asset_paths(course.id)
+    course.description_html = render_text(description_md, assets).html
     course.hours = hours
     course.language = language
     course.outcomes = list(outcomes)
@@ -727,7 +743,8 @@ def create_unit(course: Course, *, slug: str, title: str, summary_md: str) -> Un
 def update_unit(unit: Unit, *, title: str, summary_md: str) -> None:
     unit.title = title
     unit.summary_md = summary_md
-    unit.summary_html = render_text(summary_md).html
+    assets = course_asset_paths(unit.course_id)
+    unit.summary_html = render_text(summary_md, assets, unit.slug).html
 
 
 def _move(items: list[Any], item: Any, step: int) -> bool:

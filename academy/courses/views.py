@@ -25,7 +25,7 @@ from academy.courses.models import (
 )
 from academy.extensions import db, limiter
 from academy.progress import services as progress
-from academy.security import image_headers
+from academy.security import image_headers, opened_as_page
 
 bp = Blueprint("courses", __name__, url_prefix="/cursos", template_folder="templates")
 
@@ -197,6 +197,7 @@ def lesson_page(slug: str, lesson_slug: str) -> tuple[str, int] | str:
     if enrolled:
         state = progress.states(user.id, course.id, outline, found.marks, found.completed_at)
         current = state.items[position]
+    if enrolled and current is not None and opened_as_page():
         progress.visit(
             user.id,
             course.id,

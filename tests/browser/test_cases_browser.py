@@ -141,6 +141,11 @@ def test_draft_submit_return_revise_approve(
     axe(page)
     page.get_by_role("link", name=re.compile("Camila Rojas")).click()
     expect(heading(page)).to_have_text(f"Revisar: {TITLE}")
+    # Opening the page takes nothing: the trainer takes the review with its button.
+    expect(page.locator(".case-state")).to_contain_text("Enviado")
+    axe(page)
+    page.get_by_role("button", name="Tomar la revisión").click()
+    expect(flashes(page)).to_contain_text("Tomaste esta revisión")
     expect(page.locator(".case-state")).to_contain_text("En revisión")
     expect(page.get_by_text(FIRST)).to_be_visible()
     axe(page)
