@@ -137,9 +137,7 @@ def test_size_lessons_words_quizzes_types_pools_cases():
 def test_every_option_of_every_unit_quiz_explains_itself():
     for slug, quiz in quizzes().items():
         for question in quiz.questions:
-            assert question.feedback.md.strip(), (
-                f"{slug}: «{question.title}» sin retroalimentación"
-            )
+            assert question.feedback.md.strip(), f"{slug}: «{question.title}» sin retroalimentación"
             for choice in getattr(question, "choices", ()):
                 assert choice.feedback.md.strip(), (
                     f"{slug}: «{question.title}», la opción «{choice.text.md}» no dice por qué"

@@ -21,7 +21,10 @@ pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
 SLUG = "participacion-ciudadana"
-VIEWPORTS = {"escritorio": {"width": 1280, "height": 900}, "telefono": {"width": 375, "height": 740}}
+VIEWPORTS = {
+    "escritorio": {"width": 1280, "height": 900},
+    "telefono": {"width": 375, "height": 740},
+}
 
 
 @pytest.fixture
