@@ -7,8 +7,10 @@ skip link and that registration works without a mouse.
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Locator, Page, expect
@@ -16,6 +18,7 @@ from playwright.sync_api import Locator, Page, expect
 from academy.courses.services import get_course
 from academy.progress import services as enrolment_services
 from tests.browser.conftest import (
+    CONTENT_FIXTURE,
     Account,
     LiveServer,
     activate_from_email,
@@ -385,3 +388,25 @@ def test_tables_that_scroll_take_keyboard_focus_at_375px(page: Page, live: LiveS
         expect(region).to_be_focused()
         page.keyboard.press("ArrowRight")  # scrolls smoothly: wait for it to move
         page.wait_for_function("box => box.scrollLeft > 0", arg=region.element_handle())
+
+
+def test_a_wide_code_block_wraps_instead_of_scrolling_out_of_reach(
+    page: Page, live: LiveServer, axe: Axe, tmp_path: Path
+) -> None:
+    # A code block wider than a phone scrolled in a box the keyboard could not reach (axe
+    # "scrollable-region-focusable"); it now wraps, so there is nothing to scroll.
+    root = tmp_path / "curso-ejemplo"
+    shutil.copytree(CONTENT_FIXTURE / "courses/curso-ejemplo", root)
+    lesson = root / "01-primeros-pasos/02-niveles.md"
+    command = "    academy content import courses/participacion-ciudadana " + "--draft " * 30
+    text = lesson.read_text("utf-8") + "\nPara importar:\n\n" + command + "\n"
+    lesson.write_text(text, "utf-8")
+    import_course_folder(live, root)
+    trainer = live.create_user("trainer")
+    page.set_viewport_size({"width": 375, "height": 740})
+    log_in_as(page, trainer)
+    page.goto("/cursos/curso-ejemplo/lecciones/niveles")
+    code = page.locator(".prose pre")
+    expect(code).to_contain_text("academy content import")
+    assert code.evaluate("box => box.scrollWidth <= box.clientWidth"), "the code block scrolls"
+    axe(page)
