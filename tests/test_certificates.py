@@ -616,3 +616,14 @@ def test_certificate_forms_never_answer_500(client, app, admin, example_course, 
     for method, path in routes:
         failed = {p: code for p, code in statuses(client, method, path).items() if code >= 500}
         assert not failed, f"{method} {path}: {failed}"
+
+
+def test_a_template_is_previewed_with_sample_data(runner, template_dir, tmp_path):
+    target = tmp_path / "vista.pdf"
+    result = runner.invoke(args=["certificates", "preview", "--to", str(target)])
+    assert result.exit_code == 0, result.output
+    assert "Ñuñez-Fernández" in pdf_text(target.read_bytes())
+    write_template(template_dir, "<p>{{ nombre }}</p>\n{{ apellido }}", name="rota")
+    result = runner.invoke(args=["certificates", "preview", "rota", "--to", str(target)])
+    assert result.exit_code == 1
+    assert "rota/certificate.html:2: 'apellido' is undefined" in result.output

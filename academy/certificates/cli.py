@@ -57,6 +57,27 @@ def issue_command(slug: str, email: str | None) -> None:
     click.echo(f"Certificados emitidos: {len(issued)}.")
 
 
+@certificates_group.command("preview")
+@click.argument("template", default="default")
+@click.option(
+    "--to",
+    "target",
+    type=click.Path(dir_okay=False, writable=True),
+    required=True,
+    help="Archivo PDF donde escribir la vista previa.",
+)
+@with_appcontext
+def preview_command(template: str, target: str) -> None:
+    """Render a template with sample data, to check it before a course uses it."""
+    try:
+        pdf = services.preview(template)
+    except CertificateTemplateError as error:
+        raise click.ClickException(str(error)) from error
+    with open(target, "wb") as handle:
+        handle.write(pdf)
+    click.echo(f"Vista previa de «{template}» en {target}.")
+
+
 def _find(typed: str) -> Certificate:
     try:
         certificate = services.by_code(typed)

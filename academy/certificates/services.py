@@ -15,7 +15,7 @@ import json
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from babel.dates import format_date
@@ -229,6 +229,39 @@ def template_context(certificate: Certificate) -> dict[str, Any]:
         "qr_svg": rendering.qr_svg(url),
         "firmantes": signatories(),
     }
+
+
+def sample_context() -> dict[str, Any]:
+    """Made-up data for previewing a template: a long name with accents and ñ, every optional
+    field filled, so that what can overflow does."""
+    code = codes.generate()
+    url = verification_url("vista-previa")
+    now = utcnow()
+    return {
+        "academia": current_app.config["CERTIFICATE_ISSUER"],
+        "nombre": "María José de los Ángeles Ñuñez-Fernández Valenzuela",
+        "rut": "12.345.678-5",
+        "comuna": "Coyhaique",
+        "region": "Región de Aysén del General Carlos Ibáñez del Campo",
+        "curso": "Participación ciudadana en el municipio: marcos, mecanismos y casos",
+        "horas": 40,
+        "fecha_termino": _long_date(now),
+        "fecha_emision": _long_date(now),
+        "fecha_vencimiento": _long_date(now + timedelta(days=730)),
+        "codigo": codes.display(code),
+        "url_verificacion": url,
+        "url_consulta": lookup_url(),
+        "qr_svg": rendering.qr_svg(url),
+        "firmantes": signatories() or [{"nombre": "Nombre Apellido", "cargo": "Cargo"}],
+    }
+
+
+def preview(template: str) -> bytes:
+    """The template rendered with :func:`sample_context`; raises CertificateTemplateError."""
+    metadata = rendering.PdfMetadata(
+        title="Vista previa", author=str(current_app.config["CERTIFICATE_ISSUER"]), subject=""
+    )
+    return rendering.render(template, sample_context(), metadata)
 
 
 def _metadata(certificate: Certificate) -> rendering.PdfMetadata:
