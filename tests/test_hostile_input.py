@@ -171,6 +171,7 @@ def case_in_review(app, make_user, query, case_lesson) -> tuple[FlaskClient, Fla
     )
     reviewer = signed_in(app, trainer)
     assert reviewer.get(f"/revision/{submission}").status_code == 200
+    assert reviewer.post(f"/revision/{submission}/tomar").status_code == 302
     return mine, reviewer, submission
 
 
@@ -179,7 +180,8 @@ CASE_ROUTES = {
                 ("GET", WORK + "enviar"), ("POST", WORK + "enviar"),
                 ("GET", "/casos/envios/{submission}")],
     "trainer": [("GET", "/revision/"), ("GET", "/revision/{submission}"),
-                ("POST", "/revision/{submission}"), ("GET", "/casos/envios/{submission}")],
+                ("POST", "/revision/{submission}"), ("POST", "/revision/{submission}/tomar"),
+                ("GET", "/casos/envios/{submission}")],
 }  # fmt: skip
 
 

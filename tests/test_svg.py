@@ -344,3 +344,11 @@ def test_the_editor_refuses_a_hostile_svg_naming_each_line(client, trainer, quer
         )
         is None
     )
+
+
+def test_content_import_refuses_a_hostile_svg(runner, query, course_dir):
+    (course_dir / "01-primeros-pasos/malo.svg").write_text(HOSTILE["onload"][0], encoding="utf-8")
+    result = runner.invoke(args=["content", "import", str(course_dir.parent.parent)])
+    assert result.exit_code == 1
+    assert "curso-ejemplo/01-primeros-pasos/malo.svg:3: atributo de evento" in result.output
+    assert query(lambda: services.get_course("curso-ejemplo")) is None
