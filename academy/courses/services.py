@@ -607,6 +607,17 @@ def live_lessons(unit: Unit) -> list[Lesson]:
     return sorted(lessons, key=lambda lesson: (lesson.position, lesson.id))
 
 
+def unit_intros(course_id: int, unit_id: int | None = None) -> dict[int, str]:
+    """The stored HTML of the live units' introductions (``unidad.md`` bodies) that are not
+    empty, by unit id: every unit of the course, or only ``unit_id``. One query."""
+    query = select(Unit.id, Unit.summary_html).where(
+        Unit.course_id == course_id, Unit.retired_at.is_(None), Unit.summary_html != ""
+    )
+    if unit_id is not None:
+        query = query.where(Unit.id == unit_id)
+    return {row.id: row.summary_html for row in db.session.execute(query)}
+
+
 # What the editor shows of a revision in lists: never its text.
 _REVISION_LABEL = (
     LessonRevision.id,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
@@ -84,11 +84,22 @@ def course_page(slug: str) -> str:
     return render_template(
         "courses/course.html",
         course=course,
-        units=outline_units(lesson_urls(course.slug), outline, state),
+        units=outline_units(
+            lesson_urls(course.slug), outline, state, intros=services.unit_intros(course.id)
+        ),
         enrolment=enrolment,
         progress=state,
         can_enrol=progress.can_self_enrol(course),
     )
+
+
+class OutlineUnit(NamedTuple):
+    """One unit of the outline: its title, its lessons and, on the course page, its
+    introduction (stored HTML, sanitised on save)."""
+
+    title: str
+    rows: list[OutlineRow]
+    intro: Markup | None = None
 
 
 class OutlineRow(NamedTuple):
@@ -124,21 +135,27 @@ def outline_units(
     outline: list[progress.OutlineItem],
     state: progress.CourseProgress | None,
     current_id: int | None = None,
-) -> list[tuple[str, list[OutlineRow]]]:
-    """The outline grouped by unit, each lesson with its link (``url``) and its state."""
+    *,
+    intros: Mapping[int, str] | None = None,
+) -> list[OutlineUnit]:
+    """The outline grouped by unit, each lesson with its link (``url``) and its state, and
+    each unit with its introduction when ``intros`` (unit id -> stored HTML) has one."""
     requirements = {r.item.lesson_id: r for r in state.items} if state else {}
     labels: dict[progress.State, str] = {}
-    units: list[tuple[str, list[OutlineRow]]] = []
+    units: list[OutlineUnit] = []
+    unit_id = None
     for item in outline:
-        if not units or units[-1][0] != item.unit_title:
-            units.append((item.unit_title, []))
+        if not units or unit_id != item.unit_id:
+            unit_id = item.unit_id
+            intro = (intros or {}).get(unit_id)
+            units.append(OutlineUnit(item.unit_title, [], unit_intro(intro)))
         requirement = requirements.get(item.lesson_id)
         label = None
         if requirement is not None:
             label = labels.get(requirement.state)
             if label is None:
                 label = labels[requirement.state] = requirement.label
-        units[-1][1].append(
+        units[-1].rows.append(
             OutlineRow(
                 item.lesson_id,
                 item.title,
@@ -150,6 +167,11 @@ def outline_units(
             )
         )
     return units
+
+
+def unit_intro(stored_html: str | None) -> Markup | None:
+    """A unit's introduction as stored when it was saved (sanitised then), or None."""
+    return Markup(stored_html) if stored_html else None  # noqa: S704 (sanitised on save)
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,6 +230,11 @@ def lesson_page(slug: str, lesson_slug: str) -> tuple[str, int] | str:
             # wrote its progress row: the row is there, nothing to write.
             started=lesson.lesson_id in found.marks or current.state is not progress.State.PENDING,
         )
+    # The unit's introduction opens the unit: it is shown on the unit's first lesson.
+    first_of_unit = position == 0 or outline[position - 1].unit_id != lesson.unit_id
+    intro = None
+    if first_of_unit:
+        intro = unit_intro(services.unit_intros(course.id, lesson.unit_id).get(lesson.unit_id))
     builder = _panels.get(lesson.kind)
     panel = builder(LessonVisit(course, lesson, enrolled)) if builder is not None else None
     revision = services.revision_text(found.revision_id, found.revision_created_at)
@@ -219,6 +246,8 @@ def lesson_page(slug: str, lesson_slug: str) -> tuple[str, int] | str:
         revision=revision,
         body=lesson_body(revision),
         units=outline_units(url, outline, state, lesson.lesson_id),
+        unit_intro=intro,
+        unit_number=len({item.unit_id for item in outline[: position + 1]}),
         progress=state,
         current=current,
         previous=outline[position - 1] if position > 0 else None,
