@@ -79,7 +79,7 @@ def test_the_cli_import_refuses_them(runner, query, content_root):
 
 
 def test_the_course_s_own_images_show_in_its_description_and_introductions(
-    client, runner, query, content_root
+    client, runner, query, content_root, auth, make_user
 ):
     append(
         content_root / "courses/curso-ejemplo/curso.md",
@@ -101,6 +101,11 @@ def test_the_course_s_own_images_show_in_its_description_and_introductions(
         lambda: db.session.scalar(select(Unit.summary_html).where(Unit.slug == "primeros-pasos"))
     )
     assert 'src="recursos/primeros-pasos/niveles.png"' in summary
+    # The introduction also opens the unit's first lesson, a level below the course page.
+    auth.as_role(make_user, "trainer")
+    lesson = client.get("/cursos/curso-ejemplo/lecciones/que-es-participar").text
+    intro = lesson[lesson.index("unit-intro-opening") :]
+    assert 'src="../recursos/primeros-pasos/niveles.png"' in intro
 
 
 # The web editor ---------------------------------------------------------------------------------

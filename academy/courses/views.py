@@ -169,9 +169,17 @@ def outline_units(
     return units
 
 
-def unit_intro(stored_html: str | None) -> Markup | None:
-    """A unit's introduction as stored when it was saved (sanitised then), or None."""
-    return Markup(stored_html) if stored_html else None  # noqa: S704 (sanitised on save)
+def unit_intro(stored_html: str | None, *, on_lesson_page: bool = False) -> Markup | None:
+    """A unit's introduction as stored when it was saved (sanitised then), or None.
+
+    Its images are stored relative to the course page (``recursos/…``, see
+    :func:`academy.courses.content.render_intro`); a lesson page sits one level below it.
+    """
+    if not stored_html:
+        return None
+    if on_lesson_page:
+        stored_html = stored_html.replace('src="recursos/', 'src="../recursos/')
+    return Markup(stored_html)  # noqa: S704 (sanitised on save)
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,7 +242,10 @@ def lesson_page(slug: str, lesson_slug: str) -> tuple[str, int] | str:
     first_of_unit = position == 0 or outline[position - 1].unit_id != lesson.unit_id
     intro = None
     if first_of_unit:
-        intro = unit_intro(services.unit_intros(course.id, lesson.unit_id).get(lesson.unit_id))
+        intro = unit_intro(
+            services.unit_intros(course.id, lesson.unit_id).get(lesson.unit_id),
+            on_lesson_page=True,
+        )
     builder = _panels.get(lesson.kind)
     panel = builder(LessonVisit(course, lesson, enrolled)) if builder is not None else None
     revision = services.revision_text(found.revision_id, found.revision_created_at)
