@@ -9,14 +9,15 @@ from flask import Flask
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the application. Nothing here queries or migrates the database."""
-    app = Flask(__name__, instance_relative_config=True)
-
     from academy import config as settings
 
+    app = Flask(
+        __name__, instance_relative_config=True, instance_path=settings.instance_path(config)
+    )
     settings.load(app, config)
 
     from academy import db as database
-    from academy import errors, i18n, inputs, security
+    from academy import errors, i18n, inputs, jobs, security
     from academy.extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
@@ -29,6 +30,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
     errors.init_app(app)
     inputs.init_app(app)
+    jobs.init_app(app)
 
     from academy.auth import views as auth_views
     from academy.cases import views as cases_views

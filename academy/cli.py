@@ -119,7 +119,9 @@ def create_user_command(email: str, full_name: str, role: str, generate_password
 
 
 def register(app: Flask) -> None:
+    from academy.backup import backup_command
     from academy.courses.cli import content_group
+    from academy.jobs import worker_command
     from academy.outbox import mail_group
     from academy.quizzes.cli import quizzes_group
     from academy.serve import serve_command
@@ -130,3 +132,5 @@ def register(app: Flask) -> None:
     app.cli.add_command(content_group)
     app.cli.add_command(quizzes_group)
     app.cli.add_command(mail_group)
+    app.cli.add_command(worker_command)
+    app.cli.add_command(backup_command)

@@ -38,6 +38,10 @@ class Defaults:
     # X-Forwarded-Host too: only for a proxy that sets it itself, never passing the client's.
     PROXY_FORWARDS_HOST = False
     SERVER_NAME: str | None = None
+    # This host's name, e.g. "web1": sent in an X-Academy-Host header on every answer, so that
+    # an operator (and the deployment test) can tell which host behind the load balancer
+    # served a request. No header when unset.
+    HOST_NAME: str | None = None
     # The public address, e.g. https://academia.example.cl: every link in an email starts here,
     # never with the host a request claims. Required in production.
     BASE_URL: str | None = None
@@ -75,6 +79,12 @@ class Defaults:
     LOGIN_LIMIT_PER_ACCOUNT = "5 per 5 minutes"
     # Public certificate verification (by code or by the QR code's link), per address.
     CERTIFICATE_VERIFY_LIMIT = "30 per minute"
+
+    # Background jobs (academy/jobs.py): unset is Huey's SQLite store in instance/queue.db, for
+    # one host; redis://host:6379/0 when several hosts serve. Immediate runs each job at once
+    # in the caller, as the tests do (unset: on when testing).
+    QUEUE_URL: str | None = None
+    QUEUE_IMMEDIATE: bool | None = None
 
     # Certificates: the issuer they print, who signs them ([{"name": ..., "position": ...}]),
     # and where their templates live (CONTENT_DIR/certificates unless set).
@@ -171,6 +181,20 @@ def normalise_database_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
+
+
+def instance_path(overrides: dict[str, Any] | None) -> str | None:
+    """The instance folder (``instance/config.py``, the SQLite file, the development secret):
+    ``INSTANCE_PATH`` in the overrides or ``ACADEMY_INSTANCE_PATH``; Flask's default if unset.
+
+    Each host keeps its own; the tests give each served process one so that no two share it.
+    """
+    value = (overrides or {}).get("INSTANCE_PATH") or os.environ.get("ACADEMY_INSTANCE_PATH")
+    if not value:
+        return None
+    if not Path(value).is_absolute():
+        raise ConfigError(f"ACADEMY_INSTANCE_PATH must be an absolute path: got {value!r}.")
+    return str(value)
 
 
 def instance_secret(instance: Path) -> str:

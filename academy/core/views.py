@@ -7,11 +7,12 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session
 from flask_login import current_user
 from sqlalchemy import select, text
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
 from academy.auth.views import safe_next
 from academy.courses.models import Course, CourseStatus
-from academy.extensions import csrf, db
+from academy.extensions import csrf, db, limiter
 
 bp = Blueprint("core", __name__, template_folder="templates")
 
@@ -36,6 +37,45 @@ def set_language() -> Response:
 
 @bp.get("/salud")
 @csrf.exempt
+@limiter.exempt
 def health() -> Any:
-    db.session.execute(text("SELECT 1"))
-    return jsonify(status="ok")
+    """What a load balancer asks: 200 when this host can serve, 503 when a store it needs is
+    down (the database; the rate-limit counters' Redis when configured). Details go to the
+    log, not to whoever asks."""
+    checks = {"database": database_answers()}
+    if not current_app.config["RATELIMIT_STORAGE_URI"].startswith("memory:"):
+        checks["ratelimit"] = ratelimit_storage_answers()
+    healthy = all(checks.values())
+    body = {"status": "ok" if healthy else "error"}
+    body.update((name, "ok" if up else "error") for name, up in checks.items())
+    response = jsonify(body)
+    response.status_code = 200 if healthy else 503
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def database_answers() -> bool:
+    try:
+        db.session.execute(text("SELECT 1"))
+    except SQLAlchemyError as error:
+        current_app.logger.warning("/salud: the database does not answer: %s", error)
+        db.session.rollback()
+        return False
+    return True
+
+
+def ratelimit_storage_answers() -> bool:
+    # limits' check() pings the store and answers False on any error of its own.
+    up = bool(limiter.storage.check())
+    if not up:
+        current_app.logger.warning("/salud: the rate-limit storage does not answer")
+    return up
+
+
+@bp.after_app_request
+def name_the_host(response: Response) -> Response:
+    """X-Academy-Host: which host behind the load balancer answered (ACADEMY_HOST_NAME)."""
+    host = current_app.config.get("HOST_NAME")
+    if host:
+        response.headers["X-Academy-Host"] = host
+    return response
