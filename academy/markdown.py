@@ -224,13 +224,15 @@ _FULL_ATTRIBUTES: Final = {
     **_LIGHT_ATTRIBUTES,
     **{f"h{level}": {"id"} for level in range(1, 7)},
     "img": {"src", "alt", "title", "width", "height"},
+    # A table's scroll box (its role and tabindex values: tag_attribute_values below).
+    "div": {"aria-label"},
     "li": {"id"},  # footnotes
     "sup": {"id"},  # footnote references
     "nav": {"aria-label"},
 }
 _FULL_CLASSES: Final = {
-    "a": {"footnote-ref", "footnote-backref"},
-    "div": {"footnote"},
+    "a": {"footnote-ref", "footnote-backref", "figure-full"},
+    "div": {"footnote", "table-wrap"},
     "aside": set(_CALLOUT_CLASSES),
     "p": {"callout-title"},
     "nav": {"toc"},
@@ -253,7 +255,10 @@ _FULL_CLEANER: Final = nh3.Cleaner(
     clean_content_tags=set(_DROPPED_WITH_CONTENT),
     attributes=_FULL_ATTRIBUTES,
     attribute_filter=_keep_safe_ids,
-    tag_attribute_values={"th": {"scope": {"col", "row", "colgroup", "rowgroup"}}},
+    tag_attribute_values={
+        "th": {"scope": {"col", "row", "colgroup", "rowgroup"}},
+        "div": {"role": {"region"}, "tabindex": {"0"}},
+    },
     allowed_classes=_FULL_CLASSES,
     url_schemes=set(_URL_SCHEMES),
     link_rel="noopener noreferrer",
@@ -623,7 +628,10 @@ class _Rewriter(Treeprocessor):
     """Turns the parsed document into the markup our templates, CSS and CSP expect.
 
     Callouts become ``aside``; table alignment becomes a class (the CSP forbids inline style);
-    the ``[TOC]`` box becomes a ``nav``; link and image targets are checked and resolved.
+    each table is put in a scroll box of its own, so a wide one never makes the page scroll
+    sideways on a phone; a figure (an image alone in its paragraph) gets a link to the image
+    at full size, where a phone can zoom it; the ``[TOC]`` box becomes a ``nav``; link and
+    image targets are checked and resolved.
     """
 
     def __init__(self, md: Markdown, session: _Session) -> None:
@@ -659,6 +667,15 @@ class _Rewriter(Treeprocessor):
         # Innermost first, so each one's parent is still where the map says.
         for el in reversed(unknown_callouts):
             self._unwrap(el, parents[el])
+        if not self.session.light:
+            # The callouts unwrapped above moved their children: the map is made again.
+            parents = {child: parent for parent in root.iter() for child in parent}
+            for table in list(root.iter("table")):
+                self._scroll_box(table, parents[table])
+            for el in list(root.iter("img")):
+                parent = parents.get(el)
+                if parent is not None and parent.tag == "p":
+                    self._full_size_link(el, parent)
 
     def _number_footnotes(self, root: etree.Element) -> None:
         """Footnote ids use the note's number, not its label (``[^Ley N° 20.500]``).
@@ -717,6 +734,45 @@ class _Rewriter(Treeprocessor):
                 "recuadro vacío: su contenido debe ir en las líneas siguientes, "
                 "con 4 espacios al comienzo de cada una",
             )
+
+    @staticmethod
+    def _scroll_box(table: etree.Element, parent: etree.Element) -> None:
+        """Put the table in a named, focusable region that scrolls sideways by itself
+        (focusable so that keyboard users can scroll it too), named by its column headings."""
+        headings = [
+            _shorten("".join(th.itertext()), 40)
+            for th in table.iter("th")
+            if "".join(th.itertext()).strip()
+        ]
+        label = "Tabla: " + ", ".join(headings) if headings else "Tabla"
+        box = etree.Element(
+            "div",
+            {
+                "class": "table-wrap",
+                "role": "region",
+                "tabindex": "0",
+                "aria-label": _shorten(label, 120),
+            },
+        )
+        index = list(parent).index(table)
+        parent.remove(table)
+        box.append(table)
+        box.tail, table.tail = table.tail, None
+        parent.insert(index, box)
+
+    @staticmethod
+    def _full_size_link(img: etree.Element, paragraph: etree.Element) -> None:
+        """A figure (an image alone in its paragraph, with somewhere to go) gets a link to the
+        image itself, where a phone can zoom into a detailed diagram."""
+        src = img.get("src", "")
+        alone = len(paragraph) == 1 and not (paragraph.text or "").strip()
+        # Images from elsewhere are not shown at all (reported in _image).
+        if not src or not alone or (img.tail or "").strip() or _url_scheme(src) is not None:
+            return
+        link = etree.SubElement(paragraph, "a", {"class": "figure-full", "href": src})
+        link.text = "Ver la figura en tamaño completo"
+        img.tail = None
+        link.tail = None
 
     def _unwrap(self, el: etree.Element, parent: etree.Element) -> None:
         el.attrib.pop(_LINE_ATTRIBUTE, None)

@@ -293,12 +293,19 @@ def _import_revision(
 ) -> None:
     digest = source.content_hash()
     latest = lesson.latest
-    if latest is not None and latest.content_hash == digest:
-        lesson.imported = latest
-        if publish and lesson.published is None:
-            lesson.published = latest
-        return
     rendered = content.render_lesson(source.body_md, unit_slug, slugs, assets)
+    if latest is not None and latest.content_hash == digest:
+        # The same text: a new revision only when the platform now shows it differently (a
+        # newer Markdown pipeline, such as tables that scroll in their own box), because a
+        # stored revision's HTML never changes.
+        if latest.body_html == rendered.html:
+            lesson.imported = latest
+            if publish and lesson.published is None:
+                lesson.published = latest
+            return
+        note = "la misma lección, con la forma actual de mostrarla"
+    else:
+        note = ""
     revision = add_revision(
         lesson,
         title=source.title,
@@ -310,6 +317,7 @@ def _import_revision(
         source=RevisionSource.IMPORT,
         author_id=author_id,
         digest=digest,
+        note=note,
     )
     lesson.imported = revision
     if publish:
