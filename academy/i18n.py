@@ -6,9 +6,11 @@ else the browser's Accept-Language, else Spanish.
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import cache
 from typing import Any
 
+import flask_babel
 from babel import Locale
 from flask import Flask, current_app, g, has_app_context, has_request_context, request, session
 from flask_babel import get_locale, get_translations
@@ -113,8 +115,31 @@ def _jinja_ngettext(context: Any, singular: str, plural: str, num: int, **variab
     return text % variables  # type: ignore[no-any-return]
 
 
+def format_moment(value: datetime | None, _width: str | None = None) -> str:
+    """A date and time written the one way every page writes them, in the reader's language
+    and time zone: "4 de diciembre de 2026, 18:10" (no seconds, no zone).
+
+    It is the ``datetimeformat`` filter: the width templates pass (``"short"``, ``"medium"``)
+    is ignored, so that no page shows "04-12-26" next to another's "4 dic 2026".
+    """
+    if value is None:
+        return ""
+    return str(
+        flask_babel.gettext(
+            "%(date)s, %(time)s",
+            date=flask_babel.format_date(value, "long"),
+            time=flask_babel.format_time(value, "short"),
+        )
+    )
+
+
 def init_app(app: Flask) -> None:
+    # Dates are written in full ("4 de diciembre de 2026") whatever width a template asks for.
+    date_formats = dict(babel.default_date_formats)
+    date_formats.update({"date": "long", "date.short": "long", "date.medium": "long"})
+    babel.date_formats = date_formats
     babel.init_app(app, locale_selector=select_locale)
+    app.jinja_env.filters["datetimeformat"] = format_moment
     # Templates call _() dozens of times a page: the same functions, without Jinja's layers.
     app.jinja_env.globals.update(_=_jinja_gettext, gettext=_jinja_gettext, ngettext=_jinja_ngettext)
     app.jinja_env.globals.update(current_locale=current_language, language_names=LANGUAGE_NAMES)

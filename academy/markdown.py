@@ -683,11 +683,15 @@ class _Rewriter(Treeprocessor):
         Labels are the author's words: spaces, capitals and accents would make invalid or
         unsafe ids, which the sanitiser drops, breaking the links between text and notes.
         """
-        notes = next(
-            (div.find("ol") for div in root.iter("div") if div.get("class") == "footnote"), None
-        )
-        if notes is None:
+        box = next((div for div in root.iter("div") if div.get("class") == "footnote"), None)
+        notes = box.find("ol") if box is not None else None
+        if box is None or notes is None:
             return
+        # A heading instead of python-markdown's rule (the box has its own line above it).
+        rule = box.find("hr")
+        if rule is not None:
+            rule.tag = "h2"
+            rule.text = "Notas"
         called = {
             match["label"]
             for el in root.iter()

@@ -280,6 +280,12 @@ class TextAnswer:
     weight: Fraction | None = None
     feedback: RichText = EMPTY
 
+    @property
+    def shown(self) -> str:
+        """The answer as learners and trainers read it: ``3\\*3`` is ``3*3``, and a wildcard
+        is ``…`` (any text)."""
+        return "…".join(part.replace("\\*", "*") for part in _WILDCARD.split(self.text))
+
 
 @dataclass(frozen=True, slots=True)
 class NumericAnswer:

@@ -253,7 +253,7 @@ def add_review(
         item.correct = forms.state_from_response(question, question.correct_response())
         if isinstance(question, ShortAnswer):
             item.accepted = [
-                a.text for a in question.answers if a.correct and a.weight in (None, 1)
+                a.shown for a in question.answers if a.correct and a.weight in (None, 1)
             ] or [str(question.correct_response())]
         elif isinstance(question, Numeric):
             item.accepted = [
