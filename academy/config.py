@@ -75,6 +75,9 @@ class Defaults:
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
+    # When Redis does not answer, count in this process's memory until it does again (Flask-
+    # Limiter checks): sign-ins stay possible, and limited, instead of failing with a 500.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     LOGIN_LIMIT_PER_IP = "30 per minute"
     LOGIN_LIMIT_PER_ACCOUNT = "5 per 5 minutes"
     # Public certificate verification (by code or by the QR code's link), per address.

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from flask_migrate import upgrade
 
 from academy import create_app
 from academy.config import ConfigError
@@ -93,6 +94,17 @@ def test_a_rate_limit_redis_that_does_not_answer_makes_it_503(make_app):
     response = health(make_app(RATELIMIT_STORAGE_URI=down))
     assert response.status_code == 503
     assert response.json == {"status": "error", "database": "ok", "ratelimit": "error"}
+
+
+def test_while_redis_is_down_sign_ins_are_still_limited_per_process(make_app):
+    down = f"redis://127.0.0.1:{free_port()}/0"
+    application = make_app(RATELIMIT_STORAGE_URI=down, LOGIN_LIMIT_PER_ACCOUNT="2 per minute")
+    with application.app_context():
+        upgrade()
+    client = application.test_client()
+    wrong = {"email": "nadie@muni.cl", "password": "no es la contraseña"}
+    assert [client.post("/entrar", data=wrong).status_code for _ in range(3)] == [401, 401, 429]
+    assert health(application).status_code == 503
 
 
 def test_health_checks_are_never_rate_limited(make_app):
