@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 DELIMITER = "---"
+UNREADABLE = "el encabezado no se puede leer"
 
 
 @dataclass(frozen=True)
@@ -102,10 +103,9 @@ def parse_yaml(
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = first_line + mark.line if mark else first_line
-        reason = error.problem or error.context or "error de sintaxis"
-        return {}, {}, [Problem(file, line, f"YAML no válido: {reason}")]
-    except yaml.YAMLError as error:
-        return {}, {}, [Problem(file, first_line, f"YAML no válido: {error}")]
+        return {}, {}, [Problem(file, line, f"{UNREADABLE}: {yaml_message(error)}")]
+    except yaml.YAMLError:
+        return {}, {}, [Problem(file, first_line, f"{UNREADABLE}: {yaml_message(None)}")]
     finally:
         loader.dispose()
     key_lines = {
@@ -114,6 +114,87 @@ def parse_yaml(
         if isinstance(key, yaml.ScalarNode)
     }
     return {str(k): v for k, v in data.items()}, key_lines, []
+
+
+# PyYAML's reasons (English) -> what is wrong and how to fix it, for the author. The first
+# pattern found in the reason (or its context) wins.
+_YAML_FIXES: tuple[tuple[str, str], ...] = (
+    (
+        "'\\t'",
+        "hay una tabulación: usa espacios, no tabulaciones, al comienzo de la línea y en el texto",
+    ),
+    (
+        "mapping values are not allowed",
+        "«:» dentro de un valor, o una clave con más sangría que la anterior: si el valor "
+        'lleva dos puntos, ponlo entre comillas (titulo: "Ley 20.500: participación"); si '
+        "no, alinea la clave con las de arriba",
+    ),
+    (
+        "could not find expected ':'",
+        "falta «:» después de la clave: escribe clave: valor, o sangra la línea si continúa "
+        "el valor de arriba",
+    ),
+    (
+        "expected <block end>",
+        "la sangría no coincide con la de las líneas de arriba: alinea con espacios los "
+        "elementos de una misma lista o bloque",
+    ),
+    (
+        "did not find expected key",
+        "la sangría no coincide con la de las líneas de arriba: alinea con espacios las claves "
+        "de un mismo bloque",
+    ),
+    (
+        "did not find expected '-'",
+        "la sangría no coincide con la de las líneas de arriba: alinea los «-» de la lista",
+    ),
+    (
+        "expected ',' or '}'",
+        "un bloque entre llaves {…} no se cierra bien: revisa que termine en «}» y pon entre "
+        "comillas los valores que llevan comas, dos puntos o llaves",
+    ),
+    (
+        "expected ',' or ']'",
+        "una lista entre corchetes […] no se cierra bien: revisa que termine en «]» y pon entre "
+        "comillas los valores que llevan comas o dos puntos",
+    ),
+    (
+        "unknown escape character",
+        "una barra invertida «\\» dentro de comillas dobles: usa comillas simples ('…') o "
+        "escribe dos barras",
+    ),
+    (
+        "quoted scalar",
+        "una comilla se abre y no se cierra: cierra el texto con la misma comilla con que empieza",
+    ),
+    (
+        "undefined alias",
+        "un valor no puede empezar con «*»: pon el valor entre comillas",
+    ),
+    (
+        "<stream end>",
+        "el texto termina antes de cerrar algo: falta un «]», una «}» o una comilla",
+    ),
+    (
+        "cannot start any token",
+        "un valor no puede empezar con ese carácter (@, `, %, |, >): pon el valor entre comillas",
+    ),
+)
+
+
+def yaml_message(error: yaml.MarkedYAMLError | None) -> str:
+    """What is wrong in YAML text and how to fix it, in Spanish (PyYAML's own English words
+    only as a last resort, after a Spanish explanation)."""
+    reason = (
+        " ".join(part for part in (error.problem, error.context) if part)
+        if error is not None
+        else ""
+    )
+    for pattern, message in _YAML_FIXES:
+        if pattern in reason:
+            return message
+    detail = f" (el lector de YAML dice: {error.problem or error.context})" if reason else ""
+    return f"revisa los «:», las comillas y la sangría de esta línea y la anterior{detail}"
 
 
 def check_keys(doc: Document, schema: Mapping[str, Key], file: str) -> list[Problem]:

@@ -578,6 +578,14 @@ class _CalloutProcessor(AdmonitionProcessor):
         self.marker_line = self.session.source.line_of(match.group(0))
         if kind in CALLOUT_KINDS:
             return f"callout-{kind}", title or CALLOUT_KINDS[kind]
+        first, _, rest = written.partition(" ")
+        if _plain(first) in CALLOUT_KINDS and title is None:
+            # !!! importante Plazos legales: the title was meant, without its quotes.
+            self.session.report(
+                self.marker_line,
+                f'el título del recuadro va entre comillas: !!! {first} "{rest}"',
+            )
+            return f"callout-{_plain(first)}", rest
         self.session.report(
             self.marker_line,
             f"tipo de recuadro desconocido: '{written}' "

@@ -111,7 +111,7 @@ def test_init_imports_the_bundled_content(app, runner, query):
         app.config["CONTENT_DIR"] = str(Path(__file__).resolve().parents[1])
     assert result.exit_code == 0, result.output
     assert "curso-ejemplo: curso nuevo" in result.output
-    assert "cuestionario ejemplo: actualizado." in result.output
+    assert "cuestionario ejemplo: nuevo." in result.output
     assert "curso-ejemplo: sin cambios." in again.output
     assert query(lambda: courses.get_course("curso-ejemplo")).is_published
 

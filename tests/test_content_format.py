@@ -65,7 +65,8 @@ LESSON = "curso-ejemplo/01-primeros-pasos/02-niveles.md"
     [
         ("titulo: x\n", f"{LESSON}:1: falta el encabezado: la primera línea debe ser ---"),
         ("---\ntitulo: x\nminutos: 5\n", f"{LESSON}:1: el encabezado no se cierra"),
-        ("---\ntitulo: [sin cerrar\nminutos: 5\n---\n", f"{LESSON}:3: YAML no válido"),
+        ("---\ntitulo: [sin cerrar\nminutos: 5\n---\n",
+         f"{LESSON}:3: el encabezado no se puede leer"),
         ("---\nminutos: 5\n---\ntexto\n", f"{LESSON}:1: falta la clave obligatoria «titulo»"),
         ("---\ntitulo: T\nminutos: 5\ntitle: T\n---\ntexto\n",
          f"{LESSON}:4: clave desconocida «title»"),
@@ -87,7 +88,7 @@ LESSON = "curso-ejemplo/01-primeros-pasos/02-niveles.md"
         ("---\ntitulo: T\nminutos: 5\ncuestionario: q\n---\ntexto\n",
          f"{LESSON}:4: «cuestionario» solo va en lecciones de tipo cuestionario"),
         ("---\ntitulo: T\nminutos: 5\ntipo: cuestionario\ncuestionario: no-existe\n---\n",
-         f"{LESSON}:1: el cuestionario «no-existe» no existe (se busca quizzes/no-existe.md)"),
+         f"{LESSON}:5: el cuestionario «no-existe» no existe (se busca quizzes/no-existe.md)"),
         ("---\ntitulo: T\nminutos: 5\n---\n", f"{LESSON}:5: la lección no tiene texto"),
         ("---\ntitulo: T\nminutos: 5\n---\n\nVer [otra](09-no-existe.md).\n",
          f"{LESSON}:6: "),

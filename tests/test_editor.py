@@ -1044,7 +1044,7 @@ def test_edit_a_case_s_prompts_and_rubric(new_case, query, as_learner):
 @pytest.mark.parametrize(
     ("case", "message"),
     [
-        ("consignas: [\n", "línea 2: YAML no válido"),
+        ("consignas: [\n", "línea 2: no se puede leer: el texto termina antes de cerrar algo"),
         ("- una lista", "«caso» debe ser un bloque con «consignas» y «rubrica»"),
         ("", "«caso» debe ser un bloque con «consignas» y «rubrica»"),
         (None, "los puntajes no cuadran"),

@@ -32,6 +32,8 @@ from typing import Any
 
 import yaml
 
+from academy.frontmatter import yaml_message
+
 MIN_CRITERIA, MAX_CRITERIA = 3, 6
 MAX_PROMPTS = 10
 MAX_WORDS = 5000
@@ -114,7 +116,16 @@ class _Reader:
             self.fail(path, "debe ser un bloque de claves")
             return None
         for key in value:
-            if key not in allowed:
+            if key not in allowed and value[key] is None and " " in str(key):
+                # {descripcion: Define medio, plazo y contenido, puntos: 4}: the comma ended
+                # the text, and what followed became a key without a value.
+                self.fail(
+                    path,
+                    f"una coma corta el texto antes de «{key}»: entre llaves {{…}}, la coma "
+                    "separa las claves; pon el texto entre comillas, por ejemplo "
+                    "descripcion: 'Define medio, plazo y contenido.'",
+                )
+            elif key not in allowed:
                 self.fail(
                     path, f"clave desconocida «{key}» (se admiten: {', '.join(sorted(allowed))})"
                 )
@@ -275,10 +286,10 @@ def from_text(text: str) -> tuple[CaseDefinition | None, list[str]]:
         data = yaml.safe_load(text)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
-        reason = error.problem or error.context or "error de sintaxis"
-        return None, [f"línea {mark.line + 1 if mark else 1}: YAML no válido: {reason}"]
-    except yaml.YAMLError as error:
-        return None, [f"YAML no válido: {error}"]
+        line = mark.line + 1 if mark else 1
+        return None, [f"línea {line}: no se puede leer: {yaml_message(error)}"]
+    except yaml.YAMLError:
+        return None, [f"no se puede leer: {yaml_message(None)}"]
     return parse_case(data)
 
 

@@ -7,9 +7,10 @@ looked up in the ``quizzes/`` folder beside ``courses/``.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import click
@@ -37,7 +38,8 @@ class Content:
 
 
 def _classify(path: Path) -> tuple[list[Path], list[Path]]:
-    """The course folders and quiz files a PATH names."""
+    """The course folders and quiz files a PATH names (``.`` inside ``courses/`` too)."""
+    path = path.resolve()
     if path.is_file():
         return [], [path]
     if (path / content.COURSE_FILE).is_file():
@@ -75,7 +77,7 @@ def load_all(paths: Iterable[Path]) -> Content:
             )
         for folder in folders:
             course, problems = content.load_course(folder)
-            found.problems += problems
+            found.problems += openable(problems, folder.parent)
             if course is not None:
                 found.courses.append(course)
         for quiz_file in quiz_files:
@@ -83,10 +85,41 @@ def load_all(paths: Iterable[Path]) -> Content:
                 continue
             seen_quizzes.add(quiz_file.resolve())
             quiz, problems = quiz_format.load_quiz(quiz_file)
-            found.problems += problems
+            found.problems += openable(problems, quiz_file.parent.parent)
+            if quiz is not None:
+                found.quizzes.append(quiz)
+    # A course named alone brings the quizzes its lessons use, from the quizzes/ folder beside
+    # courses/ (one that is missing is reported at the lesson's «cuestionario:» line).
+    for course in found.courses:
+        folder = course.root.parent.parent / "quizzes"
+        for lesson in course.lessons():
+            quiz_file = folder / f"{lesson.ref}.md"
+            if lesson.kind != "quiz" or not lesson.ref or not quiz_file.is_file():
+                continue
+            if quiz_file.resolve() in seen_quizzes:
+                continue
+            seen_quizzes.add(quiz_file.resolve())
+            quiz, problems = quiz_format.load_quiz(quiz_file)
+            found.problems += openable(problems, folder.parent)
             if quiz is not None:
                 found.quizzes.append(quiz)
     return found
+
+
+def openable(problems: list[Problem], base: Path) -> list[Problem]:
+    """Problems named by a path the user can open from where the command runs: the loaders
+    name files relative to ``base`` (the folder holding the course or ``quizzes/``)."""
+    here = Path.cwd()
+    result = []
+    for problem in problems:
+        path = Path(problem.file)
+        path = path if path.is_absolute() else base / path
+        try:
+            shown = os.path.relpath(path, here)
+        except ValueError:  # another drive (Windows)
+            shown = str(path)
+        result.append(replace(problem, file=shown))
+    return result
 
 
 def report_problems(problems: list[Problem]) -> None:
@@ -155,8 +188,10 @@ def import_content(found: Content, *, force: bool, publish: bool) -> list[str]:
             raise services.ImportConflict(conflicts)
     lines = []
     for quiz in found.quizzes:
+        new = quizzes.get_quiz(quiz.slug) is None
         _row, changed = quizzes.import_quiz(quiz, publish=publish)
-        lines.append(f"cuestionario {quiz.slug}: {'actualizado' if changed else 'sin cambios'}.")
+        state = "nuevo" if new else "actualizado" if changed else "sin cambios"
+        lines.append(f"cuestionario {quiz.slug}: {state}.")
     for course in found.courses:
         lines.append(describe(services.import_course(course, force=True, publish=publish)))
     return lines

@@ -20,6 +20,7 @@ prints and ``academy content import`` refuses to import past.
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import re
 import warnings
@@ -27,6 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
+from urllib.parse import unquote
 
 from PIL import Image
 
@@ -328,18 +330,19 @@ def load_course(
     name = display(course_file, root)
     doc = split(text, name)
     problems += doc.problems or check_keys(doc, COURSE_SCHEMA, name)
-    if doc.problems or any(p.file == name for p in problems):
-        return None, problems
-    meta = doc.meta
+    # A course file that cannot be used still lets every other file be checked, so that one
+    # run reports every problem; the course is then not returned.
+    usable = not doc.problems and not any(p.file == name for p in problems)
+    meta = doc.meta if usable else {}
     description, description_line = normalise_body(doc.body, doc.body_line)
     course = CourseSource(
         slug=slug,
         root=root,
-        title=meta["titulo"].strip(),
-        summary=meta["resumen"].strip(),
-        hours=meta["horas"],
+        title=meta.get("titulo", slug).strip(),
+        summary=meta.get("resumen", "").strip(),
+        hours=meta.get("horas", 1),
         language=meta.get("idioma") or "es",
-        outcomes=[item.strip() for item in meta["resultados"]],
+        outcomes=[item.strip() for item in meta.get("resultados", [])],
         enrolment=ENROLMENT[meta.get("inscripcion") or "abierta"],
         case_completion=CASE_COMPLETION[meta.get("casos_se_completan") or "al-aprobar"],
         certificate_template=meta.get("certificado") or "default",
@@ -354,7 +357,7 @@ def load_course(
     _check_markdown(course, problems)
     if not course.units:
         problems.append(Problem(name, None, "el curso no tiene unidades (carpetas 01-nombre)"))
-    return course, problems
+    return (course if usable else None), problems
 
 
 def _load_units(course: CourseSource, problems: list[Problem]) -> None:
@@ -587,11 +590,20 @@ def _check_references(course: CourseSource, quizzes: Path, problems: list[Proble
             problems.append(
                 Problem(
                     lesson.file,
-                    None,
+                    _key_line(course.root.parent / lesson.file, "cuestionario"),
                     f"el cuestionario «{lesson.ref}» no existe "
                     f"(se busca {quizzes.name}/{lesson.ref}.md)",
                 )
             )
+
+
+def _key_line(path: Path, key: str) -> int | None:
+    """The line of ``key:`` in a file's front matter (the file was read once already)."""
+    try:
+        lines = path.read_text(encoding="utf-8").split("\n")
+    except (OSError, UnicodeDecodeError):
+        return None
+    return next((n for n, line in enumerate(lines, start=1) if line.startswith(f"{key}:")), None)
 
 
 def lesson_resolver(course_lessons: set[str]) -> markdown.Resolver:
@@ -679,6 +691,8 @@ def _check_markdown(course: CourseSource, problems: list[Problem]) -> None:
     )
     for unit in course.units:
         _check_intro(unit.summary_md, unit.file, unit.summary_line, assets, unit.slug, problems)
+    anchors: dict[str, set[str]] = {}
+    links: list[tuple[LessonSource, str, str]] = []
     for unit in course.units:
         for lesson in unit.lessons:
             try:
@@ -690,6 +704,94 @@ def _check_markdown(course: CourseSource, problems: list[Problem]) -> None:
             for problem in rendered.problems:
                 line = lesson.body_line + (problem.line - 1 if problem.line else 0)
                 problems.append(Problem(lesson.file, line, problem.message))
+            anchors[lesson.slug] = set(_ID_RE.findall(rendered.html))
+            links += [(lesson, *link) for link in _LESSON_LINK_RE.findall(rendered.html)]
+            problems += _structure_problems(lesson)
+    # A section of another lesson can only be checked once every lesson is rendered.
+    for lesson, target, fragment in links:
+        if target in anchors and unquote(html.unescape(fragment)) not in anchors[target]:
+            written = f"#{fragment}"
+            line = _line_of(lesson.body_md, written)
+            problems.append(
+                Problem(
+                    lesson.file,
+                    lesson.body_line + line - 1 if line else None,
+                    f"enlace a una sección que no existe en la lección «{target}»: {written} "
+                    "(el ancla es el título de la sección en minúsculas, sin tildes y con "
+                    "guiones)",
+                )
+            )
+
+
+# What _check_markdown reads back from a lesson's rendered HTML: ids, and links to another
+# lesson's section (the resolver writes them "<slug>#<fragment>").
+_ID_RE = re.compile(r'\bid="([^"]+)"')
+_LESSON_LINK_RE = re.compile(r'<a [^>]*href="([a-z0-9][a-z0-9-]*)#([^"]+)"')
+_TABLE_ROW_RE = re.compile(r"^\s*\|?(.*?)\|?\s*$")
+_TABLE_RULE_RE = re.compile(r"\s*\|?[\s:|-]*-[\s:|-]*\|?\s*")
+_FENCE_RE = re.compile(r"^\s*(```|~~~)")
+_ATX_HEADING_RE = re.compile(r"^(#{1,6})[ \t]+\S")
+
+
+def _line_of(text: str, needle: str) -> int | None:
+    position = text.find(needle)
+    return None if position < 0 else text.count("\n", 0, position) + 1
+
+
+def _cells(row: str) -> int:
+    """The cells of a Markdown table row (escaped ``\\|`` and code spans are not separators)."""
+    inner = _TABLE_ROW_RE.match(row)
+    text = re.sub(r"`[^`]*`", "", inner.group(1) if inner else row).replace("\\|", "")
+    return text.count("|") + 1
+
+
+def _structure_problems(lesson: LessonSource) -> list[Problem]:
+    """Table rows with more cells than their header (python-markdown drops the extra ones),
+    and headings that skip a level (## then ####), which screen reader users navigate by."""
+    problems: list[Problem] = []
+    lines = lesson.body_md.split("\n")
+    in_fence = False
+    header_cells: int | None = None
+    previous_level = 1  # the lesson's title is the page's h1
+    for index, line in enumerate(lines):
+        number = lesson.body_line + index
+        if _FENCE_RE.match(line):
+            in_fence = not in_fence
+            continue
+        if in_fence:
+            continue
+        following = lines[index + 1] if index + 1 < len(lines) else ""
+        is_row = "|" in line and line.strip()
+        if header_cells is None and is_row and _TABLE_RULE_RE.fullmatch(following):
+            header_cells = _cells(line)
+        elif header_cells is not None and is_row:
+            if not _TABLE_RULE_RE.fullmatch(line) and _cells(line) > header_cells:
+                problems.append(
+                    Problem(
+                        lesson.file,
+                        number,
+                        f"esta fila de la tabla tiene {_cells(line)} celdas y el encabezado "
+                        f"{header_cells}: las que sobran no se mostrarán; agrega columnas al "
+                        "encabezado o escribe \\| si la barra es parte del texto",
+                    )
+                )
+        elif not line.strip():
+            header_cells = None
+        heading = _ATX_HEADING_RE.match(line)
+        if heading:
+            level = len(heading.group(1))
+            if level > previous_level + 1:
+                problems.append(
+                    Problem(
+                        lesson.file,
+                        number,
+                        f"el título salta del nivel {previous_level} al {level} "
+                        f"({'#' * level} después de {'#' * previous_level}): usa "
+                        f"{'#' * (previous_level + 1)} para que se lea en orden",
+                    )
+                )
+            previous_level = level
+    return problems
 
 
 def _check_intro(

@@ -51,10 +51,21 @@ def import_gift(file: Path, target: Path, title: str | None, passing: int, force
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(markdown, encoding="utf-8", newline="\n")
     click.echo(f"{target}: {len(quiz.questions)} preguntas.")
-    if problems:
-        report_problems(problems)
-        click.echo("Esas preguntas no se importaron; corrígelas en el archivo GIFT.", err=True)
+    if not problems:
+        return
+    report_problems(problems)
+    skipped = sum(1 for problem in problems if problem.message.endswith(gift.NOT_IMPORTED))
+    if skipped:
+        click.echo(
+            f"{skipped} pregunta(s) no se importaron; corrígelas en el archivo GIFT y vuelve "
+            "a importarlo, o escríbelas en el cuestionario.",
+            err=True,
+        )
         sys.exit(1)
+    click.echo(
+        "Se importaron todas las preguntas; revisa los avisos de arriba en el cuestionario.",
+        err=True,
+    )
 
 
 @quizzes_group.command("export-gift")

@@ -86,6 +86,9 @@ __all__ = [
 
 # Escaped characters become private-use placeholders while the structure is parsed, so that
 # an escaped { or ~ is never taken for syntax. Offsets shrink, newlines stay where they were.
+#: Ends the message of a question left out of the quiz (the others are only warnings).
+NOT_IMPORTED: Final = "la pregunta no se importó"
+
 _PLACEHOLDERS: Final = {
     "\\": "\ue000",
     ":": "\ue001",
@@ -234,7 +237,7 @@ class _QuestionReader:
         self.problems.append(Problem(self.file, self.line(offset), message))
 
     def skip(self, offset: int, message: str) -> None:
-        self.report(offset, f"{message}; la pregunta no se importó")
+        self.report(offset, f"{message}; {NOT_IMPORTED}")
 
     def read(self) -> QuestionSpec | None:
         text = self.text
