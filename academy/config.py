@@ -94,6 +94,15 @@ class Defaults:
     CERTIFICATE_ISSUER = "Academia de Capacitación Municipal y Regional"
     CERTIFICATE_SIGNATORIES: ClassVar[list[dict[str, str]]] = []
     CERTIFICATE_TEMPLATES_DIR: str | None = None
+    # The key certificates are signed with (academy/certificates/signing.py): a PEM or DER
+    # private key with CERTIFICATE_CERT its certificate (and chain), or a PKCS#12 file (.p12,
+    # .pfx) alone; CERTIFICATE_KEY_PASSPHRASE if it is encrypted. Required in production;
+    # elsewhere a self-signed pair is generated once into instance/certificados/.
+    CERTIFICATE_KEY: str | None = None
+    CERTIFICATE_CERT: str | None = None
+    CERTIFICATE_KEY_PASSPHRASE: str | None = None
+    # Where the signature says it was made.
+    CERTIFICATE_SIGNATURE_LOCATION = "Chile"
 
     BABEL_DEFAULT_LOCALE = "es"
     BABEL_DEFAULT_TIMEZONE = "America/Santiago"
@@ -250,3 +259,25 @@ def check(app: Flask) -> None:
         raise ConfigError("ACADEMY_HTTPS is on: ACADEMY_BASE_URL must start with https://.")
     if config["MAIL_BACKEND"] == "console":
         raise ConfigError("Production needs real mail: set ACADEMY_MAIL_BACKEND=smtp and MAIL_*.")
+    check_certificate_key(config)
+
+
+def check_certificate_key(config: Any) -> None:
+    """Production signs certificates with a key it was given, never one made up on the spot."""
+    key = config.get("CERTIFICATE_KEY")
+    if not key:
+        raise ConfigError(
+            "ACADEMY_CERTIFICATE_KEY is required in production: the key certificates are "
+            "signed with (make one with `academy certificates keygen`, or give the key of a "
+            "certification authority; see docs/operations.md)."
+        )
+    pkcs12 = str(key).lower().endswith((".p12", ".pfx"))
+    cert = config.get("CERTIFICATE_CERT")
+    if not pkcs12 and not cert:
+        raise ConfigError(
+            "ACADEMY_CERTIFICATE_CERT is required with ACADEMY_CERTIFICATE_KEY: the key's "
+            "certificate, in PEM (or give a PKCS#12 file, .p12 or .pfx, as the key)."
+        )
+    for name, path in (("KEY", key), ("CERT", None if pkcs12 else cert)):
+        if path is not None and not os.access(path, os.R_OK):
+            raise ConfigError(f"ACADEMY_CERTIFICATE_{name}: cannot read {path}.")

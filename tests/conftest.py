@@ -78,6 +78,9 @@ def smtp_server() -> Iterator[tuple[Mailbox, int]]:
     controller.stop()
 
 
+SIGNING_KEYS = Path(__file__).parent / "fixtures/signing"
+
+
 def test_config(database_url: str, smtp_port: int, **extra: Any) -> dict[str, Any]:
     return {
         "ENV": "testing",
@@ -88,6 +91,9 @@ def test_config(database_url: str, smtp_port: int, **extra: Any) -> dict[str, An
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": smtp_port,
         "WTF_CSRF_ENABLED": False,
+        # The test pair, not one generated into the checkout's instance/ folder.
+        "CERTIFICATE_KEY": str(SIGNING_KEYS / "academia.key"),
+        "CERTIFICATE_CERT": str(SIGNING_KEYS / "academia.crt"),
         **extra,
     }
 

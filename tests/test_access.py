@@ -106,6 +106,9 @@ TABLE: dict[str, tuple[str, str, dict[str, int]]] = {
     "certificates.my_certificate": ("GET", "/mis-cursos/certificados/999999/pdf", {"anonymous": LOGIN, "learner": 404, "trainer": 404, "admin": 404}),
     "certificates.verify": ("GET", "/certificados/verificar", dict.fromkeys(ROLES, 200)),
     "certificates.verify_link": ("GET", "/certificados/v/not-a-token", dict.fromkeys(ROLES, 404)),
+    # Public: no file sent is a form error; a RUT no certificate carries is not found.
+    "certificates.verify_upload": ("POST", "/certificados/verificar/archivo", dict.fromkeys(ROLES, 422)),
+    "certificates.verify_rut": ("GET", "/certificados/verificar/rut?rut=11.111.111-1", dict.fromkeys(ROLES, 404)),
     "static": ("GET", "/static/css/academy.css", dict.fromkeys(ROLES, 200)),
 }  # fmt: skip
 

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from academy import create_app, mail
 from academy.config import ConfigError, normalise_database_url
 
 GOOD_SECRET = "k3J9-x2Lq8Zr4Tn7Vb1Wc5Yd0Ue6Hf9Ga2Sm"
+# A self-signed pair made by `academy certificates keygen`, for tests only.
+SIGNING = Path(__file__).parent / "fixtures/signing"
 PRODUCTION = {
     "ENV": "production",
     "SECRET_KEY": GOOD_SECRET,
     "DATABASE_URL": "postgresql://academy@db/academy",
     "MAIL_BACKEND": "smtp",
     "BASE_URL": "https://academia.example.cl",
+    "CERTIFICATE_KEY": str(SIGNING / "academia.key"),
+    "CERTIFICATE_CERT": str(SIGNING / "academia.crt"),
 }
 
 
@@ -47,6 +53,20 @@ def test_instance_config_file_is_read(tmp_path, monkeypatch):
 def test_production_accepts_a_complete_configuration():
     app = create_app(PRODUCTION)
     assert app.config["ENV"] == "production"
+
+
+def test_production_refuses_to_sign_without_a_key_of_its_own(tmp_path):
+    with pytest.raises(ConfigError, match="ACADEMY_CERTIFICATE_KEY is required in production"):
+        create_app({**PRODUCTION, "CERTIFICATE_KEY": None})
+    with pytest.raises(ConfigError, match="ACADEMY_CERTIFICATE_CERT is required"):
+        create_app({**PRODUCTION, "CERTIFICATE_CERT": None})
+    with pytest.raises(ConfigError, match="ACADEMY_CERTIFICATE_KEY: cannot read"):
+        create_app({**PRODUCTION, "CERTIFICATE_KEY": str(tmp_path / "no-existe.key")})
+    # A PKCS#12 file carries its own certificate.
+    bundle = tmp_path / "firma.p12"
+    bundle.write_bytes(b"")
+    production = {**PRODUCTION, "CERTIFICATE_KEY": str(bundle), "CERTIFICATE_CERT": None}
+    assert create_app(production).config["ENV"] == "production"
 
 
 @pytest.mark.parametrize(

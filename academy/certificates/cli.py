@@ -1,13 +1,17 @@
-"""``academy certificates issue|revoke|verify``: the same services as the admin's pages."""
+"""``academy certificates issue|revoke|verify|keygen``: the same services as the admin's
+pages, and the signing key."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from academy.auth.models import User
-from academy.certificates import codes, services
+from academy.certificates import codes, services, signing
 from academy.certificates.models import Certificate
 from academy.certificates.rendering import CertificateTemplateError
 from academy.db import transaction
@@ -78,6 +82,31 @@ def preview_command(template: str, target: str) -> None:
     click.echo(f"Vista previa de «{template}» en {target}.")
 
 
+def _verify_file(path: Path) -> Certificate:
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise click.ClickException(f"no se puede leer {path}: {error.strerror}") from error
+    try:
+        found = services.verify_file(data)
+    except services.NotAPdf as error:
+        raise click.ClickException(f"{path} no es un PDF") from error
+    if found.certificate is None:
+        raise click.ClickException(
+            f"{path} no es un certificado emitido por la academia, o fue modificado después "
+            "de emitirse"
+        )
+    signature = found.signature
+    assert signature is not None
+    if not signature.present:
+        click.echo(f"{path}: idéntico al emitido; sin firma digital (emitido antes de firmarlos)")
+    elif signature.holds:
+        click.echo(f"{path}: idéntico al emitido; firma digital válida ({signature.signer})")
+    else:
+        raise click.ClickException(f"{path}: la firma digital no es válida")
+    return found.certificate
+
+
 def _find(typed: str) -> Certificate:
     try:
         certificate = services.by_code(typed)
@@ -107,12 +136,44 @@ def revoke_command(code: str, reason: str) -> None:
     click.echo(f"Certificado {codes.display(certificate.code)} revocado.")
 
 
+@certificates_group.command("keygen")
+@click.option(
+    "--dir",
+    "folder",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Carpeta donde escribir academia.key y academia.crt (instance/certificados si no).",
+)
+@click.option("--name", help="Nombre en el certificado (el emisor configurado si no).")
+@click.option("--force", is_flag=True, help="Reemplazar una llave que ya existe.")
+@with_appcontext
+def keygen_command(folder: Path | None, name: str | None, force: bool) -> None:
+    """Create a self-signed key and certificate to sign certificates with."""
+    target = folder or Path(current_app.instance_path) / signing.DEVELOPMENT_DIR
+    issuer = name or str(current_app.config["CERTIFICATE_ISSUER"])
+    try:
+        key, cert = signing.write_pair(target, issuer, issuer, force=force)
+    except FileExistsError as error:
+        raise click.ClickException(
+            f"ya existe {error}: los certificados ya emitidos están firmados con esa llave. "
+            "Usa --force solo si de verdad quieres reemplazarla (guarda antes una copia)."
+        ) from error
+    click.echo(f"Llave:       {key} (solo su dueño puede leerla)")
+    click.echo(f"Certificado: {cert}")
+    click.echo("Configura:")
+    click.echo(f"  ACADEMY_CERTIFICATE_KEY={key.resolve()}")
+    click.echo(f"  ACADEMY_CERTIFICATE_CERT={cert.resolve()}")
+
+
 @certificates_group.command("verify")
 @click.argument("code")
 @with_appcontext
 def verify_command(code: str) -> None:
-    """Say whether a certificate is valid, expired, revoked or superseded."""
-    certificate = _find(code)
+    """Say whether a certificate (its code, or its PDF file) is valid, expired, revoked or
+    superseded; for a file, also whether it is exactly as issued and its signature holds."""
+    if code.lower().endswith(".pdf") or Path(code).is_file():
+        certificate = _verify_file(Path(code))
+    else:
+        certificate = _find(code)
     verdict = services.verdict(certificate)
     labels = {
         "valid": "válido",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
@@ -43,4 +44,31 @@ class VerifyForm(FlaskForm):
         description=_l("Está impreso junto al código QR, por ejemplo 7K3M-Q9XA-R2TZ."),
         validators=[DataRequired(_l("Escribe el código del certificado."))],
         render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"},
+    )
+
+
+class RutForm(FlaskForm):
+    """A GET form anyone may send, like :class:`VerifyForm`."""
+
+    class Meta:
+        csrf = False
+
+    rut = StringField(
+        _l("RUT de la persona"),
+        description=_l("Con o sin puntos, con guion y dígito verificador: 12.345.678-5."),
+        validators=[DataRequired(_l("Escribe el RUT."))],
+        render_kw={"autocomplete": "off", "spellcheck": "false", "inputmode": "text"},
+    )
+
+
+class UploadForm(FlaskForm):
+    """A PDF to compare with the certificates the academy issued (CSRF-protected POST)."""
+
+    archivo = FileField(
+        _l("Archivo PDF del certificado"),
+        description=_l(
+            "El PDF tal como se descargó de la academia, sin abrirlo y guardarlo de nuevo."
+        ),
+        validators=[FileRequired(_l("Elige el archivo PDF del certificado."))],
+        render_kw={"accept": "application/pdf,.pdf"},
     )

@@ -77,7 +77,8 @@ class Certificate(db.Model):  # type: ignore[name-defined,misc]
     template: Mapped[str] = mapped_column(String(80))
     # As printed.
     full_name: Mapped[str] = mapped_column(String(120))
-    rut: Mapped[str | None] = mapped_column(String(12))
+    # Indexed: anyone may look a person's certificates up by RUT on the public page.
+    rut: Mapped[str | None] = mapped_column(String(12), index=True)
     comuna: Mapped[str | None] = mapped_column(String(120))
     region: Mapped[str | None] = mapped_column(String(120))
     course_title: Mapped[str] = mapped_column(String(200))
@@ -94,7 +95,8 @@ class Certificate(db.Model):  # type: ignore[name-defined,misc]
     superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("certificates.id"))
     # Rendered once, at issue, and served as stored ever after.
     pdf: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
-    pdf_sha256: Mapped[str] = mapped_column(String(64))
+    # Indexed: an uploaded file is recognised by its hash (verification by upload).
+    pdf_sha256: Mapped[str] = mapped_column(String(64), index=True)
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
     course: Mapped[Course] = relationship()

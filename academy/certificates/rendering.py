@@ -13,9 +13,11 @@ builds the context and keeps the PDF.
 
 from __future__ import annotations
 
+import json
 import mimetypes
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -30,6 +32,9 @@ from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
 ENTRY = "certificate.html"
+# Archival PDF that may carry attached files (the certificate's data as JSON).
+PDF_VARIANT = "pdf/a-3b"
+DATA_ATTACHMENT = "certificado.json"
 DEFAULT = "default"
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,79}$")
 
@@ -165,8 +170,15 @@ class ForbiddenResource(ValueError):
         self.url = url
 
 
-def render_pdf(folder: Path, html: str, metadata: PdfMetadata) -> bytes:
-    """Lay out ``html`` with the folder's files only and return the PDF."""
+def render_pdf(
+    folder: Path,
+    html: str,
+    metadata: PdfMetadata,
+    data: dict[str, Any] | None = None,
+    created: datetime | None = None,
+) -> bytes:
+    """Lay out ``html`` with the folder's files only and return a PDF/A-3b, carrying ``data``
+    (if given) as the attached file ``certificado.json``."""
     from weasyprint import HTML
     from weasyprint.urls import FatalURLFetchingError
 
@@ -194,9 +206,43 @@ def render_pdf(folder: Path, html: str, metadata: PdfMetadata) -> bytes:
     document.metadata.keywords = metadata.keywords
     document.metadata.lang = metadata.lang
     document.metadata.generator = "academy"
-    return bytes(document.write_pdf())
+    attachments = []
+    if data is not None:
+        from weasyprint import Attachment
+
+        # "Data": the file is the information the page shows, machine-readable (PDF/A-3's
+        # AFRelationship, which WeasyPrint writes for PDF/A-3 variants).
+        attachments.append(
+            Attachment(
+                string=json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True),
+                name=DATA_ATTACHMENT,
+                description="Datos del certificado",
+                relationship="Data",
+                created=created,
+                modified=created,
+            )
+        )
+    return bytes(
+        document.write_pdf(
+            pdf_variant=PDF_VARIANT, attachments=attachments, finisher=_one_entry_per_file
+        )
+    )
 
 
-def render(name: str, context: dict[str, Any], metadata: PdfMetadata) -> bytes:
+def _one_entry_per_file(_document: Any, pdf: Any) -> None:
+    """WeasyPrint lists each attachment twice in the catalogue's /AF array: once is enough."""
+    if "AF" in pdf.catalog:
+        unique = list(dict.fromkeys(pdf.catalog["AF"]))
+        pdf.catalog["AF"].clear()
+        pdf.catalog["AF"].extend(unique)
+
+
+def render(
+    name: str,
+    context: dict[str, Any],
+    metadata: PdfMetadata,
+    data: dict[str, Any] | None = None,
+    created: datetime | None = None,
+) -> bytes:
     folder = template_folder(name)
-    return render_pdf(folder, render_html(folder, context), metadata)
+    return render_pdf(folder, render_html(folder, context), metadata, data, created)

@@ -28,7 +28,7 @@ from stdnum.cl import rut as rut_number
 
 from academy import comunas
 from academy.auth.models import User
-from academy.certificates import codes, rendering
+from academy.certificates import codes, rendering, signing
 from academy.certificates.models import (
     Certificate,
     CertificateAction,
@@ -274,6 +274,36 @@ def _metadata(certificate: Certificate) -> rendering.PdfMetadata:
     )
 
 
+def certificate_data(certificate: Certificate) -> dict[str, Any]:
+    """The certificate's own record, attached to its PDF as certificado.json: what a program
+    reading the file needs, without scraping the page."""
+
+    def iso(moment: datetime | None) -> str | None:
+        return moment.isoformat() if moment is not None else None
+
+    return {
+        "formato": "academy-certificado/1",
+        "emisor": str(current_app.config["CERTIFICATE_ISSUER"]),
+        "codigo": codes.display(certificate.code),
+        "nombre": certificate.full_name,
+        "rut": rut_number.format(certificate.rut) if certificate.rut else None,
+        "comuna": certificate.comuna,
+        "region": certificate.region,
+        "curso": certificate.course_title,
+        "horas": certificate.hours,
+        "version_curso": certificate.course_version,
+        "revisiones_curso": dict(certificate.course_revisions),
+        "fecha_termino": iso(certificate.completed_at),
+        "fecha_emision": iso(certificate.issued_at),
+        "fecha_vencimiento": iso(certificate.expires_at),
+        "url_verificacion": verification_url(certificate.token),
+    }
+
+
+def _signature_reason(certificate: Certificate) -> str:
+    return f"Certificado {codes.display(certificate.code)}: {certificate.course_title}"
+
+
 def issue(
     course: Course,
     user_id: int,
@@ -311,10 +341,30 @@ def issue(
         expires_at=expires_at,
         status=CertificateStatus.VALID.value,
     )
-    # Rendered before anything is written: a template that fails issues nothing.
-    pdf = rendering.render(
-        certificate.template, template_context(certificate), _metadata(certificate)
+    # Rendered and signed before anything is written: a template or key that fails issues
+    # nothing. The stored bytes are the signed ones, served identically ever after.
+    rendered = rendering.render(
+        certificate.template,
+        template_context(certificate),
+        _metadata(certificate),
+        data=certificate_data(certificate),
+        created=now,
     )
+    try:
+        pdf = signing.sign(
+            rendered,
+            reason=_signature_reason(certificate),
+            location=str(current_app.config["CERTIFICATE_SIGNATURE_LOCATION"]),
+            contact=_base_url() or None,
+        )
+    except signing.SigningKeyError as error:
+        current_app.logger.error("certificate signing key: %s", error)
+        raise CertificateError(
+            _(
+                "No se pudo firmar el certificado: la llave de firma de la academia no se "
+                "puede usar. Avisa a quien administra el servidor (el registro dice por qué)."
+            )
+        ) from error
     certificate.pdf = pdf
     certificate.pdf_sha256 = hashlib.sha256(pdf).hexdigest()
     try:
@@ -442,3 +492,82 @@ def verdict(certificate: Certificate) -> str:
     if certificate.status == CertificateStatus.VALID:
         return "expired" if certificate.expired() else "valid"
     return certificate.status
+
+
+# Verifying a file or a RUT -------------------------------------------------------------------
+
+
+class NotAPdf(CertificateError):
+    pass
+
+
+class BadRut(CertificateError):
+    pass
+
+
+@dataclass(frozen=True)
+class FileVerdict:
+    """What an uploaded file is: the certificate whose stored PDF it is byte for byte (None
+    if no certificate's is), and what that PDF's signature says."""
+
+    certificate: Certificate | None
+    signature: signing.SignatureCheck | None = None
+
+
+def looks_like_pdf(data: bytes) -> bool:
+    # A PDF's header may follow up to 1 KB of other bytes (PDF 1.7, annex H.3).
+    return b"%PDF-" in data[:1024]
+
+
+def by_sha256(digest: str) -> Certificate | None:
+    return db.session.scalar(select(Certificate).where(Certificate.pdf_sha256 == digest))
+
+
+def verify_file(data: bytes) -> FileVerdict:
+    """Whether ``data`` is exactly a PDF the academy issued, and whether its signature holds.
+
+    Only the academy's own stored bytes are handed to the PDF parser: a file that matches no
+    stored certificate is answered from its hash alone, so hostile uploads are never parsed.
+    Raises :class:`NotAPdf` for anything that is not a PDF."""
+    if not looks_like_pdf(data):
+        raise NotAPdf(_("Ese archivo no es un PDF. Sube el certificado tal como lo descargaste."))
+    certificate = by_sha256(hashlib.sha256(data).hexdigest())
+    if certificate is None:
+        return FileVerdict(None)
+    return FileVerdict(certificate, signing.check(data, _trust_anchors()))
+
+
+def _trust_anchors() -> tuple[Any, ...]:
+    try:
+        return signing.current_key().certificates
+    except signing.SigningKeyError:
+        current_app.logger.exception("certificate signing key unavailable for verification")
+        return ()
+
+
+def mask_rut(compact: str) -> str:
+    """A RUT showing only its last three digits and check digit: ••.•••.678-5."""
+    formatted = rut_number.format(compact).lstrip(".")  # python-stdnum: ".100.000-5"
+    head, tail = formatted[:-5], formatted[-5:]
+    return "".join("•" if c.isdigit() else c for c in head) + tail
+
+
+def by_rut(typed: str) -> tuple[str, list[Certificate]]:
+    """The RUT (compact) and every certificate printed with it, newest first; :class:`BadRut`
+    if it is not a RUT."""
+    from stdnum.exceptions import ValidationError
+
+    try:
+        compact = rut_number.validate(typed)
+    except ValidationError as error:
+        raise BadRut(
+            _("Ese RUT no es válido: revisa los números y el dígito verificador (12.345.678-5).")
+        ) from error
+    return compact, list(
+        db.session.scalars(
+            select(Certificate)
+            .where(Certificate.rut == compact)
+            .options(selectinload(Certificate.superseded_by))
+            .order_by(Certificate.issued_at.desc(), Certificate.id.desc())
+        )
+    )

@@ -27,7 +27,14 @@ from werkzeug.wrappers import Response
 
 from academy.auth.permissions import can_issue_certificates, require
 from academy.certificates import codes, services
-from academy.certificates.forms import IssueForm, ReissueForm, RevokeForm, VerifyForm
+from academy.certificates.forms import (
+    IssueForm,
+    ReissueForm,
+    RevokeForm,
+    RutForm,
+    UploadForm,
+    VerifyForm,
+)
 from academy.certificates.models import Certificate, CertificateStatus
 from academy.certificates.rendering import CertificateTemplateError
 from academy.errors import render_error
@@ -205,14 +212,24 @@ register_my_courses_part("certificates", services.valid_of_learner)
 # Public verification -------------------------------------------------------------------------
 
 
+def _page(form: VerifyForm | None = None, **context: Any) -> str:
+    """The verification page, with its three ways in (code, RUT, file) and ``context``'s
+    answer."""
+    context.setdefault("rut_form", RutForm(formdata=None))
+    context.setdefault("upload_form", UploadForm(formdata=None))
+    return render_template(
+        "certificates/verify.html", form=form or VerifyForm(formdata=None), **context
+    )
+
+
 @bp.get(services.LOOKUP_PATH)
 @limiter.shared_limit(_verify_limit, scope="certificate-verification")
 def verify() -> Any:
     form = VerifyForm(request.args)
     if "codigo" not in request.args:
-        return render_template("certificates/verify.html", form=form)
+        return _page(form)
     if not form.validate():
-        return render_template("certificates/verify.html", form=form), 422
+        return _page(form), 422
     try:
         certificate = services.by_code(form.codigo.data or "")
     except codes.CodeError as error:
@@ -228,7 +245,7 @@ def verify() -> Any:
                 n=codes.LENGTH,
             )
         ]
-        return render_template("certificates/verify.html", form=form), 422
+        return _page(form), 422
     return _verdict_page(certificate, form)
 
 
@@ -238,16 +255,55 @@ def verify_link(token: str) -> Any:
     return _verdict_page(services.by_token(token), VerifyForm(formdata=None))
 
 
-def _verdict_page(certificate: Certificate | None, form: VerifyForm) -> Any:
+def _verdict_page(certificate: Certificate | None, form: VerifyForm, **context: Any) -> Any:
     if certificate is None:
-        return render_template("certificates/verify.html", form=form, not_found=True), 404
-    return render_template(
-        "certificates/verify.html",
-        form=form,
+        return _page(form, not_found=True, **context), 404
+    return _page(
+        form,
         certificate=certificate,
         verdict=services.verdict(certificate),
         code=codes.display(certificate.code),
         successor=(
             codes.display(certificate.superseded_by.code) if certificate.superseded_by else None
         ),
+        **context,
     )
+
+
+@bp.post(services.LOOKUP_PATH + "/archivo")
+@limiter.shared_limit(_verify_limit, scope="certificate-verification")
+def verify_upload() -> Any:
+    """Is this file byte for byte a certificate the academy issued, and does its signature
+    hold?"""
+    form = UploadForm()
+    if not form.validate_on_submit():
+        return _page(upload_form=form), 422
+    data = form.archivo.data.read()
+    try:
+        found = services.verify_file(data)
+    except services.NotAPdf as error:
+        form.archivo.errors = [str(error)]
+        return _page(upload_form=form), 422
+    if found.certificate is None:
+        return _page(upload_form=form, upload_rejected=True), 404
+    return _verdict_page(found.certificate, VerifyForm(formdata=None), signature=found.signature)
+
+
+@bp.get(services.LOOKUP_PATH + "/rut")
+@limiter.shared_limit(_verify_limit, scope="certificate-verification")
+def verify_rut() -> Any:
+    """A person's certificates, by the RUT printed on them; the RUT is shown masked."""
+    form = RutForm(request.args)
+    if not form.validate():
+        return _page(rut_form=form), 422
+    try:
+        compact, found = services.by_rut(form.rut.data or "")
+    except services.BadRut as error:
+        form.rut.errors = [str(error)]
+        return _page(rut_form=form), 422
+    page = _page(
+        rut_form=RutForm(formdata=None),  # the page shows the RUT masked, not in the box
+        rut_masked=services.mask_rut(compact),
+        rut_certificates=[(c, services.verdict(c)) for c in found],
+    )
+    return page, 200 if found else 404
