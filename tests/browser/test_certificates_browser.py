@@ -1,11 +1,13 @@
 """Certificates in Chromium: an admin issues one, the learner downloads it from «Mis cursos»,
-anyone verifies it by code (a typo is named) and by the QR code's link, and after the admin
-revokes it the same link says so. Every page is audited with axe-core.
+anyone verifies it by code (a typo is named), by the QR code's link and by uploading the file (a
+modified copy is refused), and after the admin revokes it the same link says so. Every page is
+audited with axe-core.
 """
 
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -24,7 +26,9 @@ pytestmark = pytest.mark.browser
 NAME = "Ñuñoa Fernández-Villalobos, María de los Ángeles"
 
 
-def test_issue_download_verify_and_revoke(page: Page, live: LiveServer, axe: Axe) -> None:
+def test_issue_download_verify_and_revoke(
+    page: Page, live: LiveServer, axe: Axe, tmp_path: Path
+) -> None:
     import_course_folder(live)
     learner = live.create_user("learner", full_name=NAME)
     admin = live.create_user("admin")
@@ -75,6 +79,21 @@ def test_issue_download_verify_and_revoke(page: Page, live: LiveServer, axe: Axe
     axe(page)
     page.goto(link)
     expect(page.get_by_role("heading", name="Certificado válido")).to_be_visible()
+
+    # Anyone: the downloaded file is recognised, signature and all; a modified copy is not.
+    page.goto("/certificados/verificar")
+    page.get_by_label("Archivo PDF del certificado").set_input_files(str(path))
+    page.get_by_role("button", name="Verificar archivo").click()
+    expect(page.get_by_role("heading", name="Certificado válido")).to_be_visible()
+    expect(page.get_by_text("Su firma digital es válida y cubre todo el documento")).to_be_visible()
+    axe(page)
+    modified = tmp_path / "certificado.pdf"
+    modified.write_bytes(path.read_bytes().replace(b"WeasyPrint", b"WeasyPrinT", 1))
+    page.get_by_label("Archivo PDF del certificado").set_input_files(str(modified))
+    page.get_by_role("button", name="Verificar archivo").click()
+    expect(page.get_by_role("heading", name="Archivo no reconocido")).to_be_visible()
+    expect(page.get_by_text("fue modificado después de emitirse")).to_be_visible()
+    axe(page)
 
     # Revoked: the same link now says when and why.
     log_in(page, admin)
