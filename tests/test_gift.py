@@ -52,12 +52,12 @@ def problems_of(gift: str) -> list[str]:
 
 def test_the_bank_imports_every_supported_question_and_names_the_rest():
     questions, problems = parse_gift(bank_text(), "banco.gift")
-    assert len(questions) == 30
+    assert len(questions) == 31  # the missing-word question at line 190 among them
     kinds: dict[str, int] = {}
     for question in questions:
         kinds[question.word] = kinds.get(question.word, 0) + 1
     assert kinds == {
-        "unica": 7,
+        "unica": 8,
         "multiple": 4,
         "verdadero-falso": 6,
         "corta": 4,
@@ -65,25 +65,23 @@ def test_the_bank_imports_every_supported_question_and_names_the_rest():
         "emparejar": 2,
     }
     assert [str(p) for p in problems] == [
-        "banco.gift:187: pregunta de desarrollo (respuesta abierta, «{}»): no se admite; "
-        "la pregunta no se importó",
-        "banco.gift:190: hay texto después de las respuestas: falta una línea en blanco entre "
-        "dos preguntas, o es una pregunta de palabra faltante o «cloze», que no se admite; "
-        "la pregunta no se importó",
+        "banco.gift:187: pregunta de desarrollo (respuesta abierta, «{}»): un cuestionario no "
+        "la puede corregir; escríbela como un caso práctico (una lección «tipo: caso» con sus "
+        "consignas y su rúbrica), que revisa un relator; la pregunta no se importó",
         "banco.gift:192: texto sin respuestas entre llaves (una descripción): la Academia no "
         "tiene este tipo de elemento; la pregunta no se importó",
     ]
 
 
-def test_categories_become_pools_from_the_last_part_of_the_path():
+def test_categories_become_pools_from_their_whole_path():
     questions, _ = parse_gift(bank_text(), "banco.gift")
-    assert [q.pool for q in questions[:1]] == ["marcos-de-participacion"]
+    assert [q.pool for q in questions[:1]] == ["participacion-ciudadana-marcos-de-participacion"]
     assert {q.pool for q in questions} == {
-        "marcos-de-participacion",
-        "espectro-de-iap2",
-        "escalera-de-arnstein",
-        "cosoc",
-        "mecanismos-municipales",
+        "participacion-ciudadana-marcos-de-participacion",
+        "participacion-ciudadana-espectro-de-iap2",
+        "participacion-ciudadana-escalera-de-arnstein",
+        "participacion-ciudadana-cosoc",
+        "participacion-ciudadana-mecanismos-municipales",
     }
     root = one("$CATEGORY: $course$/top\n\n::P::¿Sí?{T}")
     assert root.pool is None
@@ -95,10 +93,10 @@ def test_gift_to_markdown_to_gift_to_markdown_is_stable():
     markdown_text, problems = gift_to_quiz_markdown(
         bank_text(), "Banco de participación", "banco.gift"
     )
-    assert len(problems) == 3
+    assert len(problems) == 2
     quiz, found = parse_quiz(markdown_text, "quizzes/banco.md")
     assert found == []
-    assert len(quiz.questions) == 30
+    assert len(quiz.questions) == 31
     assert quiz.settings.title == "Banco de participación"
     assert quiz.settings.passing == 60
     gift_again, found = quiz_to_gift(quiz)
@@ -350,8 +348,9 @@ def test_plain_to_markdown_escapes_line_starts():
     [
         (
             "::E::Describe.{}",
-            "banco.gift:1: pregunta de desarrollo (respuesta abierta, «{}»): no se admite; "
-            "la pregunta no se importó",
+            "banco.gift:1: pregunta de desarrollo (respuesta abierta, «{}»): un cuestionario no "
+            "la puede corregir; escríbela como un caso práctico (una lección «tipo: caso» con sus "
+            "consignas y su rúbrica), que revisa un relator; la pregunta no se importó",
         ),
         (
             "\n\n::D::Solo texto.",
@@ -359,15 +358,9 @@ def test_plain_to_markdown_escapes_line_starts():
             "tiene este tipo de elemento; la pregunta no se importó",
         ),
         (
-            "::W::El COSOC es {=consultivo ~resolutivo} del municipio.",
-            "banco.gift:1: hay texto después de las respuestas: falta una línea en blanco entre "
-            "dos preguntas, o es una pregunta de palabra faltante o «cloze», que no se admite; "
-            "la pregunta no se importó",
-        ),
-        (
             "::A::¿Sí?{T}\n::B::¿No?{F}",
-            "banco.gift:1: hay texto después de las respuestas: falta una línea en blanco entre "
-            "dos preguntas, o es una pregunta de palabra faltante o «cloze», que no se admite; "
+            "banco.gift:1: hay otras llaves después de las respuestas: falta una línea en blanco "
+            "entre dos preguntas, o es una pregunta «cloze» (varios huecos), que no se admite; "
             "la pregunta no se importó",
         ),
         (

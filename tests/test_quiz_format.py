@@ -561,7 +561,8 @@ def test_hostile_html_is_shown_as_text_everywhere():
         (
             "---\ntitulo: Prueba\naprobacion: 60\nintento: 2\n---\n\n",
             "quizzes/prueba.md:4: clave desconocida «intento» (se admiten: titulo, aprobacion, "
-            "intentos, tiempo, barajar_preguntas, barajar_opciones, sorteo, cuenta, revision)",
+            "intentos, tiempo, barajar_preguntas, barajar_opciones, sorteo, cuenta, revision, "
+            "categorias)",
         ),
         (
             '---\ntitulo: "Prueba\\nBcc: x"\naprobacion: 60\n---\n\n',

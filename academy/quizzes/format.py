@@ -145,6 +145,15 @@ def _attempts(value: int | str) -> str | None:
     return None if 1 <= value <= 1000 else "debe ser un número entre 1 y 1000"
 
 
+def _categories(value: dict[Any, Any]) -> str | None:
+    for pool, path in value.items():
+        if not isinstance(pool, str) or not SLUG_RE.match(pool):
+            return f"«{pool}» no es un nombre de grupo (usa minúsculas, números y guiones)"
+        if not isinstance(path, str) or not 0 < len(path.strip()) <= 255 or "\n" in path:
+            return f"el grupo «{pool}» necesita la ruta de su categoría, en una línea"
+    return None
+
+
 def _minutes(value: int) -> str | None:
     return None if 1 <= value <= 1440 else "debe ser un número de minutos entre 1 y 1440"
 
@@ -200,6 +209,7 @@ QUIZ_SCHEMA: Final = {
     "sorteo": Key(dict, check=_draw),
     "cuenta": Key(str, check=_one_of(list(COUNTS))),
     "revision": Key(str, check=_one_of(list(REVIEWS))),
+    "categorias": Key(dict, check=_categories),
 }
 QUESTION_SCHEMA: Final = {
     "clave": Key(str, check=_slug),
@@ -230,6 +240,8 @@ class QuizSettings:
     draw: Mapping[str, int] = field(default_factory=dict)  # pool -> questions drawn from it
     counts: Literal["best", "last"] = "best"  # which attempt counts
     review: Literal["score", "responses", "full"] = "full"  # what is shown after submitting
+    # pool -> the Moodle category path it came from ("Participación/Marcos"), for GIFT export
+    categories: Mapping[str, str] = field(default_factory=dict)
 
     def passed(self, score: Fraction, total: Fraction) -> bool:
         """Whether ``score`` out of ``total`` points reaches the passing percentage."""
@@ -450,6 +462,7 @@ def _settings(meta: Mapping[str, Any]) -> QuizSettings | None:
     attempts = meta.get("intentos")
     minutes = meta.get("tiempo")
     draw = meta.get("sorteo")
+    categories = meta.get("categorias")
     return QuizSettings(
         title=title.strip(),
         passing=_fraction(passing),
@@ -460,6 +473,9 @@ def _settings(meta: Mapping[str, Any]) -> QuizSettings | None:
         draw=dict(draw) if isinstance(draw, dict) and _draw(draw) is None else {},
         counts="last" if meta.get("cuenta") == "ultimo" else "best",
         review=_review(meta.get("revision")),
+        categories=dict(categories)
+        if isinstance(categories, dict) and _categories(categories) is None
+        else {},
     )
 
 
@@ -1167,6 +1183,7 @@ def dump_quiz(quiz: Quiz) -> str:
         "sorteo": dict(settings.draw) or None,
         "cuenta": next(word for word, value in COUNTS.items() if value == settings.counts),
         "revision": next(word for word, value in REVIEWS.items() if value == settings.review),
+        "categorias": dict(settings.categories) or None,
     }
     parts = [quiz.intro.md] if quiz.intro else []
     parts += [dump_question(question) for question in quiz.questions]

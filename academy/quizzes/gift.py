@@ -2,8 +2,9 @@
 
 Import (:func:`parse_gift`, :func:`gift_to_quiz_markdown`) reads what Moodle reads and what
 real banks use: questions separated by blank lines, ``//`` comment lines, ``::Título::``,
-``$CATEGORY:`` lines (the last part of the path, as a slug, becomes the questions' pool; the
-root, ``$course$/top``, means no pool), the escapes ``\\~ \\= \\# \\{ \\} \\: \\\\``
+``$CATEGORY:`` lines (the path below ``$course$/top``, as one slug, becomes the questions'
+pool, and the path as written is kept in the quiz's ``categorias`` for the export; the root
+means no pool), the escapes ``\\~ \\= \\# \\{ \\} \\: \\\\``
 and ``\\n``, text formats ``[markdown]``, ``[plain]``, ``[moodle]`` (the default) and
 ``[html]``, per-answer feedback ``#…`` and general feedback ``####…``, and these answer blocks:
 
@@ -12,15 +13,18 @@ and ``\\n``, text formats ``[markdown]``, ``[plain]``, ``[moodle]`` (the default
 - ``{T}``, ``{TRUE}``, ``{F}``, ``{FALSE}``, with ``{T#feedback if wrong#feedback if right}``;
 - ``{=a =b =%50%c}``: short answer;
 - ``{#42:0.5}``, ``{#10..20}``, ``{#=%100%42:0 =%50%40:2 ~#any other}``: numeric;
-- ``{=a -> 1 =b -> 2 = -> extra}``: matching.
+- ``{=a -> 1 =b -> 2 = -> extra}``: matching;
+- text after the answers (``Moodle costs {~lots =nothing} to download.``): a missing-word
+  question, whose answers become a blank (:data:`BLANK`, shown ``_____``) in the text, as in
+  Moodle; the export puts them back there.
 
 HTML (``[html]``, or ``[moodle]`` text with tags) is converted to Markdown conservatively:
 paragraphs, line breaks, bold, italics, code, links, lists, headings and quotes; anything else
 is dropped *and reported* (images, tables, scripts, styling). Raw HTML never reaches the
 Markdown, and the Markdown is rendered by :mod:`academy.markdown` anyway. What cannot be
-imported (essay ``{}``, description-only items, missing-word and cloze questions with text
-after the answers, malformed answers) is reported by line and left out: never dropped
-silently.
+imported (essay ``{}``, to be written as a case exercise instead, description-only items,
+cloze questions with several answer blocks, malformed answers) is reported by line and left
+out: never dropped silently.
 
 Export (:func:`quiz_to_gift`) writes Markdown text as ``[markdown]`` and keeps what Moodle
 cannot hold in comment tokens it ignores: Moodle's own ``[id:clave]`` and ``[tag:etiqueta]``,
@@ -33,7 +37,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
@@ -86,6 +90,12 @@ __all__ = [
 
 # Escaped characters become private-use placeholders while the structure is parsed, so that
 # an escaped { or ~ is never taken for syntax. Offsets shrink, newlines stay where they were.
+#: The blank of a missing-word question («… el grupo llamado {=Tokenismo ~Poder} .»), in
+#: the quiz's Markdown: five escaped underscores, shown as «_____» as Moodle shows them.
+BLANK: Final = "\\_\\_\\_\\_\\_"
+# Where the answers were, while the text around them is converted (a private-use character).
+_GAP: Final = "\ue0ff"
+
 #: Ends the message of a question left out of the quiz (the others are only warnings).
 NOT_IMPORTED: Final = "la pregunta no se importó"
 
@@ -149,15 +159,31 @@ def read_gift(path: Path) -> tuple[str | None, list[Problem]]:
 
 def parse_gift(text: str, file: str) -> tuple[list[Question], list[Problem]]:
     """The questions of a GIFT bank, and every problem met (those questions left out)."""
+    questions, _categories, problems = parse_gift_bank(text, file)
+    return questions, problems
+
+
+def parse_gift_bank(text: str, file: str) -> tuple[list[Question], dict[str, str], list[Problem]]:
+    """The questions of a GIFT bank, the category path of each pool (as written in the
+    ``$CATEGORY:`` line, for the export), and every problem met."""
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     problems: list[Problem] = []
     specs: list[QuestionSpec] = []
     pool: str | None = None
+    categories: dict[str, str] = {}
     for block in _blocks(text):
         lines = block.lines
         first = next(i for i, line in enumerate(lines) if line.strip())
         if lines[first].lstrip().startswith("$CATEGORY:"):
-            pool = _pool(lines[first].lstrip()[len("$CATEGORY:") :])
+            path = lines[first].lstrip()[len("$CATEGORY:") :].strip()
+            pool = _pool(path)
+            if pool is not None:
+                # Two paths that make the same pool name (Marcos, marcos/) stay apart.
+                base, number = pool, 2
+                while categories.get(pool, path) != path:
+                    pool = f"{base}-{number}"
+                    number += 1
+                categories[pool] = path
             # Moodle wants a blank line after it; be kind when it is missing.
             lines = ["" if i <= first else line for i, line in enumerate(lines)]
             if not any(line.strip() for line in lines):
@@ -168,7 +194,7 @@ def parse_gift(text: str, file: str) -> tuple[list[Question], list[Problem]]:
         if spec is not None:
             specs.append(spec)
     questions, found = build_questions(specs, file)
-    return questions, problems + found
+    return questions, categories, problems + found
 
 
 def gift_to_quiz_markdown(
@@ -180,8 +206,10 @@ def gift_to_quiz_markdown(
     settings the bank does not have; trainers adjust the rest in the file. Problems name the
     GIFT file's lines; questions that could not be imported are not in the Markdown.
     """
-    questions, problems = parse_gift(gift_text, file)
-    settings = QuizSettings(title=" ".join(title.split()), passing=Fraction(passing))
+    questions, categories, problems = parse_gift_bank(gift_text, file)
+    settings = QuizSettings(
+        title=" ".join(title.split()), passing=Fraction(passing), categories=categories
+    )
     if not settings.title or len(settings.title) > 200:
         problems.append(
             Problem(file, None, "el título del cuestionario debe tener 1 a 200 caracteres")
@@ -212,11 +240,19 @@ def _blocks(text: str) -> Iterable[_Block]:
 
 
 def _pool(path: str) -> str | None:
+    """The pool of a category path: its parts below the context and ``top``, as one name
+    (``$course$/top/Participación/Marcos`` -> ``participacion-marcos``)."""
     parts = [p.replace("//", "/").strip() for p in re.split(r"(?<!/)/(?!/)", path.strip())]
     parts = [p for p in parts if p]
-    if not parts or parts[-1] in ("top", "$course$", "$system$", "$module$", "$cat$"):
+    while parts and parts[0] in _CONTEXTS:
+        parts = parts[1:]
+    if not parts:
         return None
-    return derive_key(parts[-1])
+    return derive_key(" ".join(parts))[:80].rstrip("-") or None
+
+
+# The category contexts and the root category Moodle writes before a category's own path.
+_CONTEXTS: Final = frozenset({"$course$", "$system$", "$module$", "$cat$", "top"})
 
 
 class _QuestionReader:
@@ -263,15 +299,18 @@ class _QuestionReader:
         if opening < 0 or closing < 0:
             self.skip(start, "las llaves de las respuestas no se abren o no se cierran")
             return None
-        after = text[closing + 1 :].strip()
-        if after:
+        after = text[closing + 1 :]
+        if "{" in after or after.lstrip().startswith("::"):
             self.skip(
                 closing + 1,
-                "hay texto después de las respuestas: falta una línea en blanco entre dos "
-                "preguntas, o es una pregunta de palabra faltante o «cloze», que no se admite",
+                "hay otras llaves después de las respuestas: falta una línea en blanco entre "
+                "dos preguntas, o es una pregunta «cloze» (varios huecos), que no se admite",
             )
             return None
         raw_text = text[position:opening]
+        if after.strip():
+            # Missing word: as Moodle does, the answers' place becomes a blank in the text.
+            raw_text += _GAP + after
         match = _FORMAT_PREFIX.match(raw_text)
         if match:
             self.format = match[1].lower()
@@ -291,7 +330,7 @@ class _QuestionReader:
             text_line=self.line(position),
             feedback_line=self.line(opening + 1 + max(split_at, 0)),
         )
-        spec.text = self.markdown(raw_text, position, detect=False)
+        spec.text = self.markdown(raw_text, position, detect=False).replace(_GAP, BLANK)
         spec.feedback = self.markdown(general, opening + 1 + split_at) if general else ""
         if not self.answers(spec, answers_text, opening + 1):
             return None
@@ -306,7 +345,7 @@ class _QuestionReader:
             if "\n" not in text and len(text) <= 200 and _is_plain(text):
                 title, spec.text = text, ""
             else:
-                title = _shorten(_plain_words(first_line))
+                title = _shorten(_plain_words(first_line.replace(BLANK, "…")))
         elif text == title:
             spec.text = ""  # how the exporter writes a question that is only its title
         spec.title = title
@@ -341,7 +380,12 @@ class _QuestionReader:
         body = text.strip()
         lead = offset + len(text) - len(text.lstrip())
         if not body:
-            self.skip(offset, "pregunta de desarrollo (respuesta abierta, «{}»): no se admite")
+            self.skip(
+                offset,
+                "pregunta de desarrollo (respuesta abierta, «{}»): un cuestionario no la puede "
+                "corregir; escríbela como un caso práctico (una lección «tipo: caso» con sus "
+                "consignas y su rúbrica), que revisa un relator",
+            )
             return False
         if body.startswith("#"):
             spec.word = "numerica"
@@ -798,12 +842,20 @@ def quiz_to_gift(quiz: Quiz) -> tuple[str, list[Problem]]:
     Quiz settings and the intro have no place in GIFT and are not written.
     """
     header = [f"// {quiz.settings.title}", f"// Exportado desde {quiz.file or quiz.slug}"]
-    text, problems = questions_to_gift(quiz.questions, quiz.file or quiz.slug)
+    text, problems = questions_to_gift(
+        quiz.questions, quiz.file or quiz.slug, quiz.settings.categories
+    )
     return "\n".join(header) + "\n\n" + text, problems
 
 
-def questions_to_gift(questions: Sequence[Question], file: str) -> tuple[str, list[Problem]]:
-    """Questions as GIFT text; ordering questions are left out, each with a problem."""
+def questions_to_gift(
+    questions: Sequence[Question], file: str, categories: Mapping[str, str] | None = None
+) -> tuple[str, list[Problem]]:
+    """Questions as GIFT text; ordering questions are left out, each with a problem.
+
+    Each pool is written as the category it came from (``categories``: pool -> path as the
+    bank wrote it), else as ``$course$/top/<pool>``."""
+    categories = categories or {}
     blocks: list[str] = []
     problems: list[Problem] = []
     pool: str | None = None
@@ -823,7 +875,10 @@ def questions_to_gift(questions: Sequence[Question], file: str) -> tuple[str, li
             continue
         if question.pool != pool:
             pool = question.pool
-            blocks.append(f"$CATEGORY: {ROOT_CATEGORY}" + (f"/{pool}" if pool else ""))
+            path = categories.get(pool) if pool else None
+            if path is None:
+                path = ROOT_CATEGORY + (f"/{pool}" if pool else "")
+            blocks.append(f"$CATEGORY: {path}")
         blocks.append(question_to_gift(question))
     return "\n\n".join(blocks) + "\n", problems
 
@@ -851,7 +906,10 @@ def question_to_gift(question: Question) -> str:
             if getattr(question, attribute):
                 tokens.append(f"[{word}:distinguir]")
     text = question.text.md or question.title
-    head = f"::{_escape(question.title)}::[markdown]{_escape(text)}"
+    # A missing-word question: the answers go back where the blank is.
+    before, blank, after = text.partition(BLANK) if text.count(BLANK) == 1 else (text, "", "")
+    head = f"::{_escape(question.title)}::[markdown]{_escape(before)}"
+    tail = _escape(after) if blank else ""
     general = f"####{_escape(question.feedback.md)}" if question.feedback else ""
     if isinstance(question, TrueFalse):
         right = next(c for c in question.choices if c.correct)
@@ -861,12 +919,12 @@ def question_to_gift(question: Question) -> str:
             body += "#" + (_rich(wrong.feedback) if wrong.feedback else "")
         if right.feedback:
             body += "#" + _rich(right.feedback)
-        return f"// {' '.join(tokens)}\n{head}{{{body}{general}}}"
+        return f"// {' '.join(tokens)}\n{head}{{{body}{general}}}{tail}"
     lines = [f"// {' '.join(tokens)}", head + ("{#" if isinstance(question, Numeric) else "{")]
     lines += [f"\t{line}" for line in _answer_lines(question)]
     if general:
         lines.append(f"\t{general}")
-    lines.append("}")
+    lines.append("}" + tail)
     return "\n".join(lines)
 
 
