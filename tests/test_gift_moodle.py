@@ -129,3 +129,12 @@ def test_the_documentation_round_trips_with_nothing_lost():
     assert again.questions == quiz.questions
     assert again.settings.categories == quiz.settings.categories
     assert quiz_to_gift(again)[0] == gift_again
+
+
+def test_two_line_breaks_in_html_make_two_paragraphs():
+    (question,), problems = parse_gift(
+        "::H::[html]Primer párrafo.<br><br>Segundo párrafo.{T}", "b.gift"
+    )
+    assert problems == []
+    assert question.text.md == "Primer párrafo.\n\nSegundo párrafo."
+    assert question.text.html == "<p>Primer párrafo.</p>\n<p>Segundo párrafo.</p>"

@@ -704,7 +704,8 @@ class _HtmlToMarkdown(HTMLParser):
             if tag == "table":
                 self.lost.add(tag)
         elif tag == "br":
-            self.newline(1)
+            # A second <br> in a row is the blank line between two paragraphs.
+            self.newline(2 if self.text().endswith("\n") else 1)
         elif tag in _MARKERS:
             self.out.append(_MARKERS[tag])
             self.opened = len(self.out)
