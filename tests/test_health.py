@@ -107,12 +107,6 @@ def test_while_redis_is_down_sign_ins_are_still_limited_per_process(make_app):
     assert health(application).status_code == 503
 
 
-def test_health_checks_are_never_rate_limited(make_app):
-    application = make_app(RATELIMIT_DEFAULT="2 per minute")
-    client = application.test_client()
-    assert [client.get("/salud").status_code for _ in range(5)] == [200] * 5
-
-
 def test_a_named_host_says_so_on_every_answer(make_app):
     client = make_app(HOST_NAME="web2").test_client()
     assert client.get("/salud").headers["X-Academy-Host"] == "web2"
