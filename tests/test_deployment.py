@@ -325,6 +325,7 @@ def deployment(
                 "replace-with-the-generated-key": secrets.token_urlsafe(48),
                 "https://academia.example.cl": f"https://localhost:{https_port}",
                 "redis://:the-redis-password@10.0.0.20:6379/0": "redis://127.0.0.1:6379/0",
+                "redis://:the-redis-password@10.0.0.20:6379/1": "redis://127.0.0.1:6379/1",
                 "ACADEMY_RATELIMIT_KEY_PREFIX=academy": f"ACADEMY_RATELIMIT_KEY_PREFIX={prefix}",
                 "ACADEMY_MAIL_SERVER=smtp.example.cl": "ACADEMY_MAIL_SERVER=127.0.0.1",
                 "ACADEMY_MAIL_PORT=587": f"ACADEMY_MAIL_PORT={smtp_server[1]}",
