@@ -54,9 +54,10 @@ def test_the_lesson_header_has_no_separator_on_its_own(client, learner):
     meta = page[page.index('<p class="meta">') :]
     meta = meta[: meta.index("</p>")]
     # The label is shown inline after the separator (CSS), and only when there is one.
-    assert "·" in meta and 'class="state-label' in meta
+    assert '<span class="meta-state">· <span class="state-label' in meta
     css = (Path(academy.__file__).parent / "static/css/academy.css").read_text("utf-8")
     assert ".meta .state-label { display: inline;" in css
+    assert ".meta-state { white-space: nowrap; }" in css
 
 
 def test_footnotes_have_a_heading_and_no_second_rule():
