@@ -83,6 +83,11 @@ def test_the_pdf_is_pdf_a_3_with_metadata_and_its_data_attached(app, example_cou
     assert xmp is not None
     packet = xmp.stream.get_data().decode()
     assert 'pdfaid:part="3"' in packet and 'pdfaid:conformance="B"' in packet
+    # PDF/A: what the information dictionary says, the XMP says too.
+    assert f'pdf:Producer="{meta["/Producer"]}"' in packet
+    assert f'pdf:Keywords="{meta["/Keywords"]}"' in packet
+    assert xmp.dc_title == {"x-default": meta["/Title"]}
+    assert xmp.dc_creator == [meta["/Author"]]
     assert "/OutputIntents" in root
     # The data file, with the relationship PDF/A-3 asks of every attached file.
     attached = reader.attachments["certificado.json"]
@@ -204,7 +209,7 @@ def test_the_issued_file_is_recognised_with_its_status_and_signature(
 @pytest.mark.parametrize(
     "change",
     [
-        lambda pdf: pdf.replace(b"WeasyPrint", b"WeasyPrinT", 1),
+        lambda pdf: pdf.replace(b"pyHanko", b"pyHankO", 1),
         lambda pdf: pdf + b"\n%%EOF\n",  # re-saved: one more byte, same content
         lambda pdf: pdf[:-1],
         lambda pdf: (

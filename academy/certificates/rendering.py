@@ -223,18 +223,20 @@ def render_pdf(
             )
         )
     return bytes(
-        document.write_pdf(
-            pdf_variant=PDF_VARIANT, attachments=attachments, finisher=_one_entry_per_file
-        )
+        document.write_pdf(pdf_variant=PDF_VARIANT, attachments=attachments, finisher=_finish)
     )
 
 
-def _one_entry_per_file(_document: Any, pdf: Any) -> None:
-    """WeasyPrint lists each attachment twice in the catalogue's /AF array: once is enough."""
+def _finish(_document: Any, pdf: Any) -> None:
+    """WeasyPrint lists each attachment twice in the catalogue's /AF array: once is enough.
+    And its /Producer goes: the signature rewrites the XMP metadata with pyHanko as the
+    producer, and PDF/A wants the information dictionary to say the same as the XMP, so
+    pyHanko must find none to append itself to."""
     if "AF" in pdf.catalog:
         unique = list(dict.fromkeys(pdf.catalog["AF"]))
         pdf.catalog["AF"].clear()
         pdf.catalog["AF"].extend(unique)
+    pdf.info.pop("Producer", None)
 
 
 def render(

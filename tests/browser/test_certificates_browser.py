@@ -88,7 +88,9 @@ def test_issue_download_verify_and_revoke(
     expect(page.get_by_text("Su firma digital es válida y cubre todo el documento")).to_be_visible()
     axe(page)
     modified = tmp_path / "certificado.pdf"
-    modified.write_bytes(path.read_bytes().replace(b"WeasyPrint", b"WeasyPrinT", 1))
+    original = path.read_bytes()
+    modified.write_bytes(original.replace(b"pyHanko", b"pyHankO", 1))
+    assert modified.read_bytes() != original
     page.get_by_label("Archivo PDF del certificado").set_input_files(str(modified))
     page.get_by_role("button", name="Verificar archivo").click()
     expect(page.get_by_role("heading", name="Archivo no reconocido")).to_be_visible()
