@@ -490,7 +490,7 @@ def test_the_load_balancer_serves_health_static_files_and_https_only(
     visitor = deployment.visitor()
     status, page, headers = visitor.get("/salud")
     assert status == 200 and '"ratelimit":"ok"' in page.replace(" ", "")
-    assert '"database":"ok"' in page.replace(" ", "")
+    assert '"database":"ok"' in page.replace(" ", "") and '"queue":"ok"' in page.replace(" ", "")
     assert headers["Strict-Transport-Security"]
     # Static files come from the release's folder, through nginx alone (no host answers).
     status, _, headers = visitor.get("/static/css/academy.css")

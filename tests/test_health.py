@@ -96,6 +96,20 @@ def test_a_rate_limit_redis_that_does_not_answer_makes_it_503(make_app):
     assert response.json == {"status": "error", "database": "ok", "ratelimit": "error"}
 
 
+def test_a_job_queue_on_redis_is_checked(make_app):
+    require_redis()
+    response = health(make_app(QUEUE_URL="redis://127.0.0.1:6379/1", QUEUE_IMMEDIATE=False))
+    assert response.status_code == 200
+    assert response.json == {"status": "ok", "database": "ok", "queue": "ok"}
+
+
+def test_a_job_queue_redis_that_does_not_answer_makes_it_503(make_app):
+    down = f"redis://127.0.0.1:{free_port()}/1"
+    response = health(make_app(QUEUE_URL=down, QUEUE_IMMEDIATE=False))
+    assert response.status_code == 503
+    assert response.json == {"status": "error", "database": "ok", "queue": "error"}
+
+
 def test_while_redis_is_down_sign_ins_are_still_limited_per_process(make_app):
     down = f"redis://127.0.0.1:{free_port()}/0"
     application = make_app(RATELIMIT_STORAGE_URI=down, LOGIN_LIMIT_PER_ACCOUNT="2 per minute")

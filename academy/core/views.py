@@ -6,10 +6,12 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session
 from flask_login import current_user
+from redis.exceptions import RedisError
 from sqlalchemy import select, text
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
+from academy import jobs
 from academy.auth.views import safe_next
 from academy.courses.models import Course, CourseStatus
 from academy.extensions import csrf, db, limiter
@@ -40,11 +42,13 @@ def set_language() -> Response:
 @limiter.exempt
 def health() -> Any:
     """What a load balancer asks: 200 when this host can serve, 503 when a store it needs is
-    down (the database; the rate-limit counters' Redis when configured). Details go to the
-    log, not to whoever asks."""
+    down (the database; the Redis of the rate-limit counters and of the job queue, when
+    configured). Details go to the log, not to whoever asks."""
     checks = {"database": database_answers()}
     if not current_app.config["RATELIMIT_STORAGE_URI"].startswith("memory:"):
         checks["ratelimit"] = ratelimit_storage_answers()
+    if shared_queue():
+        checks["queue"] = queue_answers()
     healthy = all(checks.values())
     body = {"status": "ok" if healthy else "error"}
     body.update((name, "ok" if up else "error") for name, up in checks.items())
@@ -70,6 +74,21 @@ def ratelimit_storage_answers() -> bool:
     if not up:
         current_app.logger.warning("/salud: the rate-limit storage does not answer")
     return up
+
+
+def shared_queue() -> bool:
+    """The job queue is on Redis (several hosts), not a file of this host's or the tests'."""
+    url = str(current_app.config.get("QUEUE_URL") or "")
+    return url.startswith(("redis://", "rediss://")) and not jobs.queue.immediate
+
+
+def queue_answers() -> bool:
+    try:
+        jobs.queue.storage.conn.ping()
+    except RedisError as error:
+        current_app.logger.warning("/salud: the job queue's Redis does not answer: %s", error)
+        return False
+    return True
 
 
 @bp.after_app_request
