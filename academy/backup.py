@@ -3,13 +3,16 @@
 With the embedded SQLite database that is the database, copied with SQLite's online backup API
 through a connection (a file copy taken while a request writes may be torn; the API copies a
 consistent snapshot while the site keeps serving), and what the instance folder holds beside
-it: ``config.py`` (the instance's settings) and ``secret_key`` (the generated secret: without
-it every session and every emailed link signed before the backup stops working). The backup
-therefore holds secrets and is written readable by its owner only.
+it: ``config.py`` (the instance's settings), ``secret_key`` (the generated secret: without
+it every session and every emailed link signed before the backup stops working) and the
+generated certificate signing pair in ``certificados/``. The backup therefore holds secrets and
+is written readable by its owner only.
 
 Not copied: the ``-wal`` and ``-shm`` files (the snapshot already contains what they held),
-other files an operator keeps in the folder, the code and the virtual environment (reinstalled
-from the release). PostgreSQL is backed up with its own tools: the command prints the steps.
+``queue.db`` (jobs waiting: a restored host must not run them twice; certificate batches resume
+from their state in the database), other files an operator keeps in the folder, the code and
+the virtual environment (reinstalled from the release). PostgreSQL is backed up with its own
+tools: the command prints the steps.
 """
 
 from __future__ import annotations
@@ -27,11 +30,19 @@ from flask.cli import with_appcontext
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from academy.certificates import signing
 from academy.extensions import db
 
 DATABASE_FILE = "academy.db"
-# What the instance folder holds that another host needs; copied when present.
-INSTANCE_FILES = ("config.py", "secret_key")
+# What the instance folder holds that another host needs, copied when present: its settings,
+# the generated secret key, and the generated certificate signing pair (certificates already
+# issued carry its signature; a restored host must go on signing with the same key).
+INSTANCE_FILES = (
+    "config.py",
+    "secret_key",
+    f"{signing.DEVELOPMENT_DIR}/{signing.KEY_FILE}",
+    f"{signing.DEVELOPMENT_DIR}/{signing.CERT_FILE}",
+)
 MANIFEST = "backup.json"
 
 
@@ -58,6 +69,7 @@ def backup_sqlite(target: Path) -> list[str]:
     instance = Path(current_app.instance_path)
     for name in INSTANCE_FILES:
         if (instance / name).is_file():
+            (target / name).parent.mkdir(mode=0o700, exist_ok=True)
             shutil.copyfile(instance / name, target / name)
             (target / name).chmod(0o600)
             written.append(name)

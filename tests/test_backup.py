@@ -24,6 +24,7 @@ from werkzeug.datastructures import MultiDict
 from academy import create_app
 from academy.auth.models import User
 from academy.cases.models import CaseSubmission
+from academy.certificates.signing import development_pair
 from academy.extensions import db
 from academy.quizzes.models import Attempt
 from tests.conftest import POSTGRES_URL, AuthActions, Mailbox, separate_database, test_config
@@ -103,6 +104,7 @@ def test_a_sqlite_backup_restored_into_an_empty_folder_has_everything(
     host.mkdir()
     (host / "config.py").write_text('CERTIFICATE_ISSUER = "Academia del respaldo"\n')
     original = instance_app(host, smtp_server[1])
+    key, certificate = development_pair(host, "Academia del respaldo")
     with original.app_context():
         from flask_migrate import upgrade
 
@@ -124,10 +126,13 @@ def test_a_sqlite_backup_restored_into_an_empty_folder_has_everything(
     (folder,) = (tmp_path / "backups").iterdir()
     assert str(folder) in result.output
     manifest = json.loads((folder / "backup.json").read_text())
-    assert manifest["files"] == ["academy.db", "config.py", "secret_key"]
+    assert manifest["files"] == [
+        "academy.db", "config.py", "secret_key", "certificados/academia.key",
+        "certificados/academia.crt",
+    ]  # fmt: skip
     assert manifest["schema_revision"] == before["alembic_version"][0][0]
     assert sorted(path.name for path in folder.iterdir()) == [
-        "academy.db", "backup.json", "config.py", "secret_key"
+        "academy.db", "backup.json", "certificados", "config.py", "secret_key"
     ]  # fmt: skip
     for name in manifest["files"]:  # it holds the secret key: its owner's eyes only
         assert stat.S_IMODE((folder / name).stat().st_mode) == 0o600, name
@@ -136,12 +141,17 @@ def test_a_sqlite_backup_restored_into_an_empty_folder_has_everything(
     # Restore, as docs/operations.md says: the files into an empty instance folder.
     empty = tmp_path / "other-host"
     empty.mkdir()
+    (empty / "certificados").mkdir()
     for name in manifest["files"]:
         shutil.copy2(folder / name, empty / name)
     restored = instance_app(empty, smtp_server[1])
     try:
         assert restored.config["SECRET_KEY"] == original.config["SECRET_KEY"]
         assert restored.config["CERTIFICATE_ISSUER"] == "Academia del respaldo"
+        # Certificates go on being signed with the same key.
+        again = empty / "certificados"
+        assert (again / "academia.key").read_bytes() == key.read_bytes()
+        assert (again / "academia.crt").read_bytes() == certificate.read_bytes()
         after = rows_of(restored)
         assert after == before
         assert not any("Sin confirmar" in str(row) for row in after["users"])
