@@ -218,7 +218,9 @@ def host_environment(
     environment["ACADEMY_INSTANCE_PATH"] = render(
         environment["ACADEMY_INSTANCE_PATH"], {"/var/lib/academy": str(folder)}, "the unit"
     )
-    environment["ACADEMY_HOST_NAME"] = name
+    environment["ACADEMY_HOST_NAME"] = render(
+        environment["ACADEMY_HOST_NAME"], {"%H": name}, "the unit"
+    )
     return environment
 
 
