@@ -76,3 +76,18 @@ def test_a_unit_without_introduction_shows_no_box_on_its_first_lesson(app, clien
     page = client.get(LESSON.format("que-es-participar")).text
     assert "unit-intro-opening" not in page
     assert "unit-intro" not in client.get(COURSE).text
+
+
+def test_the_offline_pdf_opens_each_unit_with_its_introduction(app, example_course):
+    from academy.courses import offline
+
+    with app.app_context(), app.test_request_context():
+        course = services.get_course("curso-ejemplo")
+        units = offline.lessons_by_unit(course)
+        assert [(title, str(intro) if intro else None) for title, _lessons, intro in units] == [
+            ("Primeros pasos", "<p>Qué significa participar.</p>"),
+            ("Mecanismos", None),
+        ]
+        before = offline.fingerprint(course)
+        set_intro(app, "mecanismos", "Los mecanismos de la ley.")
+        assert offline.fingerprint(services.get_course("curso-ejemplo")) != before

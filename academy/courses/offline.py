@@ -19,7 +19,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from academy.courses.models import Course, CourseAsset, Lesson, LessonRevision
-from academy.courses.services import assets_by_path
+from academy.courses.services import assets_by_path, unit_intros
 from academy.extensions import db
 from academy.progress.services import published_outline
 
@@ -39,8 +39,8 @@ class OfflineLesson:
 
 def fingerprint(course: Course) -> str:
     """Changes whenever what the PDF would show changes (an ETag for it): the course, its
-    units' titles, each lesson's published revision, and the images (an image replaced in the
-    editor keeps its name). Two queries besides the outline."""
+    units' titles and introductions, each lesson's published revision, and the images (an
+    image replaced in the editor keeps its name). Three queries besides the outline."""
     outline = published_outline(course.id)
     revisions = dict(
         db.session.execute(
@@ -57,6 +57,7 @@ def fingerprint(course: Course) -> str:
     parts = [course.slug, course.title, course.updated_at.isoformat()]
     parts += [f"{item.unit_title}/{revisions[item.lesson_id]}" for item in outline]
     parts += images
+    parts += [f"{unit_id}:{intro}" for unit_id, intro in sorted(unit_intros(course.id).items())]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
 
 
@@ -70,8 +71,9 @@ def _internal_links(html: str, slugs: set[str]) -> str:
     return LINK_RE.sub(replace, html)
 
 
-def lessons_by_unit(course: Course) -> list[tuple[str, list[OfflineLesson]]]:
-    """Every published lesson's text, by unit: two queries however many lessons."""
+def lessons_by_unit(course: Course) -> list[tuple[str, list[OfflineLesson], Markup | None]]:
+    """Every published lesson's text, by unit, with the unit's introduction: three queries
+    however many lessons."""
     outline = published_outline(course.id)
     slugs = {item.slug for item in outline}
     texts = {
@@ -88,15 +90,21 @@ def lessons_by_unit(course: Course) -> list[tuple[str, list[OfflineLesson]]]:
             .where(Lesson.id.in_([item.lesson_id for item in outline]))
         )
     }
-    units: list[tuple[str, list[OfflineLesson]]] = []
+    intros = unit_intros(course.id)
+    units: list[tuple[str, list[OfflineLesson], Markup | None]] = []
+    unit_id = None
     for item in outline:
         revision = texts[item.lesson_id]
         body = Markup(_internal_links(revision.body_html, slugs))  # noqa: S704 (stored, sanitised)
         entry = OfflineLesson(
             item.slug, revision.title, revision.minutes, revision.objectives, body
         )
-        if not units or units[-1][0] != item.unit_title:
-            units.append((item.unit_title, []))
+        if not units or unit_id != item.unit_id:
+            unit_id = item.unit_id
+            intro = intros.get(unit_id)
+            # Stored, sanitised HTML, its lesson links made links inside the document.
+            shown = Markup(_internal_links(intro, slugs)) if intro else None  # noqa: S704
+            units.append((item.unit_title, [], shown))
         units[-1][1].append(entry)
     return units
 
