@@ -109,6 +109,12 @@ TABLE: dict[str, tuple[str, str, dict[str, int]]] = {
     # Public: no file sent is a form error; a RUT no certificate carries is not found.
     "certificates.verify_upload": ("POST", "/certificados/verificar/archivo", dict.fromkeys(ROLES, 422)),
     "certificates.verify_rut": ("GET", "/certificados/verificar/rut?rut=11.111.111-1", dict.fromkeys(ROLES, 404)),
+    # Certificate batches and automatic issuance: admins only.
+    "certificate_batches.confirm": ("GET", "/admin/cursos/curso-ejemplo/certificados/lote", {"anonymous": LOGIN, "learner": 403, "trainer": 403, "admin": 200}),
+    "certificate_batches.start": ("POST", "/admin/cursos/curso-ejemplo/certificados/lote", {"anonymous": LOGIN, "learner": 403, "trainer": 403, "admin": 400}),
+    "certificate_batches.progress_page": ("GET", "/admin/certificados/lotes/999999", {"anonymous": LOGIN, "learner": 403, "trainer": 403, "admin": 404}),
+    "certificate_batches.status": ("GET", "/admin/certificados/lotes/999999/estado", {"anonymous": LOGIN, "learner": 403, "trainer": 403, "admin": 404}),
+    "certificate_batches.automatic": ("POST", "/admin/cursos/curso-ejemplo/certificados/automatico", {"anonymous": LOGIN, "learner": 403, "trainer": 403, "admin": 303}),
     "static": ("GET", "/static/css/academy.css", dict.fromkeys(ROLES, 200)),
 }  # fmt: skip
 

@@ -11,9 +11,10 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from academy.auth.models import User
-from academy.certificates import codes, services, signing
+from academy.certificates import batches, codes, services, signing
 from academy.certificates.models import Certificate
 from academy.certificates.rendering import CertificateTemplateError
+from academy.courses.models import Course
 from academy.db import transaction
 from academy.extensions import db
 from academy.progress import services as progress
@@ -28,37 +29,64 @@ def certificates_group() -> None:
 
 @certificates_group.command("issue")
 @click.option("--course", "slug", required=True, help="Slug del curso.")
+@click.option("--cohort", help="Solo a las personas de este grupo del curso (su nombre).")
 @click.option("--email", help="Solo a esta persona (si no, a todas las que pueden recibirlo).")
 @with_appcontext
-def issue_command(slug: str, email: str | None) -> None:
+def issue_command(slug: str, cohort: str | None, email: str | None) -> None:
     """Issue certificates to learners who completed the course and have none."""
     course = progress.get_course_for_admin(slug)
     if course is None:
         raise click.ClickException(f"no existe el curso «{slug}»")
     if email is not None:
-        user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
-        if user is None:
-            raise click.ClickException(f"no hay una cuenta con el correo {email}")
-        user_ids = [user.id]
+        if cohort is not None:
+            raise click.UsageError("usa --email o --cohort, no ambas")
+        _issue_one(course, email)
     else:
-        user_ids = [enrolment.user_id for enrolment in services.eligible(course)]
-        if not user_ids:
-            click.echo("Nadie espera certificado en este curso.")
-            return
-    issued = []
-    # One transaction: all of them or, if one fails, none (the message says which and why).
+        _issue_batch(course, cohort)
+
+
+def _issue_one(course: Course, email: str) -> None:
+    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise click.ClickException(f"no hay una cuenta con el correo {email}")
     try:
-        with (
-            transaction(),
-            click.progressbar(user_ids, label="Emitiendo") as bar,
-        ):
-            for user_id in bar:
-                issued.append(services.issue(course, user_id, by=CLI))
+        with transaction():
+            certificate = services.issue(course, user.id, by=CLI)
     except (services.CertificateError, CertificateTemplateError) as error:
-        raise click.ClickException(f"{error} No se emitió ningún certificado.") from error
-    for certificate in issued:
+        raise click.ClickException(f"{error} No se emitió el certificado.") from error
+    click.echo(f"{codes.display(certificate.code)}  {certificate.full_name}")
+    click.echo("Certificados emitidos: 1.")
+
+
+def _issue_batch(course: Course, cohort_name: str | None) -> None:
+    """A batch, as the admin's page starts, run here with a progress bar: one certificate per
+    transaction, so an interrupted run is finished by running the command again (or by a
+    worker, which resumes stalled batches)."""
+    group = None
+    if cohort_name is not None:
+        group = batches.cohort_named(course, cohort_name)
+        if group is None:
+            raise click.ClickException(
+                f"el curso «{course.slug}» no tiene el grupo «{cohort_name}»"
+            )
+    user_ids = [enrolment.user_id for enrolment in batches.eligible(course, group)]
+    if not user_ids:
+        click.echo("Nadie espera certificado en este curso.")
+        return
+    with transaction():
+        batch = batches.create_here(course, user_ids, cohort=group, by=CLI)
+    batch_id = batch.id
+    with click.progressbar(length=len(user_ids), label="Emitiendo") as bar:
+        batches.run(batch_id, on_step=lambda _batch: bar.update(1))
+    batch = batches.get(batch_id)
+    assert batch is not None
+    for certificate in batches.certificates_of(batch):
         click.echo(f"{codes.display(certificate.code)}  {certificate.full_name}")
-    click.echo(f"Certificados emitidos: {len(issued)}.")
+    for error in batch.errors:
+        click.echo(f"No emitido a {error['name']}: {error['message']}", err=True)
+    click.echo(f"Certificados emitidos: {batch.issued}.")
+    if batch.failed:
+        raise SystemExit(1)
 
 
 @certificates_group.command("preview")

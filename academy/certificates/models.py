@@ -144,3 +144,53 @@ class AppendOnlyError(RuntimeError):
 @event.listens_for(CertificateEvent, "before_delete")
 def _events_are_append_only(_mapper: Any, _connection: Any, target: CertificateEvent) -> None:
     raise AppendOnlyError(f"certificate event {target.id} cannot be changed or deleted")
+
+
+class BatchStatus(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+
+
+class CertificateBatch(db.Model):  # type: ignore[name-defined,misc]
+    """Certificates for a list of learners confirmed by an admin, issued by a background job.
+
+    The job issues one learner per transaction and moves ``position`` in that same
+    transaction: a worker killed half-way leaves the batch where its last commit put it, and
+    the next run goes on from there (academy/certificates/batches.py).
+    """
+
+    __tablename__ = "certificate_batches"
+    __table_args__ = (
+        CheckConstraint("status IN ('queued', 'running', 'done')", name="status_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id"), index=True)
+    cohort_id: Mapped[int | None] = mapped_column(ForeignKey("cohorts.id", ondelete="SET NULL"))
+    # None when started from the command line.
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The learners the admin confirmed, in order; the next one to issue is at ``position``.
+    user_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    position: Mapped[int] = mapped_column(default=0)
+    status: Mapped[str] = mapped_column(String(16), default=BatchStatus.QUEUED.value)
+    issued: Mapped[int] = mapped_column(default=0)
+    skipped: Mapped[int] = mapped_column(default=0)
+    failed: Mapped[int] = mapped_column(default=0)
+    # [{"user_id": 3, "name": "...", "message": "..."}] for each learner that failed.
+    errors: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # When the job last committed a step: a running batch silent for long lost its worker.
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+
+    course: Mapped[Course] = relationship()
+    created_by: Mapped[User | None] = relationship()
+
+    @property
+    def total(self) -> int:
+        return len(self.user_ids)
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total else self.position * 100 // self.total

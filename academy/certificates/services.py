@@ -28,7 +28,7 @@ from stdnum.cl import rut as rut_number
 
 from academy import comunas
 from academy.auth.models import User
-from academy.certificates import codes, rendering, signing
+from academy.certificates import codes, emails, rendering, signing
 from academy.certificates.models import (
     Certificate,
     CertificateAction,
@@ -70,9 +70,11 @@ class NotValid(CertificateError):
 
 @dataclass(frozen=True)
 class Actor:
-    """An admin's account, or the command line (no account)."""
+    """An admin's account, the command line (no account), or the academy itself (``system``:
+    a certificate issued automatically on completion)."""
 
     user: User | None
+    system: str | None = None
 
     @property
     def id(self) -> int | None:
@@ -82,6 +84,8 @@ class Actor:
     def label(self) -> str:
         if self.user is not None:
             return self.user.email
+        if self.system is not None:
+            return self.system
         return f"cli:{getpass.getuser()}"
 
 
@@ -378,6 +382,8 @@ def issue(
     if replaces is not None:
         detail["replaces"] = replaces.code
     _record(certificate, CertificateAction.ISSUED, by, **detail)
+    if replaces is None:  # a re-issue's learner gets one message, from reissue()
+        emails.issued(certificate)
     return certificate
 
 
@@ -412,6 +418,7 @@ def revoke(certificate: Certificate, reason: str, *, by: Actor) -> None:
     certificate.revoked_by_id = by.id
     certificate.revocation_reason = reason
     _record(certificate, CertificateAction.REVOKED, by, reason=reason)
+    emails.revoked(certificate)
 
 
 def reissue(certificate: Certificate, *, by: Actor) -> Certificate:
@@ -428,6 +435,7 @@ def reissue(certificate: Certificate, *, by: Actor) -> Certificate:
                 replaces=certificate)  # fmt: skip
     certificate.superseded_by = new
     _record(certificate, CertificateAction.REISSUED, by, new_code=new.code)
+    emails.reissued(certificate, new)
     return new
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -75,6 +76,9 @@ class Course(db.Model):  # type: ignore[name-defined,misc]
     enrolment: Mapped[str] = mapped_column(String(16), default=Enrolment.OPEN.value)
     case_completion: Mapped[str] = mapped_column(String(16), default=CaseCompletion.APPROVAL.value)
     certificate_template: Mapped[str] = mapped_column(String(80), default="default")
+    # Issue the certificate, in the background, as soon as a learner completes the course
+    # (set by admins on the course's certificates page).
+    certificate_automatic: Mapped[bool] = mapped_column(default=False, server_default=false())
     status: Mapped[str] = mapped_column(String(16), default=CourseStatus.DRAFT.value)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

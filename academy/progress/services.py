@@ -118,6 +118,16 @@ def register_state_provider(kind: str, provider: StateProvider) -> None:
     _providers[kind] = provider
 
 
+# Told when a learner completes a course, inside the transaction that records it (the
+# certificates enqueue automatic issuance from here, after the commit).
+_completion_listeners: list[Callable[[Enrolment], None]] = []
+
+
+def register_completion_listener(listener: Callable[[Enrolment], None]) -> None:
+    if listener not in _completion_listeners:
+        _completion_listeners.append(listener)
+
+
 def published_outline(course_id: int) -> list[OutlineItem]:
     """Every published, live lesson of a course in order, in one query."""
     rows = db.session.execute(_outline_statement(), {"course_id": course_id})
@@ -569,7 +579,7 @@ def update_completion(enrolment: Enrolment) -> CourseProgress:
     if enrolment.completed_at is None and progress.required and not progress.left:
         now = utcnow()
         # Conditional update: of two simultaneous requests, only one sets the time.
-        db.session.execute(
+        completed = db.session.execute(
             update(Enrolment)
             .where(and_(Enrolment.id == enrolment.id, Enrolment.completed_at.is_(None)))
             .values(completed_at=now)
@@ -577,4 +587,7 @@ def update_completion(enrolment: Enrolment) -> CourseProgress:
         db.session.refresh(enrolment)
         # The requirements are as just computed; only the completion time is new.
         progress = replace(progress, completed_at=enrolment.completed_at)
+        if completed.rowcount == 1:  # type: ignore[attr-defined]  # this transaction set it
+            for listener in _completion_listeners:
+                listener(enrolment)
     return progress

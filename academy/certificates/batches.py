@@ -1,0 +1,226 @@
+"""Certificates for many learners at once, and on completion, issued in the background.
+
+An admin sees the eligible learners of a course (or of one of its cohorts), confirms, and a
+:class:`CertificateBatch` is saved with that list; a job (academy/certificates/jobs.py) issues
+them one per transaction, moving the batch's ``position`` in the same transaction as the
+certificate. So a worker killed half-way loses nothing and repeats nothing: the next run starts
+at the first learner not yet committed, and the database's "one valid certificate per learner
+and course" index would refuse a duplicate anyway (counted as skipped, not issued twice).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from academy.auth.models import User
+from academy.cases.models import Cohort
+from academy.certificates import services
+from academy.certificates.models import (
+    BatchStatus,
+    Certificate,
+    CertificateBatch,
+    CertificateStatus,
+)
+from academy.certificates.rendering import CertificateTemplateError
+from academy.courses.models import Course
+from academy.db import transaction, utcnow
+from academy.extensions import db
+from academy.progress.models import Enrolment
+
+# A batch that has committed nothing for this long lost its worker: it is enqueued again.
+STALLED = timedelta(minutes=5)
+# Who issues a certificate on completion, in the audit record.
+AUTOMATIC = services.Actor(None, system="automático")
+
+
+class BatchError(services.CertificateError):
+    pass
+
+
+def cohorts_of(course: Course) -> list[Cohort]:
+    return list(
+        db.session.scalars(
+            select(Cohort).where(Cohort.course_id == course.id).order_by(Cohort.name)
+        )
+    )
+
+
+def cohort_named(course: Course, name: str) -> Cohort | None:
+    return db.session.scalar(
+        select(Cohort).where(Cohort.course_id == course.id, Cohort.name == name.strip())
+    )
+
+
+def eligible(course: Course, cohort: Cohort | None = None) -> list[Enrolment]:
+    """Learners of the course (of the cohort, if given) who completed it and hold no valid
+    certificate for it."""
+    found = services.eligible(course)
+    if cohort is None:
+        return found
+    return [enrolment for enrolment in found if enrolment.cohort_id == cohort.id]
+
+
+def create(
+    course: Course, user_ids: Sequence[int], *, cohort: Cohort | None, by: services.Actor
+) -> CertificateBatch:
+    """A batch for these learners, all of whom must be eligible now; enqueued once committed."""
+    batch = create_here(course, user_ids, cohort=cohort, by=by)
+    from academy.certificates import jobs
+    from academy.jobs import enqueue_after_commit
+
+    enqueue_after_commit(jobs.run_batch, batch.id)
+    return batch
+
+
+def create_here(
+    course: Course, user_ids: Sequence[int], *, cohort: Cohort | None, by: services.Actor
+) -> CertificateBatch:
+    """A batch that the caller runs itself (the command line, with its progress bar)."""
+    if not user_ids:
+        raise BatchError(_("Elige al menos a una persona."))
+    allowed = {enrolment.user_id for enrolment in eligible(course, cohort)}
+    if not set(user_ids) <= allowed:
+        raise BatchError(
+            _(
+                "La lista cambió mientras la revisabas: alguien ya recibió su certificado o "
+                "dejó de cumplir los requisitos. Revísala de nuevo."
+            )
+        )
+    batch = CertificateBatch(
+        course_id=course.id,
+        cohort_id=cohort.id if cohort is not None else None,
+        created_by_id=by.id,
+        user_ids=list(dict.fromkeys(user_ids)),
+        status=BatchStatus.QUEUED.value,
+    )
+    db.session.add(batch)
+    db.session.flush()
+    return batch
+
+
+def get(batch_id: int) -> CertificateBatch | None:
+    return db.session.get(CertificateBatch, batch_id)
+
+
+def of_course(course: Course, limit: int = 10) -> list[CertificateBatch]:
+    return list(
+        db.session.scalars(
+            select(CertificateBatch)
+            .where(CertificateBatch.course_id == course.id)
+            .order_by(CertificateBatch.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def run(batch_id: int, *, on_step: Callable[[CertificateBatch], None] | None = None) -> None:
+    """Issue the batch's certificates from where it stands, one learner per transaction.
+
+    Call it outside any transaction. Safe to run again, and at once in two workers: each step
+    locks the batch's row, so they take turns and never issue the same learner twice."""
+    while True:
+        with transaction():
+            batch = db.session.get(CertificateBatch, batch_id, with_for_update=True)
+            if batch is None or batch.status == BatchStatus.DONE:
+                return
+            now = utcnow()
+            batch.updated_at = now
+            if batch.position >= batch.total:
+                batch.status = BatchStatus.DONE.value
+                batch.finished_at = now
+                finished = True
+            else:
+                batch.status = BatchStatus.RUNNING.value
+                _step(batch)
+                finished = False
+        if finished:
+            return
+        if on_step is not None:
+            on_step(batch)
+
+
+def _step(batch: CertificateBatch) -> None:
+    user_id = batch.user_ids[batch.position]
+    by = services.Actor(batch.created_by)
+    try:
+        with db.session.begin_nested():  # whatever a refused issue wrote goes
+            services.issue(batch.course, user_id, by=by)
+    except services.AlreadyIssued:
+        batch.skipped += 1
+    except (services.CertificateError, CertificateTemplateError) as error:
+        user = db.session.get(User, user_id)
+        batch.failed += 1
+        batch.errors = [
+            *batch.errors,
+            {"user_id": user_id, "name": user.full_name if user else "?", "message": str(error)},
+        ]
+    else:
+        batch.issued += 1
+    batch.position += 1
+
+
+def certificates_of(batch: CertificateBatch) -> list[Certificate]:
+    """The certificates in force of the batch's learners issued since it began."""
+    return list(
+        db.session.scalars(
+            select(Certificate)
+            .where(
+                Certificate.course_id == batch.course_id,
+                Certificate.user_id.in_(batch.user_ids),
+                Certificate.status == CertificateStatus.VALID.value,
+                Certificate.issued_at >= batch.created_at,
+            )
+            .order_by(Certificate.full_name, Certificate.id)
+        )
+    )
+
+
+def stalled(now: datetime | None = None) -> list[int]:
+    """Batches not done whose worker has committed nothing for :data:`STALLED`."""
+    limit = (now or utcnow()) - STALLED
+    return list(
+        db.session.scalars(
+            select(CertificateBatch.id).where(
+                CertificateBatch.status != BatchStatus.DONE.value,
+                CertificateBatch.updated_at < limit,
+            )
+        )
+    )
+
+
+# Automatic issuance --------------------------------------------------------------------------
+
+
+def on_completion(enrolment: Enrolment) -> None:
+    """A learner just completed a course: if it issues automatically, a job does it once this
+    transaction commits (the completion must be visible to the worker)."""
+    course = db.session.get(Course, enrolment.course_id)
+    if course is None or not course.certificate_automatic:
+        return
+    from academy.certificates import jobs
+    from academy.jobs import enqueue_after_commit
+
+    enqueue_after_commit(jobs.issue_on_completion, enrolment.user_id, enrolment.course_id)
+
+
+def issue_on_completion(user_id: int, course_id: int) -> None:
+    """The job's work: the certificate, unless the course stopped issuing automatically or the
+    learner already holds one (the job may run twice)."""
+    with transaction():
+        course = db.session.get(Course, course_id)
+        if course is None or not course.certificate_automatic:
+            return
+        if services.valid_certificate(user_id, course_id) is not None:
+            return
+        try:
+            services.issue(course, user_id, by=AUTOMATIC)
+        except services.AlreadyIssued:
+            return
+
+
+def set_automatic(course: Course, automatic: bool) -> None:
+    course.certificate_automatic = automatic
