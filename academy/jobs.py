@@ -66,6 +66,8 @@ class Queue(Huey):  # type: ignore[misc]  # huey has no type hints
     def __init__(self) -> None:
         self._fallback = QueueSettings(immediate=True, storage_class=MemoryStorage)
         self.flask_app: Flask | None = None
+        # Set by this process's consumer (see stopping()).
+        self.stop_flag: Any = None
         # Results are never read: a job's effect is in the database.
         super().__init__(QUEUE_NAME, results=False, immediate=True)
 
@@ -205,9 +207,20 @@ class Consumer(HueyConsumer):  # type: ignore[misc]
     asked for while it starts waits for them, then stops it cleanly (no traceback of an
     interrupted import, no job cut in half)."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        queue.stop_flag = self.stop_flag
+
     def _set_signal_handlers(self) -> None:
         super()._set_signal_handlers()
         signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+
+
+def stopping() -> bool:
+    """Whether this process's consumer was asked to stop: a long job (a batch) stops at its
+    next step and enqueues itself again, instead of holding the stop until it ends."""
+    flag = queue.stop_flag
+    return flag is not None and flag.is_set()
 
 
 def block_stop_signals() -> None:

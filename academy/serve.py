@@ -25,8 +25,9 @@ from gunicorn.app.base import BaseApplication
 
 from academy import jobs
 
-# How long the consumer may take to finish the job it is running when the server stops.
-WORKER_STOP_TIMEOUT = 60
+# How long the worker may take to stop when the server stops: a batch stops between two
+# certificates (a second or so), other jobs are short.
+WORKER_STOP_TIMEOUT = 20
 
 
 class Server(BaseApplication):  # type: ignore[misc]  # gunicorn has no type hints

@@ -496,3 +496,18 @@ def test_serve_runs_a_consumer_beside_gunicorn_and_stops_it(tmp_path):
     with pytest.raises(ProcessLookupError):
         os.kill(consumer, 0)  # stopped with the server, not left behind
     assert "Consumer exiting" in output and "Traceback" not in output, output
+
+
+def test_a_worker_asked_to_stop_leaves_the_batch_between_two_learners(
+    app, example_course, graduates
+):
+    with app.app_context():
+        course = db.session.get(Course, example_course.id)
+        with transaction():
+            batch = batches.create_here(course, [u.id for u in graduates], cohort=None, by=CLI)
+        steps = []
+        done = batches.run(batch.id, on_step=steps.append, stop=lambda: len(steps) == 1)
+        assert not done
+        assert db.session.get(CertificateBatch, batch.id).position == 1
+        assert batches.run(batch.id)
+        assert certificates_per_learner(course.id) == {u.id: 1 for u in graduates}

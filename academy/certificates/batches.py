@@ -117,16 +117,24 @@ def of_course(course: Course, limit: int = 10) -> list[CertificateBatch]:
     )
 
 
-def run(batch_id: int, *, on_step: Callable[[CertificateBatch], None] | None = None) -> None:
-    """Issue the batch's certificates from where it stands, one learner per transaction.
+def run(
+    batch_id: int,
+    *,
+    on_step: Callable[[CertificateBatch], None] | None = None,
+    stop: Callable[[], bool] = lambda: False,
+) -> bool:
+    """Issue the batch's certificates from where it stands, one learner per transaction;
+    whether it is done (False: ``stop`` said to stop between two learners).
 
     Call it outside any transaction. Safe to run again, and at once in two workers: each step
     locks the batch's row, so they take turns and never issue the same learner twice."""
     while True:
+        if stop():
+            return False
         with transaction():
             batch = db.session.get(CertificateBatch, batch_id, with_for_update=True)
             if batch is None or batch.status == BatchStatus.DONE:
-                return
+                return True
             now = utcnow()
             batch.updated_at = now
             if batch.position >= batch.total:
@@ -138,7 +146,7 @@ def run(batch_id: int, *, on_step: Callable[[CertificateBatch], None] | None = N
                 _step(batch)
                 finished = False
         if finished:
-            return
+            return True
         if on_step is not None:
             on_step(batch)
 

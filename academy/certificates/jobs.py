@@ -7,12 +7,15 @@ from flask import current_app
 from huey import crontab
 
 from academy.certificates import batches
-from academy.jobs import job, periodic_job
+from academy.jobs import job, periodic_job, stopping
 
 
 @job()
 def run_batch(batch_id: int) -> None:
-    batches.run(batch_id)
+    # A worker asked to stop (a restart) stops between two learners and leaves the rest to
+    # the next one, which finds the batch in the queue again.
+    if not batches.run(batch_id, stop=stopping):
+        run_batch(batch_id)
 
 
 @job(retries=3, retry_delay=60)
