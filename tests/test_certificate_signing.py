@@ -159,8 +159,39 @@ def test_a_pkcs12_key_with_a_passphrase_signs(app, tmp_path, monkeypatch):
     )
     loaded = signing.load_key(bundle, None, passphrase="clave secreta")
     assert "Academia PKCS12" in loaded.subject
+    monkeypatch.setitem(app.config, "CERTIFICATE_KEY", str(bundle))
+    monkeypatch.setitem(app.config, "CERTIFICATE_KEY_PASSPHRASE", "clave secreta")
+    monkeypatch.delitem(app.extensions, "academy_signing_key", raising=False)
+    try:
+        with app.test_request_context():
+            check = signing.check(signing.sign(_plain_pdf(), reason="prueba", location="Chile"))
+    finally:
+        app.extensions.pop("academy_signing_key", None)
+    assert check.holds and "Academia PKCS12" in (check.signer or "")
     with pytest.raises(signing.SigningKeyError):
         signing.load_key(bundle, None, passphrase="otra")
+
+
+def test_the_key_is_parsed_once_not_for_every_signature(app, monkeypatch):
+    from cryptography.hazmat.primitives import serialization
+
+    parse = serialization.load_der_private_key
+    calls = []
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return parse(*args, **kwargs)
+
+    monkeypatch.setattr(serialization, "load_der_private_key", counting)
+    monkeypatch.delitem(app.extensions, "academy_signing_key", raising=False)
+    try:
+        with app.test_request_context():
+            for _ in range(3):
+                assert signing.check(signing.sign(_plain_pdf(), reason="r", location="l")).holds
+    finally:
+        app.extensions.pop("academy_signing_key", None)
+    # pyHanko's own signer parsed it twice per signature (once to size it): 6 here.
+    assert len(calls) == 1
 
 
 def _plain_pdf() -> bytes:

@@ -17,6 +17,7 @@ Without configuration, development and test instances generate a self-signed pai
 from __future__ import annotations
 
 import fcntl
+import functools
 import io
 import os
 from dataclasses import dataclass
@@ -171,14 +172,15 @@ def load_key(key_path: Path, cert_path: Path | None, passphrase: str | None) -> 
     secret = passphrase.encode() if passphrase else None
     try:
         if key_path.suffix.lower() in PKCS12_SUFFIXES:
-            signer = signers.SimpleSigner.load_pkcs12(str(key_path), passphrase=secret)
-            if signer is None:
+            loaded = signers.SimpleSigner.load_pkcs12(str(key_path), passphrase=secret)
+            if loaded is None:
                 raise SigningKeyError(
                     f"{key_path}: cannot read the PKCS#12 file (wrong passphrase?)."
                 )
+            private = loaded.signing_key
             chain = [
-                signer.signing_cert,
-                *(c for c in signer.cert_registry if c != signer.signing_cert),
+                loaded.signing_cert,
+                *(c for c in loaded.cert_registry if c != loaded.signing_cert),
             ]
         else:
             if cert_path is None:
@@ -198,11 +200,11 @@ def load_key(key_path: Path, cert_path: Path | None, passphrase: str | None) -> 
             chain = [asn1_x509.Certificate.load(der) for der in blocks]
             if not chain:
                 raise SigningKeyError(f"{cert_path}: holds no certificate.")
-            signer = signers.SimpleSigner(
-                signing_cert=chain[0],
-                signing_key=private,
-                cert_registry=SimpleCertificateStore.from_certs(chain),
-            )
+        signer = _signer_class()(
+            signing_cert=chain[0],
+            signing_key=private,
+            cert_registry=SimpleCertificateStore.from_certs(chain),
+        )
     except SigningKeyError:
         raise
     except (OSError, ValueError, TypeError) as error:
@@ -221,13 +223,43 @@ def _matches(signer: Any) -> bool:
     from cryptography.hazmat.primitives import serialization
 
     try:
-        private = serialization.load_der_private_key(signer.signing_key.dump(), password=None)
+        private = signer.private_key
     except (ValueError, TypeError):
         return True  # a key type cryptography cannot read back: let signing tell
     ours = private.public_key().public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
     return bool(ours == signer.signing_cert.public_key.dump())
+
+
+@functools.cache
+def _signer_class() -> type:
+    """pyHanko's SimpleSigner, keeping its private key parsed.
+
+    SimpleSigner parses (and checks) the key again for every signature, twice per PDF (once to
+    size the signature): about 100 ms each for an RSA key, most of what signing costs. This one
+    parses it once; other mechanisms than RSA PKCS#1 v1.5 go the usual way."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+    from pyhanko.sign import signers
+    from pyhanko_certvalidator.util import get_pyca_cryptography_hash
+
+    class KeptKeySigner(signers.SimpleSigner):  # type: ignore[misc]
+        @functools.cached_property
+        def private_key(self) -> Any:
+            return serialization.load_der_private_key(self.signing_key.dump(), password=None)
+
+        def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
+            mechanism = self.get_signature_mechanism_for_digest(digest_algorithm)
+            key = self.private_key
+            if mechanism.signature_algo == "rsassa_pkcs1v15" and isinstance(key, RSAPrivateKey):
+                return bytes(
+                    key.sign(data, PKCS1v15(), get_pyca_cryptography_hash(digest_algorithm))
+                )
+            return bytes(super().sign_raw(data, digest_algorithm))
+
+    return KeptKeySigner
 
 
 def current_key() -> Key:
