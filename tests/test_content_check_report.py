@@ -243,3 +243,16 @@ def test_import_gift_with_only_warnings_succeeds(runner, tmp_path):
     assert "no se importaron" not in result.output
     assert "Se importaron todas las preguntas" in result.output
     assert target.is_file()
+
+
+def test_a_lesson_whose_first_heading_is_level_three_is_told_to_use_two(
+    runner, monkeypatch, content_root
+):
+    lesson = content_root / "courses/curso-ejemplo/02-mecanismos/01-consejo.md"
+    text = lesson.read_text(encoding="utf-8")
+    lesson.write_text(text.replace("---\n\n", "---\n\n### Primero\n\n", 1), encoding="utf-8")
+    result = check(runner, monkeypatch, content_root, ".")
+    assert (
+        "el título salta del nivel 1 al 3 (### después del título de la lección, que es de "
+        "nivel 1): usa ## para que se lea en orden"
+    ) in result.output

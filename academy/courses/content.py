@@ -781,12 +781,17 @@ def _structure_problems(lesson: LessonSource) -> list[Problem]:
         if heading:
             level = len(heading.group(1))
             if level > previous_level + 1:
+                after = (
+                    f"de {'#' * previous_level}"
+                    if previous_level > 1
+                    else "del título de la lección, que es de nivel 1"
+                )
                 problems.append(
                     Problem(
                         lesson.file,
                         number,
                         f"el título salta del nivel {previous_level} al {level} "
-                        f"({'#' * level} después de {'#' * previous_level}): usa "
+                        f"({'#' * level} después {after}): usa "
                         f"{'#' * (previous_level + 1)} para que se lea en orden",
                     )
                 )
