@@ -30,7 +30,7 @@ import pytest
 from flask import Flask
 from flask_migrate import upgrade
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from academy import create_app
@@ -91,12 +91,28 @@ class LiveServer:
             return Account(user.id, user.email, user.full_name, password)
 
     def wipe(self) -> None:
-        """Empty every table the migrations created, children before parents."""
+        """Empty every table the migrations created, children before parents.
+
+        The append-only audit tables' triggers refuse DELETE (certificate_events): they are
+        set aside for the wipe, on PostgreSQL for this transaction only, on SQLite dropped and
+        created again from their own SQL."""
         with self.app.app_context():
             existing = set(inspect(db.engine).get_table_names())
+            sqlite_triggers: list[str] = []
+            if db.engine.dialect.name == "postgresql":
+                db.session.execute(text("SET LOCAL session_replication_role = replica"))
+            else:
+                rows = db.session.execute(
+                    text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
+                ).all()
+                for name, sql in rows:
+                    db.session.execute(text(f'DROP TRIGGER "{name}"'))
+                    sqlite_triggers.append(sql)
             for table in reversed(db.metadata.sorted_tables):
                 if table.name in existing:
                     db.session.execute(table.delete())
+            for sql in sqlite_triggers:
+                db.session.execute(text(sql))
             db.session.commit()
 
 
