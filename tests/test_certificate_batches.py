@@ -533,3 +533,28 @@ def test_a_worker_asked_to_stop_leaves_the_batch_between_two_learners(
         assert db.session.get(CertificateBatch, batch.id).position == 1
         assert batches.run(batch.id)
         assert certificates_per_learner(course.id) == {u.id: 1 for u in graduates}
+
+
+def test_a_stopping_worker_puts_the_batch_back_in_the_queue(
+    app, monkeypatch, example_course, graduates
+):
+    import threading
+
+    from academy.certificates import jobs as certificate_jobs
+
+    with app.app_context():
+        course = db.session.get(Course, example_course.id)
+        with transaction():
+            batch = batches.create_here(course, [u.id for u in graduates], cohort=None, by=CLI)
+        settings = app.extensions[jobs.EXTENSION]
+        stop = threading.Event()
+        stop.set()
+        monkeypatch.setattr(settings, "immediate", False)
+        monkeypatch.setattr(settings, "store", MemoryStorage(jobs.QUEUE_NAME))
+        monkeypatch.setattr(jobs.queue, "stop_flag", stop)
+        certificate_jobs.run_batch.call_local(batch.id)  # as the consumer runs it
+        assert db.session.get(CertificateBatch, batch.id).position == 0
+        assert len(jobs.queue) == 1  # there for the next worker
+        stop.clear()
+        certificate_jobs.run_batch.call_local(batch.id)
+        assert db.session.get(CertificateBatch, batch.id).status == BatchStatus.DONE

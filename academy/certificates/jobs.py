@@ -7,14 +7,14 @@ from flask import current_app
 from huey import crontab
 
 from academy.certificates import batches
-from academy.jobs import job, periodic_job, stopping
+from academy.jobs import job, periodic_job, queue, stopping
 
 
 @job()
 def run_batch(batch_id: int) -> None:
     # A worker asked to stop (a restart) stops between two learners and leaves the rest to
     # the next one, which finds the batch in the queue again.
-    if not batches.run(batch_id, stop=stopping):
+    if not batches.run(batch_id, stop=stopping) and not queue.immediate:
         run_batch(batch_id)
 
 
