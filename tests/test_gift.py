@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from academy import markdown
 from academy.quizzes.format import dump_quiz, load_quiz, parse_quiz
 from academy.quizzes.gift import (
     gift_to_quiz_markdown,
@@ -328,10 +329,44 @@ def test_moodle_text_with_tags_is_html():
         ("<table><tr><td>a</td><td>b</td></tr></table>", "a b", {"table"}),
         ("<iframe src=x>dentro</iframe>fuera", "fuera", {"iframe"}),
         ("<pre>x = 1\n  y</pre>", "```\nx = 1\n  y\n```", set()),
+        (
+            "<ul><li># uno</li></ul><blockquote>1. dos</blockquote>",
+            "- \\# uno\n\n> 1\\. dos",
+            set(),
+        ),
+        ("<ol><li>a<ul><li>b</li></ul></li></ol>", "1. a\n    - b", set()),
+        ("a<br>\n<br>\nb", "a\n\nb", set()),
     ],
 )
 def test_html_to_markdown(source, markdown_text, lost):
     assert html_to_markdown(source) == (markdown_text, lost)
+
+
+def test_html_dropped_tags_are_named_and_their_text_kept():
+    gift = (
+        '::P::[html]<p><font color="red">Rojo</font> y <span style="color:blue">azul</span>'
+        '<iframe src="https://example.org/video">sin marco</iframe></p>'
+        "<p>1. no es lista, *ni* _énfasis_ # ni título</p>{T}"
+    )
+    questions, problems = parse_gift(gift, "banco.gift")
+    assert [str(p) for p in problems] == [
+        "banco.gift:1: se quitó HTML sin equivalente en Markdown (<font>, <iframe>, <span>): "
+        "revisa el texto importado"
+    ]
+    text = questions[0].text
+    assert text.md == "Rojo y azul\n\n1\\. no es lista, \\*ni\\* \\_énfasis\\_ # ni título"
+    assert text.html == "<p>Rojo y azul</p>\n<p>1. no es lista, *ni* _énfasis_ # ni título</p>"
+
+
+def test_html_code_is_kept_verbatim():
+    # Text inside <code> is not escaped: a backslash there would show as written.
+    assert html_to_markdown("<code>a_b*</code> y <tt>x_y</tt>") == ("`a_b*` y `x_y`", set())
+    assert markdown.render("`a_b*` y `x_y`").html == "<p><code>a_b*</code> y <code>x_y</code></p>"
+
+
+def test_html_nested_too_deep_for_the_converter_is_reduced_to_its_text():
+    deep = "<p>" + "<span>" * 300 + "uno<br>dos" + "</span>" * 300 + "</p>"
+    assert html_to_markdown(deep) == ("uno dos", {"span", "br"})
 
 
 def test_plain_to_markdown_escapes_line_starts():

@@ -18,7 +18,7 @@ and ``\\n``, text formats ``[markdown]``, ``[plain]``, ``[moodle]`` (the default
   question, whose answers become a blank (:data:`BLANK`, shown ``_____``) in the text, as in
   Moodle; the export puts them back there.
 
-HTML (``[html]``, or ``[moodle]`` text with tags) is converted to Markdown conservatively:
+HTML (``[html]``, or ``[moodle]`` text with tags) is converted to Markdown by markdownify:
 paragraphs, line breaks, bold, italics, code, links, lists, headings and quotes; anything else
 is dropped *and reported* (images, tables, scripts, styling). Raw HTML never reaches the
 Markdown, and the Markdown is rendered by :mod:`academy.markdown` anyway. What cannot be
@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import html
 import re
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -44,6 +45,9 @@ from fractions import Fraction
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Final
+
+from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, NavigableString, PageElement, Tag
+from markdownify import ATX, MarkdownConverter, chomp
 
 from academy import markdown
 from academy.courses.content import SLUG_RE, read_text
@@ -658,154 +662,158 @@ _DROPPED_WITH_CONTENT: Final = frozenset(
     {"script", "style", "iframe", "object", "svg", "math", "template", "noscript", "audio",
      "video", "canvas", "select", "textarea", "button"}
 )  # fmt: skip
-_MARKERS: Final = {"b": "**", "strong": "**", "i": "*", "em": "*", "code": "`", "tt": "`"}
-_BLOCKS: Final = frozenset({"p", "div", "section", "article", "center", "table", "figure"})
-_IGNORED: Final = frozenset({"html", "body", "head", "tbody", "thead", "tfoot", "meta", "title"})
+# What has a Markdown equivalent; every other tag is dropped (its text kept) and named,
+# except the document's own frame, which has nothing to lose.
+_CONVERTED: Final = frozenset(
+    {"p", "div", "section", "article", "center", "figure", "br", "b", "strong", "i", "em",
+     "code", "tt", "pre", "a", "ul", "ol", "li", "h1", "h2", "h3", "h4", "h5", "h6",
+     "blockquote", "hr", "table", "tr", "td", "th"}
+)  # fmt: skip
+_FRAME: Final = frozenset({"html", "body", "head", "tbody", "thead", "tfoot", "meta", "title"})
+# A table's cells are kept as text, but its rows and columns are not.
+_FLATTENED: Final = frozenset({"table"})
+# Marks where a text node starts: one that starts a line is escaped so that it stays text
+# ("1. ", "# ", "> " written in the HTML are not a list, heading or quote).
+_TEXT_START: Final = "\ue000"
+# ... also after a list marker or a quote's ">" (where "# x" would still be a heading).
+_MARKED_LINE = re.compile(rf"^((?: *(?:-|>|\d+\.) )* *){_TEXT_START}(.*)$", re.MULTILINE)
+# markdownify recurses once per level of the HTML: what is nested deeper is reduced to its
+# text (and its tags reported), so that no question text can exhaust Python's recursion.
+_MAX_HTML_DEPTH: Final = 100
 
 
-class _HtmlToMarkdown(HTMLParser):
-    """HTML -> Markdown, conservatively: what has no clear equivalent is dropped and named."""
+def _after_br(node: PageElement) -> bool:
+    previous = node.previous_sibling
+    while isinstance(previous, NavigableString) and not previous.strip():
+        previous = previous.previous_sibling
+    return isinstance(previous, Tag) and previous.name == "br"
 
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.out: list[str] = []
-        self.lists: list[list[int | str]] = []  # [kind, counter]
-        self.links: list[tuple[int, str | None]] = []
-        self.skipping = 0
-        self.pre = 0
-        self.opened = -1  # len(out) right after an emphasis marker was opened
-        self.lost: set[str] = set()
 
-    def text(self) -> str:
-        return "".join(self.out)
+class _GiftMarkdownConverter(MarkdownConverter):
+    """markdownify, written the way our Markdown reads it (Python-Markdown, sane lists)."""
 
-    def newline(self, count: int) -> None:
-        current = self.text()
-        if not current.strip():
-            return
-        trailing = len(current) - len(current.rstrip("\n"))
-        if trailing < count:
-            self.out.append("\n" * (count - trailing))
+    class Options(MarkdownConverter.DefaultOptions):
+        convert = sorted(_CONVERTED)
+        heading_style = ATX
+        bullets = "-"
+        autolinks = False
+        wrap = True  # whitespace collapses to one space, as a browser shows it
+        wrap_width = None  # ... without re-wrapping paragraphs
 
-    def at_line_start(self) -> bool:
-        current = self.text()
-        return not current or current.endswith("\n")
+    def escape(self, text: str, parent_tags: set[str]) -> str:
+        return _escape_inline(text)
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if self.skipping:
-            if tag in _DROPPED_WITH_CONTENT:
-                self.skipping += 1
-            return
-        if tag in _DROPPED_WITH_CONTENT:
-            self.skipping = 1
-            self.lost.add(tag)
-        elif tag in _BLOCKS:
-            self.newline(2)
-            if tag == "table":
-                self.lost.add(tag)
-        elif tag == "br":
-            # A second <br> in a row is the blank line between two paragraphs.
-            self.newline(2 if self.text().endswith("\n") else 1)
-        elif tag in _MARKERS:
-            self.out.append(_MARKERS[tag])
-            self.opened = len(self.out)
-        elif tag == "pre":
-            self.newline(2)
-            self.out.append("```\n")
-            self.pre += 1
-        elif tag == "a":
-            href = dict(attrs).get("href") or ""
-            safe = href if href.lower().startswith(_SAFE_SCHEMES) else None
-            if href and safe is None:
-                self.lost.add("a href")
-            self.links.append((len(self.out), safe))
-            self.out.append("[" if safe else "")
-        elif tag in ("ul", "ol"):
-            self.newline(2 if not self.lists else 1)
-            self.lists.append([tag, 0])
-        elif tag == "li":
-            self.newline(1)
-            depth = max(len(self.lists), 1)
-            kind = self.lists[-1] if self.lists else ["ul", 0]
-            kind[1] = int(kind[1]) + 1
-            marker = f"{kind[1]}. " if kind[0] == "ol" else "- "
-            self.out.append("    " * (depth - 1) + marker)
-        elif re.fullmatch(r"h[1-6]", tag):
-            self.newline(2)
-            self.out.append("### ")
-        elif tag == "blockquote":
-            self.newline(2)
-            self.out.append("> ")
-        elif tag == "hr":
-            self.newline(2)
-            self.out.append("---")
-            self.newline(2)
-        elif tag == "tr":
-            self.newline(1)
-        elif tag in ("td", "th"):
-            self.out.append(" ")
-        elif tag not in _IGNORED:
-            self.lost.add(tag)
+    def process_text(self, el: NavigableString, parent_tags: set[str] | None = None) -> str:
+        text = super().process_text(el, parent_tags=parent_tags)
+        if _after_br(el):
+            text = text.lstrip()  # the source's line break after <br> starts no line of text
+        if not text.strip() or "_noformat" in (parent_tags or set()):
+            return text
+        body = text.lstrip(" ")
+        return text[: len(text) - len(body)] + _TEXT_START + body
 
-    def handle_endtag(self, tag: str) -> None:
-        if self.skipping:
-            if tag in _DROPPED_WITH_CONTENT:
-                self.skipping -= 1
-            return
-        if tag in _BLOCKS or tag == "blockquote" or re.fullmatch(r"h[1-6]", tag):
-            self.newline(2)
-        elif tag in _MARKERS:
-            self.close_marker(_MARKERS[tag])
-        elif tag == "pre" and self.pre:
-            self.pre -= 1
-            self.newline(1)
-            self.out.append("```")
-            self.newline(2)
-        elif tag == "a" and self.links:
-            _index, safe = self.links.pop()
-            if safe:
-                self.out.append(f"]({safe.replace(' ', '%20').replace(')', '%29')})")
-        elif tag in ("ul", "ol") and self.lists:
-            self.lists.pop()
-            self.newline(2 if not self.lists else 1)
+    def convert_a(self, el: Tag, text: str, parent_tags: set[str]) -> str:
+        href = str(el.get("href") or "")
+        if "_noformat" in parent_tags or not href.lower().startswith(_SAFE_SCHEMES):
+            return text
+        prefix, suffix, text = chomp(text)
+        if not text:
+            return ""
+        return f"{prefix}[{text}]({href.replace(' ', '%20').replace(')', '%29')}){suffix}"
 
-    def close_marker(self, marker: str) -> None:
-        if self.opened == len(self.out) and self.out[-1] == marker:
-            self.out.pop()  # nothing inside: no emphasis
-            return
-        # Markdown emphasis cannot end after a space: "<b>word </b>" -> "**word** ".
-        last = self.out[-1]
-        self.out[-1] = last.rstrip(" ")
-        self.out.append(marker + " " * (len(last) - len(self.out[-1])))
+    def convert_br(self, el: Tag, text: str, parent_tags: set[str]) -> str:
+        if "_inline" in parent_tags:
+            return " "
+        # A second <br> in a row is the blank line between two paragraphs.
+        return "\n\n" if _after_br(el) else "\n"
 
-    def handle_data(self, data: str) -> None:
-        if self.skipping:
-            return
-        if self.pre:
-            self.out.append(data.replace("```", "'''"))
-            return
-        text = re.sub(r"\s+", " ", data)
-        if self.opened == len(self.out) and text.startswith(" "):
-            # Nor start before one: "<b> word</b>" -> " **word**".
-            self.out.insert(len(self.out) - 1, " ")
-            text = text.lstrip(" ")
-        self.opened = -1
-        if self.at_line_start():
-            text = text.lstrip()
-            if not text:
-                return
-            self.out.append(_escape_line_start(_escape_inline(text)))
-        else:
-            self.out.append(_escape_inline(text))
+    def convert_hN(self, n: int, el: Tag, text: str, parent_tags: set[str]) -> str:
+        # A question's headings sit under the page's own: always the third level.
+        return super().convert_hN(3, el, text, parent_tags)
+
+    def convert_li(self, el: Tag, text: str, parent_tags: set[str]) -> str:
+        item = super().convert_li(el, text, parent_tags)
+        if not item.strip():
+            return item
+        # Python-Markdown nests a list, or continues an item, four spaces in, not at the
+        # bullet's width as markdownify indents them.
+        marker, _, rest = item.partition(" ")
+        first, *more = rest.split("\n")
+        width = len(marker) + 1
+        return "\n".join(
+            [f"{marker} {first}", *(f"    {line[width:]}" if line else line for line in more)]
+        )
+
+    def convert_pre(self, el: Tag, text: str, parent_tags: set[str]) -> str:
+        return super().convert_pre(el, text.replace("```", "'''"), parent_tags)
+
+    def convert_table(self, el: Tag, text: str, parent_tags: set[str]) -> str:
+        return f"\n\n{text.strip()}\n\n"
+
+    def convert_tr(self, el: Tag, text: str, parent_tags: set[str]) -> str:
+        return f"{text.strip()}\n"
+
+    def convert_td(self, el: Tag, text: str, parent_tags: set[str]) -> str:
+        return f"{text.strip()} " if text.strip() else ""
+
+    convert_th = convert_td
+    convert_center = convert_figure = MarkdownConverter.convert_div
+
+
+def _dropped_tags(soup: BeautifulSoup) -> set[str]:
+    """The tags (and unsafe link targets) of ``soup`` that its Markdown will not have."""
+    lost: set[str] = set()
+    hidden = {id(soup): False}  # inside a tag dropped with its content
+    for tag in soup.find_all(True):  # in document order: a parent before its children
+        hidden[id(tag)] = hidden[id(tag.parent)] or tag.name in _DROPPED_WITH_CONTENT
+        if hidden[id(tag.parent)]:
+            continue
+        if tag.name in _DROPPED_WITH_CONTENT or tag.name in _FLATTENED:
+            lost.add(tag.name)
+        elif tag.name == "a":
+            href = str(tag.get("href") or "")
+            if href and not href.lower().startswith(_SAFE_SCHEMES):
+                lost.add("a href")
+        elif tag.name not in _CONVERTED and tag.name not in _FRAME:
+            lost.add(tag.name)
+    return lost
+
+
+def _flatten_below(soup: BeautifulSoup, limit: int) -> set[str]:
+    """Reduce what is nested more than ``limit`` tags deep to its text; name those tags."""
+    depth = {id(soup): 0}
+    lost: set[str] = set()
+    for tag in soup.find_all(True):  # in document order: a parent before its children
+        if tag.parent is None or id(tag.parent) not in depth:
+            continue  # inside a tag already reduced to its text
+        depth[id(tag)] = depth[id(tag.parent)] + 1
+        if depth[id(tag)] == limit and tag.find(True) is not None:
+            lost.update(inner.name for inner in tag.find_all(True))
+            for line_break in tag.find_all("br"):
+                line_break.replace_with(" ")
+            text = tag.get_text()
+            tag.clear()
+            tag.append(NavigableString(text))
+    return lost
 
 
 def html_to_markdown(source: str) -> tuple[str, set[str]]:
     """Convert HTML to Markdown; also return the tags that had to be dropped."""
-    converter = _HtmlToMarkdown()
-    converter.feed(source)
-    converter.close()
-    text = "\n".join(line.rstrip() for line in converter.text().split("\n"))
-    return re.sub(r"\n{3,}", "\n\n", text).strip(), converter.lost
+    with warnings.catch_warnings():
+        # Question text that reads like a URL or a file name is still text to convert.
+        warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
+        # (_TEXT_START is ours: a private-use character has no meaning in a question.)
+        soup = BeautifulSoup(source.replace(_TEXT_START, ""), "html.parser")
+    lost = _dropped_tags(soup)
+    for tag in soup.find_all("tt"):
+        tag.name = "code"  # so that markdownify leaves its text unescaped, as in <code>
+    for tag in soup.find_all(_DROPPED_WITH_CONTENT):
+        tag.decompose()
+    lost |= _flatten_below(soup, _MAX_HTML_DEPTH)
+    text = _GiftMarkdownConverter().convert_soup(soup)
+    text = _MARKED_LINE.sub(lambda line: line[1] + _escape_line_start(line[2]), text)
+    text = "\n".join(line.rstrip() for line in text.replace(_TEXT_START, "").split("\n"))
+    return re.sub(r"\n{3,}", "\n\n", text).strip(), lost
 
 
 class _TagStripper(HTMLParser):
