@@ -35,10 +35,24 @@ def external_url(endpoint: str, **values: object) -> str:
     return adapter.build(endpoint, values, force_external=True)
 
 
+def readable(message: EmailMessage) -> str:
+    """A message as a person reads it in a terminal: its headers, then its decoded text.
+
+    ``as_string()`` would show the transfer encoding (quoted-printable folds long lines and
+    writes ``=3D`` for ``=``), which breaks the links a developer must open from the console.
+    """
+    headers = "".join(
+        f"{name}: {value}\n"
+        for name, value in message.items()
+        if name.lower() not in {"content-transfer-encoding", "mime-version"}
+    )
+    return f"{headers}\n{message.get_content()}"
+
+
 def send(message: EmailMessage) -> None:
     config = current_app.config
     if config["MAIL_BACKEND"] == "console":
-        print(message.as_string(), file=sys.stdout, flush=True)
+        print(readable(message), file=sys.stdout, flush=True)
         return
     smtp_class = smtplib.SMTP_SSL if config["MAIL_USE_SSL"] else smtplib.SMTP
     with smtp_class(

@@ -148,3 +148,26 @@ def test_retry_takes_over_a_send_that_died_and_gives_up_after_the_last_try(app, 
         "sin remedio": "failed",
     }
     assert len(mailbox.messages) == 1
+
+
+def test_console_mail_shows_links_whole_and_text_decoded(app, capsys):
+    """Under ``make serve`` mail is printed: the activation link must be openable as printed."""
+    from email.message import EmailMessage
+
+    from academy import mail
+
+    link = "http://127.0.0.1:5000/registro/confirmar/" + "t0k3n_" * 20 + "?x=1"
+    message = EmailMessage()
+    message["To"] = "camila@muni.cl"
+    message["Subject"] = "Activa tu cuenta en la Academia"
+    message.set_content(f"Hola, Camila:\n\nActiva tu cuenta aquí: {link}\nParticipación ñandú\n")
+    with app.app_context():
+        app.config["MAIL_BACKEND"] = "console"
+        try:
+            mail.send(message)
+        finally:
+            app.config["MAIL_BACKEND"] = "smtp"
+    printed = capsys.readouterr().out
+    assert link in printed
+    assert "Participación ñandú" in printed and "=3D" not in printed
+    assert "Subject: Activa tu cuenta en la Academia" in printed
