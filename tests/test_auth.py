@@ -104,6 +104,7 @@ def test_registration_does_not_say_whether_an_email_has_an_account(app, make_use
     )
     assert taken.status_code == free.status_code == 200
     assert taken.request.path == free.request.path == "/entrar"
+
     def page(response):
         return re.sub(r'value="[^"]{40,}"', "", response.text)  # the CSRF token differs
 
