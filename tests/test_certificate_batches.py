@@ -558,3 +558,19 @@ def test_a_stopping_worker_puts_the_batch_back_in_the_queue(
         stop.clear()
         certificate_jobs.run_batch.call_local(batch.id)
         assert db.session.get(CertificateBatch, batch.id).status == BatchStatus.DONE
+
+
+@pytest.mark.parametrize(
+    ("data", "status"),
+    [
+        ({"user_ids": ["uno"]}, 400),
+        ({"user_ids": ["99999999999999999999"]}, 409),
+        ({"user_ids": []}, 400),
+        ({"cohort_id": "x", "user_ids": ["1"]}, 404),
+        ({"cohort_id": "999999", "user_ids": ["1"]}, 404),
+    ],
+)
+@pytest.mark.usefixtures("example_course")
+def test_bad_batch_forms_get_a_clear_answer(client, auth, make_user, data, status):
+    auth.as_role(make_user, "admin")
+    assert client.post(COURSE + "/lote", data=data).status_code == status
