@@ -134,6 +134,34 @@ def separate_database(
 test_config.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test
 
 
+@contextmanager
+def app_with_example_course(
+    backend: str,
+    suffix: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    smtp_port: int,
+    then: Callable[[], object] | None = None,
+) -> Iterator[Flask]:
+    """An application on a database of its own holding the example course (``then`` adds to it
+    in the same transaction), for tests whose threads must commit for real: the races."""
+    with separate_database(backend, suffix, tmp_path_factory) as url:
+        app = create_app(test_config(url, smtp_port, RATELIMIT_ENABLED=False))
+        with app.app_context():
+            upgrade()
+            source, problems = load_course(CONTENT_FIXTURE / "courses/curso-ejemplo")
+            assert source is not None and not problems, problems
+            import_course(source)
+            if then is not None:
+                then()
+            db.session.commit()
+        try:
+            yield app
+        finally:
+            with app.app_context():
+                db.session.remove()
+                db.engine.dispose()
+
+
 def database_url_for(backend: str, tmp_path_factory: pytest.TempPathFactory) -> str:
     if backend == "sqlite":
         return f"sqlite:///{tmp_path_factory.mktemp('db')}/academy-test.db"

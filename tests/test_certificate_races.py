@@ -16,21 +16,17 @@ from collections.abc import Iterator
 
 import pytest
 from flask import Flask
-from flask_migrate import upgrade
 from sqlalchemy import func, select
 
-from academy import create_app
 from academy.auth import services as accounts
 from academy.auth.models import Role
 from academy.certificates import services
 from academy.certificates.models import Certificate
-from academy.courses.content import load_course
-from academy.courses.services import get_course, import_course
+from academy.courses.services import get_course
 from academy.db import utcnow
 from academy.extensions import db
 from academy.progress import services as progress
-from tests.conftest import BACKENDS, CONTENT_FIXTURE, PASSWORD, Mailbox, separate_database
-from tests.conftest import test_config as make_config
+from tests.conftest import BACKENDS, PASSWORD, Mailbox, app_with_example_course
 from tests.test_integrity_races import meet, race
 
 
@@ -40,20 +36,8 @@ def racing_app(
     tmp_path_factory: pytest.TempPathFactory,
     smtp_server: tuple[Mailbox, int],
 ) -> Iterator[Flask]:
-    with separate_database(request.param, "certs", tmp_path_factory) as url:
-        app = create_app(make_config(url, smtp_server[1], RATELIMIT_ENABLED=False))
-        with app.app_context():
-            upgrade()
-            source, problems = load_course(CONTENT_FIXTURE / "courses/curso-ejemplo")
-            assert source is not None and not problems, problems
-            import_course(source)
-            db.session.commit()
-        try:
-            yield app
-        finally:
-            with app.app_context():
-                db.session.remove()
-                db.engine.dispose()
+    with app_with_example_course(request.param, "certs", tmp_path_factory, smtp_server[1]) as app:
+        yield app
 
 
 def test_two_admins_issuing_at_once_issue_one_certificate(

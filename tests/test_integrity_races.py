@@ -20,25 +20,20 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from flask_migrate import upgrade
 from sqlalchemy import event, select
 
-from academy import create_app
 from academy.auth import services as accounts
 from academy.auth.models import Role, User
-from academy.courses.content import load_course
 from academy.courses.models import Lesson
-from academy.courses.services import get_course, import_course
+from academy.courses.services import get_course
 from academy.extensions import db
 from academy.progress import services as progress
 from academy.progress.models import LessonProgress
 from tests.conftest import (
     BACKENDS,
-    CONTENT_FIXTURE,
     PASSWORD,
     Mailbox,
-    separate_database,
-    test_config,
+    app_with_example_course,
 )
 
 HOLD = 3  # seconds a thread waits at the barrier for the other before going on alone
@@ -51,20 +46,10 @@ def racing_app(
     tmp_path_factory: pytest.TempPathFactory,
     smtp_server: tuple[Mailbox, int],
 ) -> Iterator[Flask]:
-    with separate_database(request.param, "integrity", tmp_path_factory) as url:
-        app = create_app(test_config(url, smtp_server[1], RATELIMIT_ENABLED=False))
-        with app.app_context():
-            upgrade()
-            source, problems = load_course(CONTENT_FIXTURE / "courses/curso-ejemplo")
-            assert source is not None and not problems, problems
-            import_course(source)
-            db.session.commit()
-        try:
-            yield app
-        finally:
-            with app.app_context():
-                db.session.remove()
-                db.engine.dispose()
+    with app_with_example_course(
+        request.param, "integrity", tmp_path_factory, smtp_server[1]
+    ) as app:
+        yield app
 
 
 counter = iter(range(1, 1_000_000))

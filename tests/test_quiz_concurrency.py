@@ -24,14 +24,11 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from flask_migrate import upgrade
 from sqlalchemy import func, select
 
-from academy import create_app
 from academy.auth import services as accounts
 from academy.auth.models import Role
-from academy.courses.content import load_course
-from academy.courses.services import get_course, import_course
+from academy.courses.services import get_course
 from academy.extensions import db
 from academy.progress.models import LessonProgress
 from academy.progress.services import enrol
@@ -40,12 +37,10 @@ from academy.quizzes.models import Attempt
 from academy.quizzes.questions import Question, SingleChoice
 from tests.conftest import (
     BACKENDS,
-    CONTENT_FIXTURE,
     PASSWORD,
     Mailbox,
     add_quiz_lesson,
-    separate_database,
-    test_config,
+    app_with_example_course,
 )
 
 START = "/cursos/curso-ejemplo/lecciones/cuestionario/intentos"
@@ -58,21 +53,10 @@ def racing_app(
     tmp_path_factory: pytest.TempPathFactory,
     smtp_server: tuple[Mailbox, int],
 ) -> Iterator[Flask]:
-    with separate_database(request.param, "quiz", tmp_path_factory) as url:
-        app = create_app(test_config(url, smtp_server[1], RATELIMIT_ENABLED=False))
-        with app.app_context():
-            upgrade()
-            source, problems = load_course(CONTENT_FIXTURE / "courses/curso-ejemplo")
-            assert source is not None and not problems, problems
-            import_course(source)
-            add_quiz_lesson()
-            db.session.commit()
-        try:
-            yield app
-        finally:
-            with app.app_context():
-                db.session.remove()
-                db.engine.dispose()
+    with app_with_example_course(
+        request.param, "quiz", tmp_path_factory, smtp_server[1], then=add_quiz_lesson
+    ) as app:
+        yield app
 
 
 counter = iter(range(1, 1_000_000))
