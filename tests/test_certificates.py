@@ -627,3 +627,78 @@ def test_a_template_is_previewed_with_sample_data(runner, template_dir, tmp_path
     result = runner.invoke(args=["certificates", "preview", "rota", "--to", str(target)])
     assert result.exit_code == 1
     assert "rota/certificate.html:2: 'apellido' is undefined" in result.output
+
+
+# Validity per course -------------------------------------------------------------------------
+
+VALIDITY = COURSE_PAGE + "/vigencia"
+
+
+def test_months_are_added_on_the_calendar():
+    from datetime import UTC, datetime
+
+    start = datetime(2024, 1, 31, 15, 0, tzinfo=UTC)
+    assert services.add_months(start, 1) == datetime(2024, 2, 29, 15, 0, tzinfo=UTC)
+    assert services.add_months(start, 13) == datetime(2025, 2, 28, 15, 0, tzinfo=UTC)
+    assert services.add_months(start, 24) == datetime(2026, 1, 31, 15, 0, tzinfo=UTC)
+
+
+def test_an_admin_sets_the_validity_and_bad_values_change_nothing(
+    client, query, admin, example_course
+):
+    def months() -> int | None:
+        return query(lambda: db.session.get(Course, example_course.id).certificate_validity_months)
+
+    page = client.get(COURSE_PAGE)
+    assert "Vigencia del certificado, en meses" in page.text
+    assert client.post(VALIDITY, data={"months": "24"}).status_code == 303
+    assert months() == 24
+    assert 'value="24"' in client.get(COURSE_PAGE).text
+    for bad in ("0", "241", "-3", "doce", "9" * 40):
+        response = client.post(VALIDITY, data={"months": bad})
+        assert response.status_code == 422, bad
+        assert months() == 24
+    assert "de 1 a 240 meses" in client.post(VALIDITY, data={"months": "0"}).text
+    assert client.post(VALIDITY, data={"months": ""}).status_code == 303
+    assert months() is None
+
+
+def test_a_certificate_expires_its_validity_after_completion_and_verification_says_so(
+    client, app, query, admin, example_course, graduate
+):
+    from datetime import UTC, datetime
+
+    finished = datetime(2024, 1, 31, 15, 0, tzinfo=UTC)
+
+    def finished_long_ago() -> None:
+        enrolment = db.session.scalars(
+            select(Enrolment).where(Enrolment.user_id == graduate.id)
+        ).one()
+        enrolment.completed_at = finished
+        db.session.commit()
+
+    query(finished_long_ago)
+    assert client.post(VALIDITY, data={"months": "1"}).status_code == 303
+    assert client.post(COURSE_PAGE + "/emitir", data={"user_id": graduate.id}).status_code == 303
+    certificate = only_certificate(query)
+    # Counted from the completion, not from the issue (today).
+    assert certificate.expires_at == datetime(2024, 2, 29, 15, 0, tzinfo=UTC)
+    printed = query(lambda: db.session.get(Certificate, certificate.id).pdf)
+    assert "29 de febrero de 2024" in pdf_text(printed)
+    page = client.get(f"/certificados/v/{certificate.token}")
+    assert page.status_code == 200
+    assert "Certificado vencido" in page.text
+    assert "Fue válido hasta el 29 de febrero de 2024" in page.text
+    # A re-issue (a name corrected) keeps the date printed on the one it replaces.
+    assert client.post(f"/admin/certificados/{certificate.id}/reemitir").status_code == 303
+    new = query(
+        lambda: db.session.scalars(select(Certificate).where(Certificate.status == "valid")).one()
+    )
+    assert new.expires_at == certificate.expires_at
+
+
+def test_without_a_validity_certificates_never_expire(client, app, query, example_course, graduate):
+    certificate = issue_to(app, example_course, graduate)
+    assert certificate.expires_at is None
+    page = client.get(f"/certificados/v/{certificate.token}")
+    assert "Certificado válido" in page.text and "Válido hasta" not in page.text

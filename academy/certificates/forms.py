@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import HiddenField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms import HiddenField, IntegerField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from academy.certificates.services import MAX_REASON
+from academy.certificates.services import MAX_REASON, MAX_VALIDITY_MONTHS
 
 
 class IssueForm(FlaskForm):
@@ -17,6 +17,25 @@ class IssueForm(FlaskForm):
 
 class ReissueForm(FlaskForm):
     """Only its CSRF token: the certificate is in the address."""
+
+
+class ValidityForm(FlaskForm):
+    months = IntegerField(
+        _l("Vigencia del certificado, en meses"),
+        description=_l(
+            "Para cursos que la ley pide repetir cada cierto tiempo. Se cuenta desde el día en "
+            "que la persona terminó el curso. Déjala vacía si el certificado no vence."
+        ),
+        validators=[
+            Optional(),
+            NumberRange(
+                min=1,
+                max=MAX_VALIDITY_MONTHS,
+                message=_l("La vigencia va de 1 a %(max)s meses, o se deja vacía."),
+            ),
+        ],
+        render_kw={"inputmode": "numeric", "min": 1, "max": MAX_VALIDITY_MONTHS},
+    )
 
 
 class RevokeForm(FlaskForm):

@@ -13,6 +13,7 @@ import getpass
 import hashlib
 import json
 import secrets
+from calendar import monthrange
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -308,6 +309,35 @@ def _signature_reason(certificate: Certificate) -> str:
     return f"Certificado {codes.display(certificate.code)}: {certificate.course_title}"
 
 
+MAX_VALIDITY_MONTHS = 240
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    """``moment`` ``months`` calendar months later; the 31st becomes the month's last day."""
+    month0 = moment.month - 1 + months
+    year, month = moment.year + month0 // 12, month0 % 12 + 1
+    return moment.replace(year=year, month=month, day=min(moment.day, monthrange(year, month)[1]))
+
+
+def expiry(course: Course, completed_at: datetime) -> datetime | None:
+    """When a certificate of ``course`` expires: its validity counted from the completion, not
+    from the issue. The retraining cycle starts when the person was trained, so a certificate
+    issued late (a batch weeks after, an automatic one re-run) never lasts longer, and every
+    learner who finished the same day expires the same day."""
+    months = course.certificate_validity_months
+    return add_months(completed_at, months) if months else None
+
+
+def set_validity(course: Course, months: int | None) -> None:
+    """How long the course's future certificates are valid (None: forever). Certificates
+    already issued keep the expiry they were printed with."""
+    if months is not None and not 1 <= months <= MAX_VALIDITY_MONTHS:
+        raise CertificateError(
+            _("La vigencia va de 1 a %(max)d meses, o se deja vacía.", max=MAX_VALIDITY_MONTHS)
+        )
+    course.certificate_validity_months = months
+
+
 def issue(
     course: Course,
     user_id: int,
@@ -325,6 +355,8 @@ def issue(
     version, revisions = course_version(course)
     now = utcnow()
     assert enrolment.completed_at is not None  # checked under the lock
+    if expires_at is None and replaces is None:
+        expires_at = expiry(course, enrolment.completed_at)
     certificate = Certificate(
         code=codes.generate(),
         token=secrets.token_urlsafe(32),

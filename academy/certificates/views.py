@@ -33,6 +33,7 @@ from academy.certificates.forms import (
     RevokeForm,
     RutForm,
     UploadForm,
+    ValidityForm,
     VerifyForm,
 )
 from academy.certificates.models import Certificate, CertificateStatus
@@ -92,6 +93,10 @@ def _pdf_response(certificate: Certificate) -> Response:
 @require(can_issue_certificates)
 def course(slug: str) -> str:
     found = progress.get_course_for_admin(slug) or abort(404)
+    return _course_page(found, ValidityForm(months=found.certificate_validity_months))
+
+
+def _course_page(found: Any, validity_form: ValidityForm) -> str:
     return render_template(
         "certificates/course.html",
         course=found,
@@ -99,7 +104,33 @@ def course(slug: str) -> str:
         eligible=services.eligible(found),
         issue_form=IssueForm(),
         reissue_form=ReissueForm(),
+        validity_form=validity_form,
     )
+
+
+@bp.post("/admin/cursos/<slug>/certificados/vigencia")
+@require(can_issue_certificates)
+def validity(slug: str) -> Any:
+    found = progress.get_course_for_admin(slug) or abort(404)
+    form = ValidityForm()
+    if form.validate_on_submit():
+        try:
+            services.set_validity(found, form.months.data)
+        except services.CertificateError as error:
+            form.months.errors = [str(error)]
+        else:
+            flash(
+                _(
+                    "Desde ahora, los certificados de este curso vencen %(months)d meses después "
+                    "de terminarlo.",
+                    months=found.certificate_validity_months,
+                )
+                if found.certificate_validity_months
+                else _("Desde ahora, los certificados de este curso no vencen."),
+                "success",
+            )
+            return redirect(url_for("certificates.course", slug=found.slug), 303)
+    return _course_page(found, form), 422
 
 
 @bp.post("/admin/cursos/<slug>/certificados/emitir")

@@ -79,6 +79,9 @@ class Course(db.Model):  # type: ignore[name-defined,misc]
     # Issue the certificate, in the background, as soon as a learner completes the course
     # (set by admins on the course's certificates page).
     certificate_automatic: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Months a certificate stays valid after the learner completed the course (a legal
+    # retraining cycle); None: it never expires. Set by admins on the certificates page.
+    certificate_validity_months: Mapped[int | None]
     status: Mapped[str] = mapped_column(String(16), default=CourseStatus.DRAFT.value)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
