@@ -702,3 +702,123 @@ def test_without_a_validity_certificates_never_expire(client, app, query, exampl
     assert certificate.expires_at is None
     page = client.get(f"/certificados/v/{certificate.token}")
     assert "Certificado válido" in page.text and "Válido hasta" not in page.text
+
+
+# A course's or a cohort's certificates as one ZIP ----------------------------------------------
+
+ZIP = COURSE_PAGE.removesuffix("/certificados") + "/certificados.zip"
+
+
+def test_an_admin_downloads_the_certificates_in_force_as_one_zip(
+    client, app, query, admin, make_user, example_course, graduate
+):
+    import zipfile
+
+    from academy.cases.models import Cohort
+
+    other = make_user("learner", full_name="Ana Ñancupil Díaz", email="ana@example.cl")
+    third = make_user("learner", full_name="Pedro Soto", email="pedro@example.cl")
+    with app.app_context():
+        course = db.session.get(Course, example_course.id)
+        completed(course, other)
+        completed(course, third)
+        cohort = Cohort(course_id=course.id, name="Grupo Aysén 2026")
+        db.session.add(cohort)
+        db.session.flush()
+        db.session.execute(
+            Enrolment.__table__.update()
+            .where(Enrolment.user_id == other.id)
+            .values(cohort_id=cohort.id)
+        )
+        db.session.commit()
+        cohort_id = cohort.id
+    mine = issue_to(app, example_course, graduate)
+    theirs = issue_to(app, example_course, other)
+    revoked = issue_to(app, example_course, third)
+    with app.app_context():
+        services.revoke(db.session.get(Certificate, revoked.id), "Error", by=CLI)
+        db.session.commit()
+
+    def stored(certificate: Certificate) -> bytes:
+        return query(lambda: db.session.get(Certificate, certificate.id).pdf)
+
+    page = client.get(COURSE_PAGE)
+    assert ZIP in page.text and "Grupo Aysén 2026" in page.text
+    response = client.get(ZIP)
+    assert response.status_code == 200 and response.mimetype == "application/zip"
+    assert "certificados-curso-ejemplo.zip" in response.headers["Content-Disposition"]
+    bundle = zipfile.ZipFile(io.BytesIO(response.data))
+    assert bundle.testzip() is None
+    expected = {
+        f"{codes.display(mine.code)}-Maria-Jose-de-los-Angeles-Nunez-Fernandez-Valenzuela-y-Sotomayor.pdf": mine,  # noqa: E501
+        f"{codes.display(theirs.code)}-Ana-Nancupil-Diaz.pdf": theirs,
+    }
+    assert sorted(bundle.namelist()) == sorted(expected)  # the revoked one is not in force
+    for name, certificate in expected.items():
+        assert bundle.read(name) == stored(certificate)  # byte for byte, still signed
+
+    by_cohort = client.get(ZIP, query_string={"cohorte": cohort_id})
+    assert by_cohort.status_code == 200
+    assert zipfile.ZipFile(io.BytesIO(by_cohort.data)).namelist() == [
+        f"{codes.display(theirs.code)}-Ana-Nancupil-Diaz.pdf"
+    ]
+    assert (
+        "certificados-curso-ejemplo-Grupo-Aysen-2026.zip"
+        in (by_cohort.headers["Content-Disposition"])
+    )
+
+    def downloads(certificate: Certificate) -> list[tuple[int | None, dict]]:
+        return query(
+            lambda: [
+                (e.actor_id, e.detail)
+                for e in services.events_of(db.session.get(Certificate, certificate.id))
+                if e.action == "downloaded"
+            ]
+        )
+
+    assert downloads(mine) == [(admin.id, {"archive": "certificados-curso-ejemplo.zip"})]
+    assert downloads(theirs) == [
+        (admin.id, {"archive": "certificados-curso-ejemplo.zip"}),
+        (admin.id, {"archive": "certificados-curso-ejemplo-Grupo-Aysen-2026.zip"}),
+    ]
+    assert downloads(revoked) == []
+
+
+def test_a_zip_download_made_by_another_page_records_nothing(
+    client, app, query, admin, example_course, graduate
+):
+    certificate = issue_to(app, example_course, graduate)
+    image = {"Sec-Fetch-Dest": "image"}
+    assert client.get(ZIP, headers=image).status_code == 400
+    assert client.get(f"/admin/certificados/{certificate.id}/pdf", headers=image).status_code == 400
+    actions = query(
+        lambda: [e.action for e in services.events_of(db.session.get(Certificate, certificate.id))]
+    )
+    assert actions == ["issued"]
+    document = {"Sec-Fetch-Dest": "document"}
+    assert client.get(ZIP, headers=document).status_code == 200
+
+
+def test_a_zip_with_nothing_in_it_or_of_another_course_cohort_is_refused(
+    client, app, admin, example_course
+):
+    empty = client.get(ZIP)
+    assert empty.status_code == 404 and "no tiene certificados vigentes" in empty.text
+    for bad in ("999999", "abc", "-1", "9" * 40):
+        assert client.get(ZIP, query_string={"cohorte": bad}).status_code == 404
+
+
+def test_the_zip_reads_one_pdf_at_a_time(app, example_course, graduate):
+    from sqlalchemy import inspect
+
+    from academy.certificates import archives
+
+    issue_to(app, example_course, graduate)
+    with app.app_context():
+        found = archives.in_force(db.session.get(Course, example_course.id))
+        archive, size = archives.write(found, by=CLI, archive="prueba.zip")
+        assert size > 0 and b"".join(archives.chunks(archive))[:2] == b"PK"
+        assert archive.closed
+        # Each PDF was read beside its certificate, never into it: none stays in the session.
+        assert all("pdf" in inspect(certificate).unloaded for certificate in found)
+        db.session.rollback()

@@ -475,13 +475,28 @@ def _lock(certificate: Certificate) -> None:
     db.session.refresh(certificate, with_for_update=True)
 
 
-def record_download(certificate: Certificate, *, by: Actor) -> None:
-    _record(certificate, CertificateAction.DOWNLOADED, by)
+def record_download(certificate: Certificate, *, by: Actor, archive: str | None = None) -> None:
+    """An admin's download, alone or inside the ZIP named ``archive``."""
+    if archive is None:
+        _record(certificate, CertificateAction.DOWNLOADED, by)
+    else:
+        _record(certificate, CertificateAction.DOWNLOADED, by, archive=archive)
 
 
 def pdf_of(certificate: Certificate) -> bytes:
     """The PDF exactly as issued; its SHA-256 is checked against the stored one."""
-    pdf = certificate.pdf
+    return _checked(certificate, certificate.pdf)
+
+
+def stored_pdf(certificate: Certificate) -> bytes:
+    """Like :func:`pdf_of`, but the bytes are not kept on the certificate: reading many in a
+    row holds one PDF in memory at a time."""
+    pdf = db.session.scalar(select(Certificate.pdf).where(Certificate.id == certificate.id))
+    assert pdf is not None
+    return _checked(certificate, pdf)
+
+
+def _checked(certificate: Certificate, pdf: bytes) -> bytes:
     if hashlib.sha256(pdf).hexdigest() != certificate.pdf_sha256:
         raise RuntimeError(f"certificate {certificate.code}: stored PDF does not match its hash")
     return pdf

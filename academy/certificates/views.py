@@ -26,7 +26,8 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from academy.auth.permissions import can_issue_certificates, require
-from academy.certificates import codes, services
+from academy.cases.models import Cohort
+from academy.certificates import archives, batches, codes, services
 from academy.certificates.forms import (
     IssueForm,
     ReissueForm,
@@ -39,10 +40,11 @@ from academy.certificates.forms import (
 from academy.certificates.models import Certificate, CertificateStatus
 from academy.certificates.rendering import CertificateTemplateError
 from academy.errors import render_error
-from academy.extensions import limiter
+from academy.extensions import db, limiter
 from academy.inputs import whole_number
 from academy.progress import services as progress
 from academy.progress.views import register_my_courses_part
+from academy.security import opened_as_page
 
 bp = Blueprint("certificates", __name__, template_folder="templates")
 
@@ -105,6 +107,7 @@ def _course_page(found: Any, validity_form: ValidityForm) -> str:
         issue_form=IssueForm(),
         reissue_form=ReissueForm(),
         validity_form=validity_form,
+        cohorts=batches.cohorts_of(found),
     )
 
 
@@ -212,12 +215,65 @@ def reissue(certificate_id: int) -> Any:
     return redirect(back, 303)
 
 
+def _not_opened_by_the_admin(back: str) -> Response | None:
+    """A download goes in the audit record, so only the admin's own click counts: an image or
+    script of some other page pointing here (Sec-Fetch-Dest) gets nothing and records nothing."""
+    if opened_as_page():
+        return None
+    return render_error(
+        400, _("Descarga los certificados desde la página de certificados del curso."), back=back
+    )
+
+
 @bp.get("/admin/certificados/<int:certificate_id>/pdf")
 @require(can_issue_certificates)
 def admin_download(certificate_id: int) -> Response:
     certificate = _certificate(certificate_id)
+    refused = _not_opened_by_the_admin(url_for("certificates.course", slug=certificate.course.slug))
+    if refused is not None:
+        return refused
     services.record_download(certificate, by=_admin())
     return _pdf_response(certificate)
+
+
+@bp.get("/admin/cursos/<slug>/certificados.zip")
+@require(can_issue_certificates)
+def course_zip(slug: str) -> Response:
+    """The course's certificates in force, or its cohort's (``?cohorte=ID``), as one ZIP."""
+    found = progress.get_course_for_admin(slug) or abort(404)
+    back = url_for("certificates.course", slug=found.slug)
+    cohort = None
+    if request.args.get("cohorte"):
+        try:
+            cohort = db.session.get(Cohort, whole_number(request.args["cohorte"]))
+        except ValueError:
+            abort(404)
+        if cohort is None or cohort.course_id != found.id:
+            abort(404)
+    refused = _not_opened_by_the_admin(back)
+    if refused is not None:
+        return refused
+    certificates = archives.in_force(found, cohort)
+    if not certificates:
+        return render_error(
+            404,
+            _("Este grupo no tiene certificados vigentes que descargar.")
+            if cohort
+            else _("Este curso no tiene certificados vigentes que descargar."),
+            back=back,
+        )
+    name = archives.archive_name(found, cohort)
+    archive, size = archives.write(certificates, by=_admin(), archive=name)
+    return Response(
+        archives.chunks(archive),
+        mimetype="application/zip",
+        headers={
+            # ASCII by construction (archives.archive_name).
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Content-Length": str(size),
+            "Cache-Control": "private, no-store",
+        },
+    )
 
 
 # The learner's download ----------------------------------------------------------------------
