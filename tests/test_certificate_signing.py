@@ -194,6 +194,18 @@ def test_the_key_is_parsed_once_not_for_every_signature(app, monkeypatch):
     assert len(calls) == 1
 
 
+def test_signing_and_checking_work_where_an_event_loop_already_runs(app):
+    """pyHanko's synchronous calls use asyncio.run(), which an async server, or Playwright in
+    this very suite, would refuse: every certificate test after a browser test failed so."""
+    import asyncio
+
+    async def from_a_coroutine() -> bool:
+        with app.test_request_context():
+            return signing.check(signing.sign(_plain_pdf(), reason="r", location="l")).holds
+
+    assert asyncio.run(from_a_coroutine())
+
+
 def _plain_pdf() -> bytes:
     writer = pypdf.PdfWriter()
     writer.add_blank_page(width=200, height=200)

@@ -16,14 +16,17 @@ Without configuration, development and test instances generate a self-signed pai
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import fcntl
 import functools
 import io
 import os
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Flask, current_app
 
@@ -292,7 +295,26 @@ def sign(pdf: bytes, *, reason: str, location: str, contact: str | None = None) 
         contact_info=contact,
         name=str(current_app.config["CERTIFICATE_ISSUER"]),
     )
-    return bytes(signers.sign_pdf(writer, metadata, signer=key.signer).getvalue())
+    signed = blocking(signers.async_sign_pdf(writer, metadata, signer=key.signer))
+    return bytes(signed.getvalue())
+
+
+T = TypeVar("T")
+
+
+def blocking(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run one of pyHanko's coroutines to its end from synchronous code.
+
+    pyHanko's synchronous wrappers call ``asyncio.run()``, which refuses to start where an event
+    loop already runs in the thread (an async server; Playwright's sync API in the test suite).
+    There the coroutine runs on a loop of its own in a helper thread that this one waits for:
+    the work stays in the request, nothing is left running after it."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 @dataclass(frozen=True)
@@ -316,7 +338,7 @@ def check(pdf: bytes, trust: tuple[Any, ...] = ()) -> SignatureCheck:
     ``trust``: certificates taken as trust anchors (the academy's own, by default)."""
     from pyhanko.pdf_utils.misc import PdfError
     from pyhanko.pdf_utils.reader import PdfFileReader
-    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko.sign.validation import async_validate_pdf_signature
     from pyhanko.sign.validation.errors import SignatureValidationError
     from pyhanko.sign.validation.status import SignatureCoverageLevel
     from pyhanko_certvalidator import ValidationContext
@@ -328,7 +350,7 @@ def check(pdf: bytes, trust: tuple[Any, ...] = ()) -> SignatureCheck:
             return SignatureCheck(present=False)
         anchors = list(trust) or list(current_key().certificates)
         context = ValidationContext(trust_roots=anchors, allow_fetching=False)
-        status = validate_pdf_signature(signatures[-1], context)
+        status = blocking(async_validate_pdf_signature(signatures[-1], context))
     except (PdfError, SignatureValidationError, ValueError, KeyError):
         # A signature so broken it cannot even be read does not hold.
         return SignatureCheck(present=True)
