@@ -105,6 +105,8 @@ TABLE: dict[str, tuple[str, str, dict[str, int]]] = {
     "certificates.validity": ("POST", "/admin/cursos/curso-ejemplo/certificados/vigencia", {"anonymous": LOGIN, "learner": 403, "trainer": 403, "admin": 303}),
     "certificates.admin_download": ("GET", "/admin/certificados/999999/pdf", {"anonymous": LOGIN, "learner": 403, "trainer": 403, "admin": 404}),
     "certificates.course_zip": ("GET", "/admin/cursos/curso-ejemplo/certificados.zip", {"anonymous": LOGIN, "learner": 403, "trainer": 403, "admin": 404}),
+    "certificates.templates": ("GET", "/admin/certificados/plantillas", {"anonymous": LOGIN, "learner": 403, "trainer": 403, "admin": 200}),
+    "certificates.preview": ("GET", "/admin/certificados/plantillas/no-existe/vista-previa", {"anonymous": LOGIN, "learner": 403, "trainer": 403, "admin": 404}),
     "certificates.my_certificate": ("GET", "/mis-cursos/certificados/999999/pdf", {"anonymous": LOGIN, "learner": 404, "trainer": 404, "admin": 404}),
     "certificates.verify": ("GET", "/certificados/verificar", dict.fromkeys(ROLES, 200)),
     "certificates.verify_link": ("GET", "/certificados/v/not-a-token", dict.fromkeys(ROLES, 404)),

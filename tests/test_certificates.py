@@ -610,6 +610,9 @@ def test_certificate_forms_never_answer_500(client, app, admin, example_course, 
         ("GET", f"/admin/certificados/{certificate.id}/revocar"),
         ("POST", f"/admin/certificados/{certificate.id}/reemitir"),
         ("POST", COURSE_PAGE + "/emitir"),
+        ("POST", COURSE_PAGE + "/vigencia"),
+        ("GET", COURSE_PAGE.removesuffix("/certificados") + "/certificados.zip"),
+        ("GET", "/admin/certificados/plantillas/default/vista-previa"),
         ("GET", f"/certificados/v/{certificate.token}"),
         ("GET", "/certificados/verificar"),
     ]
@@ -626,7 +629,7 @@ def test_a_template_is_previewed_with_sample_data(runner, template_dir, tmp_path
     write_template(template_dir, "<p>{{ nombre }}</p>\n{{ apellido }}", name="rota")
     result = runner.invoke(args=["certificates", "preview", "rota", "--to", str(target)])
     assert result.exit_code == 1
-    assert "rota/certificate.html:2: 'apellido' is undefined" in result.output
+    assert "rota/certificate.html:2: el campo «apellido» no existe" in result.output
 
 
 # Validity per course -------------------------------------------------------------------------
@@ -822,3 +825,76 @@ def test_the_zip_reads_one_pdf_at_a_time(app, example_course, graduate):
         # Each PDF was read beside its certificate, never into it: none stays in the session.
         assert all("pdf" in inspect(certificate).unloaded for certificate in found)
         db.session.rollback()
+
+
+# Template previews in the web UI ---------------------------------------------------------------
+
+TEMPLATES = "/admin/certificados/plantillas"
+
+
+def test_an_admin_previews_every_template_with_sample_data(client, admin, template_dir):
+    write_template(template_dir, "<p>{{ nombre }} · {{ rut }} · {{ codigo }}</p>", name="propia")
+    write_template(template_dir, "<p>{{ nombre }}</p>\n<p>{{ apellido }}</p>", name="rota")
+    write_template(template_dir, "<p>{{ nombre }}</p>\n{% if rut %}\n", name="sintaxis")
+    (template_dir / "sin-html").mkdir()
+    page = client.get(TEMPLATES)
+    assert page.status_code == 200
+    for name in ("default", "propia", "rota", "sintaxis"):
+        assert f"{TEMPLATES}/{name}/vista-previa" in page.text
+    assert "sin-html" not in page.text and "Vista previa (PDF)" in page.text
+
+    for name in ("default", "propia"):
+        pdf = client.get(f"{TEMPLATES}/{name}/vista-previa")
+        assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+        assert pdf.headers["Content-Disposition"].startswith("inline")
+        words = " ".join(pdf_text(pdf.data).split())
+        assert "María José de los Ángeles Ñuñez-Fernández Valenzuela" in words
+        assert "12.345.678-5" in words
+
+    broken = client.get(f"{TEMPLATES}/rota/vista-previa")
+    assert broken.status_code == 422
+    assert "rota/certificate.html:2: el campo «apellido» no existe" in broken.text
+    syntax = client.get(f"{TEMPLATES}/sintaxis/vista-previa")
+    assert syntax.status_code == 422
+    assert "sintaxis/certificate.html:2: error de sintaxis" in syntax.text
+    for unknown in ("no-existe", "sin-html", "..", "%2e%2e%2fetc", "A" * 200):
+        assert client.get(f"{TEMPLATES}/{unknown}/vista-previa").status_code == 404, unknown
+
+
+def test_issuing_with_a_broken_template_is_refused_on_the_page(
+    client, app, query, admin, template_dir, example_course, graduate
+):
+    write_template(template_dir, "<p>{{ nombre }}</p>\n<p>{{ curso.titulo }}</p>", "rota")
+
+    def use_it() -> None:
+        db.session.get(Course, example_course.id).certificate_template = "rota"
+        db.session.commit()
+
+    query(use_it)
+    response = client.post(COURSE_PAGE + "/emitir", data={"user_id": graduate.id})
+    assert response.status_code == 409
+    assert "rota/certificate.html:2: el campo «titulo» no existe" in response.text
+    assert query(lambda: db.session.scalar(select(Certificate.id))) is None
+    assert LONG_NAME in client.get(COURSE_PAGE).text  # still waiting for a certificate
+
+
+def test_content_check_names_a_certificate_template_that_does_not_exist(runner, tmp_path):
+    import shutil
+
+    fixture = Path(__file__).parent / "fixtures/content"
+    course = tmp_path / "courses/curso-ejemplo"
+    shutil.copytree(fixture / "courses/curso-ejemplo", course)
+    if (fixture / "quizzes").is_dir():
+        shutil.copytree(fixture / "quizzes", tmp_path / "quizzes")
+    course_file = course / "curso.md"
+    text = course_file.read_text("utf-8")
+    line = text.split("\n").index("certificado: default") + 1
+    course_file.write_text(text.replace("certificado: default", "certificado: municipal"), "utf-8")
+    result = runner.invoke(args=["content", "check", str(course)])
+    assert result.exit_code != 0
+    assert f"curso.md:{line}:" in result.output
+    assert "no existe la plantilla de certificado «municipal»" in result.output
+    (tmp_path / "certificates").mkdir()
+    write_template(tmp_path / "certificates", "<p>{{ nombre }}</p>", name="municipal")
+    result = runner.invoke(args=["content", "check", str(course)])
+    assert result.exit_code == 0, result.output

@@ -27,7 +27,14 @@ from urllib.request import DataHandler, Request, url2pathname
 import segno
 from flask import current_app
 from flask_babel import gettext as _
-from jinja2 import FileSystemLoader, StrictUndefined, TemplateError, TemplateSyntaxError
+from jinja2 import (
+    FileSystemLoader,
+    StrictUndefined,
+    TemplateError,
+    TemplateSyntaxError,
+    UndefinedError,
+)
+from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
@@ -106,19 +113,68 @@ def _environment(folder: Path) -> SandboxedEnvironment:
     )
 
 
+def available() -> list[str]:
+    """The templates admins may preview and courses may name: ``default`` and every folder of
+    the templates directory that holds a ``certificate.html``."""
+    root = templates_dir()
+    found = {DEFAULT}
+    if root.is_dir():
+        found |= {
+            folder.name
+            for folder in root.iterdir()
+            if NAME.match(folder.name) and (folder / ENTRY).is_file()
+        }
+    return sorted(found)
+
+
 def render_html(folder: Path, context: dict[str, Any]) -> str:
-    """The template's HTML for ``context``; :class:`CertificateTemplateError` names the line."""
+    """The template's HTML for ``context``; :class:`CertificateTemplateError` names the file,
+    the line and, for a field that does not exist, the field."""
     environment = _environment(folder)
     try:
         return environment.get_template(ENTRY).render(context)
     except TemplateSyntaxError as error:
         where = f"{folder.name}/{error.name or ENTRY}:{error.lineno}"
-        raise CertificateTemplateError(f"{where}: {error.message}") from error
+        raise CertificateTemplateError(
+            _("%(where)s: error de sintaxis (%(detail)s)", where=where, detail=error.message)
+        ) from error
+    except UndefinedError as error:
+        raise CertificateTemplateError(
+            f"{_where(folder, error)}: {_undefined(error.message or str(error))}"
+        ) from error
+    except SecurityError as error:
+        raise CertificateTemplateError(
+            _(
+                "%(where)s: la plantilla intenta algo que no está permitido (%(detail)s)",
+                where=_where(folder, error),
+                detail=error.message or error,
+            )
+        ) from error
     except TemplateError as error:
-        # UndefinedError ("'x' is undefined") and SecurityError (the sandbox refused).
-        line = _template_line(error)
-        where = f"{folder.name}/{ENTRY}" + (f":{line}" if line else "")
+        where = _where(folder, error)
         raise CertificateTemplateError(f"{where}: {error.message or error}") from error
+
+
+# Jinja's words for a missing name ("'apellido' is undefined") or a missing attribute or key
+# ("'dict object' has no attribute 'cargo2'"): the field is the last quoted name.
+_UNDEFINED = re.compile(r"'([^']+)' is undefined$|has no attribute '([^']+)'$")
+
+
+def _undefined(message: str) -> str:
+    found = _UNDEFINED.search(message)
+    if found is None:
+        return message
+    field_name = found.group(1) or found.group(2)
+    return _(
+        "el campo «%(field)s» no existe (los campos que una plantilla puede usar están en "
+        "docs/autoria.md, «Certificados»)",
+        field=field_name,
+    )
+
+
+def _where(folder: Path, error: BaseException) -> str:
+    line = _template_line(error)
+    return f"{folder.name}/{ENTRY}" + (f":{line}" if line else "")
 
 
 def _template_line(error: BaseException) -> int | None:

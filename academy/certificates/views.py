@@ -27,7 +27,7 @@ from werkzeug.wrappers import Response
 
 from academy.auth.permissions import can_issue_certificates, require
 from academy.cases.models import Cohort
-from academy.certificates import archives, batches, codes, services
+from academy.certificates import archives, batches, codes, rendering, services
 from academy.certificates.forms import (
     IssueForm,
     ReissueForm,
@@ -274,6 +274,37 @@ def course_zip(slug: str) -> Response:
             "Cache-Control": "private, no-store",
         },
     )
+
+
+# Templates ------------------------------------------------------------------------------------
+
+
+@bp.get("/admin/certificados/plantillas")
+@require(can_issue_certificates)
+def templates() -> str:
+    return render_template("certificates/templates.html", templates=rendering.available())
+
+
+@bp.get("/admin/certificados/plantillas/<name>/vista-previa")
+@require(can_issue_certificates)
+def preview(name: str) -> Any:
+    """The template rendered with made-up data, shown in the browser; a template that cannot
+    be rendered gets the list back with what is wrong, where."""
+    if name not in rendering.available():
+        abort(404)
+    try:
+        pdf = services.preview(name)
+    except CertificateTemplateError as error:
+        return render_template(
+            "certificates/templates.html",
+            templates=rendering.available(),
+            broken=name,
+            problem=str(error),
+        ), 422
+    response = Response(pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="vista-previa-{name}.pdf"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 # The learner's download ----------------------------------------------------------------------

@@ -350,6 +350,8 @@ def load_course(
         description_md=description,
         description_line=description_line,
     )
+    if usable and "certificado" in meta:
+        _check_certificate_template(course, doc.key_lines.get("certificado"), name, problems)
     _load_units(course, problems)
     _check_unique(course, problems)
     quizzes = quizzes_dir if quizzes_dir is not None else root.parent.parent / "quizzes"
@@ -581,6 +583,27 @@ def _check_unique(course: CourseSource, problems: list[Problem]) -> None:
         report(
             ((lesson.position, lesson.file) for lesson in unit.lessons),
             "dos lecciones con el número {key} (también {other})",
+        )
+
+
+def _check_certificate_template(
+    course: CourseSource, line: int | None, name: str, problems: list[Problem]
+) -> None:
+    """``certificado:`` names a folder of ``certificates/`` beside ``courses/`` (with its
+    ``certificate.html``), or ``default``, which the academy ships."""
+    template = course.certificate_template
+    if template == "default":
+        return
+    folder = course.root.parent.parent / "certificates" / template
+    if not (folder / "certificate.html").is_file():
+        problems.append(
+            Problem(
+                name,
+                line,
+                f"no existe la plantilla de certificado «{template}»: falta "
+                f"certificates/{template}/certificate.html (o usa «default», la de la "
+                "plataforma)",
+            )
         )
 
 
