@@ -11,7 +11,7 @@ import stat
 import pypdf
 import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation import async_validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 from sqlalchemy import select
@@ -60,9 +60,8 @@ def test_the_stored_pdf_is_signed_over_the_whole_file(app, example_course, gradu
         academy_certificate = signing.current_key().certificates[0]
     signatures = PdfFileReader(io.BytesIO(pdf)).embedded_signatures
     assert len(signatures) == 1
-    status = validate_pdf_signature(
-        signatures[0], ValidationContext(trust_roots=[academy_certificate], allow_fetching=False)
-    )
+    context = ValidationContext(trust_roots=[academy_certificate], allow_fetching=False)
+    status = signing.blocking(async_validate_pdf_signature(signatures[0], context))
     assert status.intact and status.valid and status.trusted
     assert status.coverage == SignatureCoverageLevel.ENTIRE_FILE
     assert "Academia de prueba" in status.signing_cert.subject.human_friendly
@@ -198,12 +197,15 @@ def test_signing_and_checking_work_where_an_event_loop_already_runs(app):
     """pyHanko's synchronous calls use asyncio.run(), which an async server, or Playwright in
     this very suite, would refuse: every certificate test after a browser test failed so."""
     import asyncio
+    import concurrent.futures
 
     async def from_a_coroutine() -> bool:
         with app.test_request_context():
             return signing.check(signing.sign(_plain_pdf(), reason="r", location="l")).holds
 
-    assert asyncio.run(from_a_coroutine())
+    # A thread of its own, so that its loop is the only one whatever ran before this test.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        assert pool.submit(asyncio.run, from_a_coroutine()).result()
 
 
 def _plain_pdf() -> bytes:
