@@ -7,6 +7,7 @@ audited with axe-core.
 from __future__ import annotations
 
 import hashlib
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -49,8 +50,25 @@ def test_issue_download_verify_and_revoke(
     with live.app.app_context():
         certificate = db.session.scalars(select(Certificate)).one()
         code, token, digest = certificate.code, certificate.token, certificate.pdf_sha256
+        certificate_id = certificate.id
         link = services.verification_url(token)
     assert link.startswith(live.url)
+    # The course's certificates as one ZIP: a real click is a download the server records.
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Descargar los vigentes (ZIP)").click()
+    with zipfile.ZipFile(download.value.path()) as bundle:
+        (member,) = bundle.namelist()
+        assert member.startswith(codes.display(code) + "-Nunoa-Fernandez-Villalobos")
+        assert hashlib.sha256(bundle.read(member)).hexdigest() == digest
+    with live.app.app_context():
+        stored = db.session.get(Certificate, certificate_id)
+        actions = [event.action for event in services.events_of(stored)]
+    assert actions == ["issued", "downloaded"]
+    # The templates, each with its preview.
+    page.get_by_role("link", name="Ver las plantillas y su vista previa").click()
+    expect(heading(page)).to_have_text("Plantillas de certificado")
+    expect(page.get_by_role("link", name="Vista previa (PDF) default")).to_be_visible()
+    axe(page)
     page.get_by_role("button", name="Cerrar sesión").click()
 
     # The learner downloads the very PDF that was issued.
