@@ -281,8 +281,9 @@ class CourseForm(FlaskForm):
     certificate_template = StringField(
         _l("Plantilla del certificado"),
         description=_l(
-            "Para cuando la plataforma emita certificados (todavía no lo hace): el nombre de una "
-            "carpeta de certificates/; «default» si no sabes cuál."
+            "La plantilla con que se emiten los certificados del curso: el nombre de una carpeta "
+            "de certificates/ (la administración las ve en «Plantillas de certificado»); "
+            "«default» si no sabes cuál."
         ),
         default="default",
         filters=[strip],
