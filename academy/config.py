@@ -89,8 +89,10 @@ class Defaults:
     QUEUE_URL: str | None = None
     QUEUE_IMMEDIATE: bool | None = None
 
-    # Certificates: the issuer they print, who signs them ([{"name": ..., "position": ...}]),
-    # and where their templates live (CONTENT_DIR/certificates unless set).
+    # Certificates: the issuer they print, who signs them ([{"name": ..., "position": ...,
+    # "signature": "firmas/ana.png"}], the signature image optional, PNG or SVG, its path
+    # absolute or relative to the instance folder), and where their templates live
+    # (CONTENT_DIR/certificates unless set).
     CERTIFICATE_ISSUER = "Academia de Capacitación Municipal y Regional"
     CERTIFICATE_SIGNATORIES: ClassVar[list[dict[str, str]]] = []
     CERTIFICATE_TEMPLATES_DIR: str | None = None
@@ -222,27 +224,75 @@ def instance_secret(instance: Path) -> str:
     return key
 
 
-def check_signatories(value: Any) -> None:
-    """A list of {"name": ..., "position": ...}, both non-empty text, as certificates print."""
+def check_signatories(value: Any, instance: str | Path = ".") -> None:
+    """A list of {"name": ..., "position": ...}, both non-empty text, as certificates print,
+    each with an optional "signature": a PNG or SVG image of the handwritten signature (a path,
+    absolute or relative to the instance folder) that must exist and be a real image."""
     entries = value if isinstance(value, list) else None
     if entries is None or not all(
         isinstance(entry, dict)
-        and set(entry) == {"name", "position"}
+        and {"name", "position"} <= set(entry) <= {"name", "position", "signature"}
         and all(isinstance(text, str) and text.strip() for text in entry.values())
         for entry in entries
     ):
         raise ConfigError(
             "ACADEMY_CERTIFICATE_SIGNATORIES must be a JSON list of "
-            '{"name": "...", "position": "..."}, both non-empty: got '
-            f"{value!r}."
+            '{"name": "...", "position": "...", "signature": "firma.png"} (signature '
+            f"optional), all non-empty: got {value!r}."
         )
+    for entry in entries:
+        if "signature" in entry:
+            problem = signature_problem(signature_path(entry["signature"], instance))
+            if problem:
+                raise ConfigError(
+                    f"ACADEMY_CERTIFICATE_SIGNATORIES: the signature of {entry['name']!r}, "
+                    f"{entry['signature']!r}, {problem}."
+                )
+
+
+SIGNATURE_TYPES = (".png", ".svg")
+
+
+def signature_path(value: str, instance: str | Path) -> Path:
+    """Where a signatory's signature image is: absolute, or relative to the instance folder."""
+    return Path(instance) / Path(value).expanduser()
+
+
+def signature_problem(path: Path) -> str | None:
+    """Why ``path`` cannot be printed as a signature (in English, for the operator), or None."""
+    if path.suffix.lower() not in SIGNATURE_TYPES:
+        return "must be a .png or .svg file"
+    if not path.is_file():
+        return f"does not exist ({path})"
+    data = path.read_bytes()
+    if path.suffix.lower() == ".svg":
+        from academy.courses.svg import check_svg
+
+        checked = check_svg(data)
+        if not checked.ok:
+            first = checked.problems[0]
+            return f"is not a usable SVG (line {first.line}: {first.message})"
+        return None
+    from io import BytesIO
+
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(BytesIO(data)) as image:
+            image.verify()
+            kind = image.format
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
+        return f"is not a valid PNG image ({error})"
+    if kind != "PNG":
+        return f"is a {kind} image, not a PNG"
+    return None
 
 
 def check(app: Flask) -> None:
     config = app.config
     if config["ENV"] not in ENVIRONMENTS:
         raise ConfigError(f"ACADEMY_ENV must be one of {', '.join(ENVIRONMENTS)}.")
-    check_signatories(config.get("CERTIFICATE_SIGNATORIES"))
+    check_signatories(config.get("CERTIFICATE_SIGNATORIES"), app.instance_path)
     if config["ENV"] != "production":
         return
     key = str(config["SECRET_KEY"])

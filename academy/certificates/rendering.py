@@ -43,6 +43,8 @@ ENTRY = "certificate.html"
 PDF_VARIANT = "pdf/a-3b"
 DATA_ATTACHMENT = "certificado.json"
 DEFAULT = "default"
+# The academy's logo, if the template's folder has one (the first found).
+LOGOS = ("logo.svg", "logo.png")
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,79}$")
 
 
@@ -295,6 +297,16 @@ def _finish(_document: Any, pdf: Any) -> None:
     pdf.info.pop("Producer", None)
 
 
+def logo(folder: Path) -> str | None:
+    """The academy's logo for templates in ``folder``: the folder's own ``logo.svg`` or
+    ``logo.png`` (the file name, for ``<img src>``), or None. Each folder carries its own, so
+    the fetcher never has to open another folder's."""
+    for candidate in LOGOS:
+        if (folder / candidate).is_file():
+            return candidate
+    return None
+
+
 def render(
     name: str,
     context: dict[str, Any],
@@ -303,4 +315,6 @@ def render(
     created: datetime | None = None,
 ) -> bytes:
     folder = template_folder(name)
+    # Every route through here gets the folder's logo, whoever built the context.
+    context = {"logo": logo(folder), **context}
     return render_pdf(folder, render_html(folder, context), metadata, data, created)

@@ -9,6 +9,7 @@ line to the audit record. Callers commit (academy/db.py).
 
 from __future__ import annotations
 
+import base64
 import getpass
 import hashlib
 import json
@@ -27,7 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from stdnum.cl import rut as rut_number
 
-from academy import comunas
+from academy import comunas, config
 from academy.auth.models import User
 from academy.certificates import codes, emails, rendering, signing
 from academy.certificates.models import (
@@ -206,12 +207,28 @@ def _long_date(moment: datetime | None) -> str | None:
     return format_date(moment.astimezone(ZoneInfo(zone)), "long", locale=CERTIFICATE_LANGUAGE)
 
 
-def signatories() -> list[dict[str, str]]:
-    """Who signs, from the configuration (``CERTIFICATE_SIGNATORIES``)."""
+def signatories() -> list[dict[str, str | None]]:
+    """Who signs, from the configuration (``CERTIFICATE_SIGNATORIES``), each with ``firma``:
+    the signature image as a ``data:`` URL (or None), so that the template shows it with
+    ``<img src>`` while WeasyPrint still opens no file outside the template's folder."""
     return [
-        {"nombre": str(entry.get("name", "")), "cargo": str(entry.get("position", ""))}
+        {
+            "nombre": str(entry.get("name", "")),
+            "cargo": str(entry.get("position", "")),
+            "firma": _signature_image(entry.get("signature")),
+        }
         for entry in current_app.config.get("CERTIFICATE_SIGNATORIES") or []
     ]
+
+
+def _signature_image(value: str | None) -> str | None:
+    """The configured signature image (checked at start, see academy/config.py) as a
+    ``data:`` URL."""
+    if not value:
+        return None
+    path = config.signature_path(value, current_app.instance_path)
+    mime = "image/svg+xml" if path.suffix.lower() == ".svg" else "image/png"
+    return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
 
 
 def template_context(certificate: Certificate) -> dict[str, Any]:
@@ -233,6 +250,7 @@ def template_context(certificate: Certificate) -> dict[str, Any]:
         "url_consulta": lookup_url(),
         "qr_svg": rendering.qr_svg(url),
         "firmantes": signatories(),
+        "logo": rendering.logo(rendering.template_folder(certificate.template)),
     }
 
 
@@ -257,7 +275,8 @@ def sample_context() -> dict[str, Any]:
         "url_verificacion": url,
         "url_consulta": lookup_url(),
         "qr_svg": rendering.qr_svg(url),
-        "firmantes": signatories() or [{"nombre": "Nombre Apellido", "cargo": "Cargo"}],
+        "firmantes": signatories()
+        or [{"nombre": "Nombre Apellido", "cargo": "Cargo", "firma": None}],
     }
 
 
