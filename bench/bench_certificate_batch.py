@@ -227,6 +227,10 @@ def bench(label: str, database_url: str, count: int, rounds: int, timeout: float
     worker = None
     config = configure(database_url, scratch)
     app = create_app(config)
+    with app.app_context():  # what the bench makes it drops at the end: nothing else
+        if db.inspect(db.engine).get_table_names():
+            raise SystemExit(f"{label}: the database is not empty; give an empty one")
+        db.engine.dispose()
     try:
         started = time.perf_counter()
         course_id, learners = prepare(app, count + rounds + 2)
@@ -257,6 +261,13 @@ def bench(label: str, database_url: str, count: int, rounds: int, timeout: float
     finally:
         if worker is not None:
             stop_worker(worker)
+        if not database_url.startswith("sqlite"):
+            with app.app_context():  # the database is left empty, as it was given
+                db.session.remove()
+                db.drop_all()
+                db.session.execute(db.text("DROP TABLE IF EXISTS alembic_version"))
+                db.session.commit()
+                db.engine.dispose()
 
     done = status == BatchStatus.DONE
     if done:
@@ -303,12 +314,6 @@ def bench(label: str, database_url: str, count: int, rounds: int, timeout: float
         f"{first.peak_kb / 1024:.0f} MiB; {len(mail.getvalue().splitlines())} lines of mail "
         "written in this process (console backend)"
     )
-    if not database_url.startswith("sqlite"):
-        with app.app_context():
-            db.drop_all()
-            db.session.execute(db.text("DROP TABLE IF EXISTS alembic_version"))
-            db.session.commit()
-            db.engine.dispose()
     shutil.rmtree(scratch, ignore_errors=True)
 
 
