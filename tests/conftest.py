@@ -13,6 +13,7 @@ import functools
 import os
 import shutil
 import socket
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -132,6 +133,47 @@ def separate_database(
 
 
 test_config.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test
+
+
+def race(*calls: Callable[[], Any], released_together: bool = False) -> list[Any]:
+    """Run the calls in threads started together (and, when ``released_together``, held at a
+    barrier until all are ready); re-raise in the test's thread what any of them raised."""
+    barrier = threading.Barrier(len(calls)) if released_together else None
+    results: list[Any] = [None] * len(calls)
+    failures: list[BaseException] = []
+
+    def run(index: int, call: Callable[[], Any]) -> None:
+        if barrier is not None:
+            barrier.wait()
+        try:
+            results[index] = call()
+        except BaseException as error:  # reported below, in the test's thread
+            failures.append(error)
+
+    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads), "a thread never finished"
+    if failures:
+        raise failures[0]
+    return results
+
+
+@pytest.fixture
+def content_root(tmp_path: Path) -> Path:
+    """A copy of the content fixture (courses and quizzes) that a test may edit."""
+    root = tmp_path / "content"
+    shutil.copytree(CONTENT_FIXTURE, root)
+    return root
+
+
+def append(path: Path, text: str) -> int:
+    """Add ``text`` at the end of the file; the line it starts on."""
+    before = path.read_text(encoding="utf-8").rstrip("\n") + "\n\n"
+    path.write_text(before + text + "\n", encoding="utf-8")
+    return before.count("\n") + 1
 
 
 @contextmanager

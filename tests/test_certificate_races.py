@@ -26,8 +26,8 @@ from academy.courses.services import get_course
 from academy.db import utcnow
 from academy.extensions import db
 from academy.progress import services as progress
-from tests.conftest import BACKENDS, PASSWORD, Mailbox, app_with_example_course
-from tests.test_integrity_races import meet, race
+from tests.conftest import BACKENDS, PASSWORD, Mailbox, app_with_example_course, race
+from tests.test_integrity_races import meet
 
 
 @pytest.fixture(scope="module", params=BACKENDS)

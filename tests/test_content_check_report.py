@@ -4,7 +4,6 @@ ran the command; a course imported alone brings its quizzes; the CLI says what i
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -12,24 +11,10 @@ import pytest
 from academy import markdown
 from academy.cases.definition import from_text
 from academy.frontmatter import parse_yaml
-from tests.conftest import CONTENT_FIXTURE
+from tests.conftest import append
 
 LESSON = "courses/curso-ejemplo/01-primeros-pasos/01-que-es-participar.md"
 COURSE_FILE = "courses/curso-ejemplo/curso.md"
-
-
-@pytest.fixture
-def content_root(tmp_path) -> Path:
-    root = tmp_path / "content"
-    shutil.copytree(CONTENT_FIXTURE, root)
-    return root
-
-
-def append(path: Path, text: str) -> int:
-    """Add ``text`` at the end of the file; the line it starts on."""
-    before = path.read_text(encoding="utf-8").rstrip("\n") + "\n\n"
-    path.write_text(before + text + "\n", encoding="utf-8")
-    return before.count("\n") + 1
 
 
 def check(runner, monkeypatch, where: Path, *paths: str):

@@ -7,7 +7,6 @@ trainer's review page, which every visitor's browser then requested.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -16,25 +15,11 @@ from sqlalchemy import select
 from academy.courses import content, services
 from academy.courses.models import Course, Unit
 from academy.extensions import db
+from tests.conftest import append
 
-FIXTURE = Path(__file__).parent / "fixtures/content"
 COURSE_FILE = "curso-ejemplo/curso.md"
 UNIT_FILE = "curso-ejemplo/01-primeros-pasos/unidad.md"
 EDITOR = "/editor/cursos/curso-ejemplo"
-
-
-@pytest.fixture
-def content_root(tmp_path) -> Path:
-    root = tmp_path / "content"
-    shutil.copytree(FIXTURE, root)
-    return root
-
-
-def append(path: Path, text: str) -> int:
-    """Add ``text`` at the end of the file; the line it starts on."""
-    before = path.read_text(encoding="utf-8").rstrip("\n") + "\n\n"
-    path.write_text(before + text + "\n", encoding="utf-8")
-    return before.count("\n") + 1
 
 
 def problems_of(content_root: Path) -> list[str]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -34,6 +34,7 @@ from tests.conftest import (
     PASSWORD,
     Mailbox,
     app_with_example_course,
+    race,
 )
 
 HOLD = 3  # seconds a thread waits at the barrier for the other before going on alone
@@ -67,28 +68,6 @@ def new_user(app: Flask, role: Role = Role.LEARNER) -> int:
         )
         db.session.commit()
         return user.id
-
-
-def race(*calls: Callable[[], Any]) -> list[Any]:
-    """Run the calls in threads started together; re-raise what any of them raised."""
-    results: list[Any] = [None] * len(calls)
-    failures: list[BaseException] = []
-
-    def run(index: int, call: Callable[[], Any]) -> None:
-        try:
-            results[index] = call()
-        except BaseException as error:  # reported below, in the test's thread
-            failures.append(error)
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads), "a thread never finished"
-    if failures:
-        raise failures[0]
-    return results
 
 
 def meet(barrier: threading.Barrier) -> None:

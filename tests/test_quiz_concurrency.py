@@ -15,9 +15,10 @@ Each race is repeated for several learners, so that the requests really overlap.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -41,7 +42,11 @@ from tests.conftest import (
     Mailbox,
     add_quiz_lesson,
     app_with_example_course,
+    race,
 )
+
+# The requests of each race leave a barrier together, to make the collisions likely.
+race_together = functools.partial(race, released_together=True)
 
 START = "/cursos/curso-ejemplo/lecciones/cuestionario/intentos"
 ROUNDS = 6
@@ -88,29 +93,6 @@ def signed_in_twice(app: Flask) -> tuple[int, FlaskClient, FlaskClient]:
     return user_id, clients[0], clients[1]
 
 
-def race(*calls: Callable[[], Any]) -> list[Any]:
-    """Run the calls in threads released together; re-raise what any of them raised."""
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-    failures: list[BaseException] = []
-
-    def run(index: int, call: Callable[[], Any]) -> None:
-        barrier.wait()
-        try:
-            results[index] = call()
-        except BaseException as error:  # reported below, in the test's thread
-            failures.append(error)
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    if failures:
-        raise failures[0]
-    return results
-
-
 def attempts_of(app: Flask, user_id: int) -> list[Attempt]:
     with app.app_context():
         return list(
@@ -139,7 +121,7 @@ def answered_attempt(
 def test_two_starts_at_once_make_one_attempt(racing_app: Flask) -> None:
     for _ in range(ROUNDS):
         user_id, one, other = signed_in_twice(racing_app)
-        responses = race(lambda c=one: c.post(START), lambda c=other: c.post(START))
+        responses = race_together(lambda c=one: c.post(START), lambda c=other: c.post(START))
         assert [r.status_code for r in responses] == [303, 303], [r.text for r in responses]
         assert {r.headers["Location"] for r in responses} == {START + "/1"}
         made = attempts_of(racing_app, user_id)
@@ -162,7 +144,7 @@ def test_two_submits_at_once_grade_once(racing_app: Flask, monkeypatch: pytest.M
         user_id, one, other = signed_in_twice(racing_app)
         attempt_id, _maximum, _questions = answered_attempt(racing_app, user_id, one)
         url = START + "/1/entregar"
-        responses = race(lambda c=one, u=url: c.post(u), lambda c=other, u=url: c.post(u))
+        responses = race_together(lambda c=one, u=url: c.post(u), lambda c=other, u=url: c.post(u))
         assert [r.status_code for r in responses] == [303, 303], [r.text for r in responses]
         assert graded[attempt_id] == 1
         pages = [client.get(START + "/1").text for client in (one, other)]
@@ -200,7 +182,7 @@ def test_an_answer_saved_while_handing_in_is_graded_or_refused(racing_app: Flask
         late = next(q for q in questions if isinstance(q, SingleChoice))
         points = attempts.to_decimal(late.points)
         form = {"shown": late.key, f"q:{late.key}": late.correct_response()}
-        save, submit = race(
+        save, submit = race_together(
             lambda c=one, f=form: c.post(START + "/1/autoguardado", data=f),
             lambda c=other: c.post(START + "/1/entregar"),
         )
