@@ -18,13 +18,13 @@ from sqlalchemy import select
 from academy.auth.models import User
 from academy.cases import services
 from academy.cases.definition import parse_case
-from academy.cases.models import CaseSubmission, Cohort, CourseTrainer
+from academy.cases.models import CaseSubmission
 from academy.courses.models import Course, Lesson
 from academy.courses.services import get_course
 from academy.db import utcnow
 from academy.extensions import db
 from academy.progress import services as progress
-from academy.progress.models import Enrolment
+from academy.progress.models import Cohort, CourseTrainer, Enrolment
 from tests.conftest import CONTENT_FIXTURE, AuthActions
 
 WORK = "/cursos/curso-ejemplo/casos/caso-plaza/"

@@ -20,7 +20,6 @@ from sqlalchemy import func, select
 from academy import create_app, jobs
 from academy.auth import services as accounts
 from academy.auth.models import Role, User
-from academy.cases.models import Cohort
 from academy.certificates import batches, services
 from academy.certificates.models import (
     BatchStatus,
@@ -35,7 +34,7 @@ from academy.courses.services import get_course, import_course
 from academy.db import transaction, utcnow
 from academy.extensions import db
 from academy.progress import services as progress
-from academy.progress.models import Enrolment
+from academy.progress.models import Cohort, Enrolment
 from tests.conftest import BACKENDS, CONTENT_FIXTURE, separate_database, test_config
 
 CLI = services.Actor(None)

@@ -717,7 +717,7 @@ def test_an_admin_downloads_the_certificates_in_force_as_one_zip(
 ):
     import zipfile
 
-    from academy.cases.models import Cohort
+    from academy.progress.models import Cohort
 
     other = make_user("learner", full_name="Ana Ñancupil Díaz", email="ana@example.cl")
     third = make_user("learner", full_name="Pedro Soto", email="pedro@example.cl")

@@ -1,4 +1,4 @@
-"""Case work: learners' submissions and trainers' reviews; who teaches which course.
+"""Case work: learners' submissions and trainers' reviews.
 
 Every submission is kept. A draft becomes "submitted" when the learner hands it in, "in
 review" when a trainer opens it, then "approved" or "returned"; revising a returned case starts
@@ -24,7 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from academy.auth.models import User
-from academy.courses.models import Course, Lesson, LessonRevision
+from academy.courses.models import Lesson, LessonRevision
 from academy.db import utcnow
 from academy.extensions import db
 
@@ -35,37 +35,6 @@ class SubmissionStatus(enum.StrEnum):
     IN_REVIEW = "in_review"
     RETURNED = "returned"
     APPROVED = "approved"
-
-
-class CourseTrainer(db.Model):  # type: ignore[name-defined,misc]
-    """A trainer who teaches a course: they review its case work and follow its learners."""
-
-    __tablename__ = "course_trainers"
-
-    course_id: Mapped[int] = mapped_column(
-        ForeignKey("courses.id", ondelete="CASCADE"), primary_key=True
-    )
-    # Indexed on its own: the courses a trainer teaches (the key starts with the course).
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
-    )
-    added_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-    user: Mapped[User] = relationship()
-
-
-class Cohort(db.Model):  # type: ignore[name-defined,misc]
-    """A group of learners taking a course together (a "generación" or "grupo")."""
-
-    __tablename__ = "cohorts"
-    __table_args__ = (UniqueConstraint("course_id", "name"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), index=True)
-    name: Mapped[str] = mapped_column(String(120))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-    course: Mapped[Course] = relationship()
 
 
 class CaseSubmission(db.Model):  # type: ignore[name-defined,misc]

@@ -17,12 +17,12 @@ from sqlalchemy.orm import selectinload
 
 from academy.auth.models import User
 from academy.cases.definition import CaseDefinition, from_data
-from academy.cases.models import CaseSubmission, Cohort, CourseTrainer, SubmissionStatus
+from academy.cases.models import CaseSubmission, SubmissionStatus
 from academy.courses.models import CaseCompletion, Course, Lesson, LessonRevision
 from academy.db import upsert, utcnow
 from academy.extensions import db
 from academy.progress import services as progress
-from academy.progress.models import Enrolment
+from academy.progress.models import Cohort, CourseTrainer, Enrolment
 
 MAX_RESPONSE_CHARS = 40_000
 WORD_RE = re.compile(r"\w+(?:[-'’]\w+)*")

@@ -17,12 +17,11 @@ from typing import IO
 from sqlalchemy import select
 from werkzeug.utils import secure_filename
 
-from academy.cases.models import Cohort
 from academy.certificates import codes, services
 from academy.certificates.models import Certificate, CertificateStatus
 from academy.courses.models import Course
 from academy.extensions import db
-from academy.progress.models import Enrolment
+from academy.progress.models import Cohort, Enrolment
 
 # Kept in memory up to this size, then on disk.
 IN_MEMORY = 16 * 1024 * 1024

@@ -21,7 +21,6 @@ from wtforms.validators import DataRequired
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from academy.auth.permissions import can_issue_certificates, require
-from academy.cases.models import Cohort
 from academy.certificates import batches, services
 from academy.certificates import jobs as _jobs  # noqa: F401  # the worker finds its jobs
 from academy.certificates.models import BatchStatus, CertificateBatch
@@ -30,6 +29,7 @@ from academy.errors import render_error
 from academy.extensions import db
 from academy.inputs import whole_number
 from academy.progress import services as progress
+from academy.progress.models import Cohort
 
 bp = Blueprint("certificate_batches", __name__, template_folder="templates")
 

@@ -17,7 +17,6 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from academy.auth.models import User
-from academy.cases.models import Cohort
 from academy.certificates import services
 from academy.certificates.models import (
     BatchStatus,
@@ -29,7 +28,7 @@ from academy.certificates.rendering import CertificateTemplateError
 from academy.courses.models import Course
 from academy.db import transaction, utcnow
 from academy.extensions import db
-from academy.progress.models import Enrolment
+from academy.progress.models import Cohort, Enrolment
 
 # A batch that has committed nothing for this long lost its worker: it is enqueued again.
 STALLED = timedelta(minutes=5)

@@ -26,7 +26,6 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from academy.auth.permissions import can_issue_certificates, require
-from academy.cases.models import Cohort
 from academy.certificates import archives, batches, codes, rendering, services
 from academy.certificates.forms import (
     IssueForm,
@@ -43,6 +42,7 @@ from academy.errors import render_error
 from academy.extensions import db, limiter
 from academy.inputs import whole_number
 from academy.progress import services as progress
+from academy.progress.models import Cohort
 from academy.progress.views import register_my_courses_part
 from academy.security import opened_as_page
 

@@ -1,4 +1,6 @@
-"""Who is enrolled where, and how far each learner has come in each lesson."""
+"""Who is enrolled where, in which cohort, who teaches each course, and how far each learner
+has come in each lesson: the learning records that certificates, reports and lesson kinds read.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +19,37 @@ from academy.extensions import db
 class ProgressStatus(enum.StrEnum):
     IN_PROGRESS = "in_progress"
     DONE = "done"
+
+
+class CourseTrainer(db.Model):  # type: ignore[name-defined,misc]
+    """A trainer who teaches a course: they review its case work and follow its learners."""
+
+    __tablename__ = "course_trainers"
+
+    course_id: Mapped[int] = mapped_column(
+        ForeignKey("courses.id", ondelete="CASCADE"), primary_key=True
+    )
+    # Indexed on its own: the courses a trainer teaches (the key starts with the course).
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User] = relationship()
+
+
+class Cohort(db.Model):  # type: ignore[name-defined,misc]
+    """A group of learners taking a course together (a "generación" or "grupo")."""
+
+    __tablename__ = "cohorts"
+    __table_args__ = (UniqueConstraint("course_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    course: Mapped[Course] = relationship()
 
 
 class Enrolment(db.Model):  # type: ignore[name-defined,misc]

@@ -12,11 +12,11 @@ from huey.storage import MemoryStorage
 from playwright.sync_api import Page, expect
 
 from academy import jobs
-from academy.cases.models import Cohort
 from academy.courses.services import get_course
 from academy.db import utcnow
 from academy.extensions import db
 from academy.progress import services as progress
+from academy.progress.models import Cohort
 from tests.browser.conftest import Axe, LiveServer, heading, import_course_folder, log_in
 
 pytestmark = pytest.mark.browser
