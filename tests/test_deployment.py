@@ -1,11 +1,11 @@
 """The documented production deployment, for real, on 127.0.0.1: nginx as the load balancer
 (with TLS) in front of two web hosts, each an ``academy serve`` process with a folder of its
-own, on PostgreSQL and Redis; a learner's and an admin's journeys through nginx land on both.
+own, on PostgreSQL and Redis; a learner's and an admin's journeys through nginx land on both,
+down to a certificate issued, downloaded and verified.
 
-The configuration comes from the files docs/operations.md ships (``docs/deploy/``): nginx's
-site, the web unit's ``ExecStart`` and ``Environment``, and the environment file. Only the
-values an operator changes too (addresses, ports, paths, passwords) are replaced, and each must
-still be in its file, so the documented deployment is the tested one.
+bench/deployment.py starts it from the files docs/operations.md ships (``docs/deploy/``),
+changing only the values an operator changes too, so the documented deployment is the tested
+one; the full-journey load test (bench/bench_journey.py) runs on the same harness.
 
 Needs nginx, Redis on 127.0.0.1:6379 and ``ACADEMY_TEST_DATABASE_URL`` (``.ci/run`` provides
 all three); ``-m deployment`` selects it, ``-m "not deployment"`` leaves it out.
@@ -13,53 +13,53 @@ all three); ``-m deployment`` selects it, ``-m "not deployment"`` leaves it out.
 
 from __future__ import annotations
 
+import hashlib
 import http.cookiejar
 import os
-import pwd
 import re
-import secrets
-import shlex
-import shutil
 import ssl
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask_migrate import upgrade
+from sqlalchemy import select
 
 from academy import create_app
+from academy.auth import services as accounts
+from academy.certificates.models import Certificate
+from academy.db import utcnow
 from academy.extensions import db
-from tests.conftest import PASSWORD, POSTGRES_URL, Mailbox, free_port, separate_database
+from academy.progress.models import Enrolment
+from bench import deployment as harness
+from bench.deployment import HOSTS
+from tests.conftest import PASSWORD, POSTGRES_URL, Mailbox, separate_database
 from tests.conftest import test_config as seed_config
 from tests.sample_academy import (
     CASE,
     CASE_ANSWERS,
+    COURSE,
     LESSON,
     QUIZ,
     add_person,
     build_course,
     correct_quiz_form,
 )
-from tests.test_health import require_redis
 
 pytestmark = pytest.mark.deployment
 
-ROOT = Path(__file__).resolve().parent.parent
-SHIPPED = ROOT / "docs/deploy"
-HOSTS = ("web1", "web2")
 LEARNER = "lucia@muni.cl"
 ADMIN = "admin@muni.cl"
 INVITED = "invitada@muni.cl"
 LIMITED = "limitada@muni.cl"
+GRADUATE = "graduada@muni.cl"
 SIGNED_IN = 'action="/salir"'  # the "Cerrar sesión" button, on every page of a signed-in visitor
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -71,35 +71,6 @@ def need(condition: bool, message: str) -> None:
     if os.environ.get("CI"):
         pytest.fail(message, pytrace=False)
     pytest.skip(message)
-
-
-def render(text: str, replacements: dict[str, str], source: str) -> str:
-    """``text`` with each value replaced; each must be there, or the docs and this test no
-    longer describe the same deployment."""
-    for old, new in replacements.items():
-        assert old in text, f"{source} no longer has {old!r}: update this test and the docs"
-        text = text.replace(old, new)
-    return text
-
-
-def environment_file(text: str) -> dict[str, str]:
-    """KEY=VALUE lines, as systemd's EnvironmentFile= reads them (comments and blanks out)."""
-    values = {}
-    for line in text.splitlines():
-        if line.strip() and not line.lstrip().startswith("#"):
-            key, _, value = line.partition("=")
-            values[key.strip()] = value.strip()
-    return values
-
-
-def unit_settings(path: Path) -> dict[str, list[str]]:
-    """The [Service] settings of a systemd unit, each with every value it was given."""
-    settings: dict[str, list[str]] = {}
-    for line in path.read_text().splitlines():
-        if "=" in line and not line.lstrip().startswith(("#", ";", "[")):
-            key, _, value = line.partition("=")
-            settings.setdefault(key.strip(), []).append(value.strip())
-    return settings
 
 
 @dataclass
@@ -120,6 +91,7 @@ class Visitor:
             KeepStatus(),
         )
         self.token = ""
+        self.body = b""
 
     def request(self, path: str, data: Any = None) -> tuple[int, str, Any]:
         body, headers = None, {}
@@ -134,8 +106,10 @@ class Visitor:
         except urllib.error.HTTPError as error:
             response = error
         with response:
-            text = response.read().decode()
+            self.body = response.read()
             status, answer = response.status, response.headers
+        # Pages are UTF-8 text; a certificate is a PDF, kept in ``body``.
+        text = "" if answer.get_content_type() == "application/pdf" else self.body.decode()
         host = answer.get("X-Academy-Host", "")
         self.answered_by.append((path, host, status))
         self.pages.append((host, status, SIGNED_IN in text))
@@ -179,69 +153,6 @@ class Deployment:
         return Visitor(self.base, self.context)
 
 
-def wait_for(url: str, process: subprocess.Popen[bytes], log: Path, **kwargs: Any) -> None:
-    request = urllib.request.Request(url, headers={"Host": "localhost"})  # noqa: S310
-    for _ in range(300):
-        if process.poll() is not None:
-            raise AssertionError(f"{process.args[0]} stopped:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(request, timeout=5, **kwargs) as response:  # noqa: S310
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.1)
-    raise AssertionError(f"{url} did not answer:\n{log.read_text()}")
-
-
-def self_signed_certificate(folder: Path, name: str, *extra: str) -> tuple[Path, Path]:
-    """A key and its self-signed certificate, both PEM, for ``CN=name``."""
-    openssl = shutil.which("openssl")
-    need(openssl is not None, "openssl is not installed (Debian package openssl)")
-    certificate, key = folder / f"{name}.pem", folder / f"{name}.key"
-    subprocess.run(
-        [str(openssl), "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-         "-subj", f"/CN={name}", *extra, "-keyout", str(key), "-out", str(certificate)],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    return certificate, key
-
-
-def host_environment(
-    name: str, folder: Path, settings: dict[str, str], unit: dict[str, list[str]]
-) -> dict[str, str]:
-    """What systemd gives academy-web.service on host ``name``: the environment file, then the
-    unit's Environment= lines, with this host's folder and name."""
-    environment = {"PATH": os.environ["PATH"], "LANG": "C.UTF-8", **settings}
-    for line in unit["Environment"]:
-        key, _, value = line.partition("=")
-        environment[key] = value
-    environment["ACADEMY_INSTANCE_PATH"] = render(
-        environment["ACADEMY_INSTANCE_PATH"], {"/var/lib/academy": str(folder)}, "the unit"
-    )
-    environment["ACADEMY_HOST_NAME"] = render(
-        environment["ACADEMY_HOST_NAME"], {"%H": name}, "the unit"
-    )
-    return environment
-
-
-def start(command: list[str], log: Path, **kwargs: Any) -> subprocess.Popen[bytes]:
-    with log.open("wb") as output:  # the child keeps its own descriptor
-        return subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, **kwargs)
-
-
-def stop(processes: list[subprocess.Popen[bytes]]) -> None:
-    """Ask every process to finish, then wait for each (killing one that takes too long)."""
-    for process in processes:
-        if process.poll() is None:
-            process.terminate()
-    for process in processes:
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 def seed(url: str, smtp_port: int, scratch: Path) -> Flask:
     """Migrate and fill the deployment's database, as `academy init` and the staff would."""
     app = create_app(seed_config(url, smtp_port))
@@ -252,53 +163,13 @@ def seed(url: str, smtp_port: int, scratch: Path) -> Flask:
         add_person(LEARNER)
         add_person(INVITED, enrolled=False)
         add_person(LIMITED)
+        graduate = add_person(GRADUATE)
+        # Finished the course yesterday, as recorded on the enrolment: waiting for a certificate.
+        enrolment = db.session.scalars(select(Enrolment).filter_by(user_id=graduate.id)).one()
+        enrolment.completed_at = utcnow() - timedelta(days=1)
+        db.session.commit()
         db.session.remove()
     return app
-
-
-def forget_counters(prefix: str) -> None:
-    """Remove the run's rate-limit keys from the shared Redis."""
-    import redis
-
-    client = redis.Redis(host="127.0.0.1", port=6379)
-    try:
-        keys = list(client.scan_iter(match=f"*{prefix}*"))
-        if keys:
-            client.delete(*keys)
-    finally:
-        client.close()
-
-
-def nginx_main(work: Path) -> str:
-    """The main configuration Debian's nginx package ships (/etc/nginx/nginx.conf), cut to
-    what the site needs, with every file nginx writes kept in ``work``."""
-    user = ""
-    if os.geteuid() == 0:  # workers keep the test's user, so they can use its folders
-        user = f"user {pwd.getpwuid(os.geteuid()).pw_name};"
-    return f"""
-{user}
-daemon off;
-worker_processes 1;
-pid {work}/nginx.pid;
-error_log {work}/error.log;
-events {{ worker_connections 256; }}
-http {{
-    sendfile on;
-    tcp_nopush on;
-    types_hash_max_size 2048;
-    server_tokens off;
-    include /etc/nginx/mime.types;
-    default_type application/octet-stream;
-    access_log {work}/access.log;
-    client_body_temp_path {work}/client_body;
-    proxy_temp_path {work}/proxy;
-    fastcgi_temp_path {work}/fastcgi;
-    uwsgi_temp_path {work}/uwsgi;
-    scgi_temp_path {work}/scgi;
-    gzip on;
-    include {work}/academy.conf;
-}}
-"""
 
 
 @pytest.fixture(scope="module")
@@ -306,104 +177,18 @@ def deployment(
     tmp_path_factory: pytest.TempPathFactory, smtp_server: tuple[Mailbox, int]
 ) -> Iterator[Deployment]:
     need(bool(POSTGRES_URL), "the deployment runs on PostgreSQL: set ACADEMY_TEST_DATABASE_URL")
-    nginx = shutil.which("nginx") or (
-        "/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None
-    )
-    need(nginx is not None, "nginx is not installed (Debian package nginx; scripts/bootstrap)")
-    require_redis()
+    problem = harness.missing()
+    need(problem is None, str(problem))
     work = tmp_path_factory.mktemp("deployment")
-    certificate, key = self_signed_certificate(
-        work, "localhost", "-addext", "subjectAltName=DNS:localhost"
-    )
-    signing_certificate, signing_key = self_signed_certificate(work, "Academia")
-    https_port, http_port = free_port(), free_port()
-    ports = {name: free_port() for name in HOSTS}
-    prefix = f"academy-deploy-{secrets.token_hex(6)}"
-
-    settings = environment_file(
-        render(
-            (SHIPPED / "academy.env").read_text(),
-            {
-                "replace-with-the-generated-key": secrets.token_urlsafe(48),
-                "https://academia.example.cl": f"https://localhost:{https_port}",
-                "redis://:the-redis-password@10.0.0.20:6379/0": "redis://127.0.0.1:6379/0",
-                "redis://:the-redis-password@10.0.0.20:6379/1": "redis://127.0.0.1:6379/1",
-                "ACADEMY_RATELIMIT_KEY_PREFIX=academy": f"ACADEMY_RATELIMIT_KEY_PREFIX={prefix}",
-                "ACADEMY_MAIL_SERVER=smtp.example.cl": "ACADEMY_MAIL_SERVER=127.0.0.1",
-                "ACADEMY_MAIL_PORT=587": f"ACADEMY_MAIL_PORT={smtp_server[1]}",
-                "ACADEMY_MAIL_USE_TLS=true": "ACADEMY_MAIL_USE_TLS=false",
-                "ACADEMY_CONTENT_DIR=/srv/academy": f"ACADEMY_CONTENT_DIR={ROOT}",
-                "/etc/academy/certificate-key.pem": str(signing_key),
-                "/etc/academy/certificate.pem": str(signing_certificate),
-            },
-            "docs/deploy/academy.env",
-        )
-    )
-    unit = unit_settings(SHIPPED / "academy-web.service")
-    assert unit["EnvironmentFile"] == ["/etc/academy/academy.env"]
-    processes: list[subprocess.Popen[bytes]] = []
     with separate_database("postgresql", "deploy", tmp_path_factory) as url:
         app = seed(url, smtp_server[1], work / "content")
         try:
-            shipped = "postgresql://academy:the-database-password@10.0.0.20:5432/academy"
-            assert settings["ACADEMY_DATABASE_URL"] == shipped
-            settings["ACADEMY_DATABASE_URL"] = url
-            # The test's SMTP server takes no password.
-            del settings["ACADEMY_MAIL_USERNAME"], settings["ACADEMY_MAIL_PASSWORD"]
-            (command,) = unit["ExecStart"]
-            academy = Path(sys.executable).with_name("academy")
-            for name, port in ports.items():
-                folder = work / name
-                folder.mkdir()
-                argv = shlex.split(
-                    render(
-                        command,
-                        {
-                            "/srv/academy/.venv/bin/academy": str(academy),
-                            "--host 10.0.0.11 --port 8000": f"--host 127.0.0.1 --port {port}",
-                        },
-                        "docs/deploy/academy-web.service",
-                    )
-                )
-                log = work / f"{name}.log"
-                cwd = render(unit["WorkingDirectory"][0], {"/srv/academy": str(ROOT)}, "the unit")
-                environment = host_environment(name, folder, settings, unit)
-                processes.append(start(argv, log, cwd=cwd, env=environment))
-            for (name, port), process in zip(ports.items(), processes, strict=True):
-                wait_for(f"http://127.0.0.1:{port}/salud", process, work / f"{name}.log")
-
-            site = render(
-                (SHIPPED / "nginx.conf").read_text(),
-                {
-                    "/etc/letsencrypt/live/academia.example.cl/fullchain.pem": str(certificate),
-                    "/etc/letsencrypt/live/academia.example.cl/privkey.pem": str(key),
-                    "academia.example.cl": "localhost",
-                    "10.0.0.11:8000": f"127.0.0.1:{ports['web1']}",
-                    "10.0.0.12:8000": f"127.0.0.1:{ports['web2']}",
-                    "listen 80;": f"listen 127.0.0.1:{http_port};",
-                    "listen 443 ssl": f"listen 127.0.0.1:{https_port} ssl",
-                    # The public port, implied in production (443): forms check that they
-                    # were sent from the origin the app believes it serves.
-                    "proxy_set_header Host $host;": f"proxy_set_header Host $host:{https_port};",
-                    "/srv/academy/": f"{ROOT}/",
-                },
-                "docs/deploy/nginx.conf",
-            )
-            (work / "academy.conf").write_text(site)
-            (work / "nginx.conf").write_text(nginx_main(work))
-            log = work / "nginx.log"
-            processes.append(start([str(nginx), "-p", str(work), "-c", str(work / "nginx.conf"),
-                                    "-e", str(work / "error.log")], log))  # fmt: skip
-            context = ssl.create_default_context(cafile=str(certificate))
-            base = f"https://localhost:{https_port}"
-            wait_for(base + "/salud", processes[-1], log, context=context)
-            yield Deployment(base, f"http://127.0.0.1:{http_port}", context, app, work)
+            with harness.deployed(work, url, smtp_server[1]) as running:
+                yield Deployment(running.base, running.plain, running.context, app, running.logs)
         finally:
-            stop(processes)
             with app.app_context():
                 db.session.remove()
                 db.engine.dispose()
-            forget_counters(prefix)
 
 
 # The journeys ---------------------------------------------------------------------------------
@@ -470,6 +255,49 @@ def test_an_admin_enrols_someone_who_then_finds_the_course(deployment: Deploymen
     assert invited.sign_in(INVITED) == 302
     status, page, _ = invited.get("/mis-cursos")
     assert status == 200 and "curso-ejemplo" in page
+
+
+def test_an_admin_issues_a_certificate_the_learner_downloads_and_anyone_verifies(
+    deployment: Deployment,
+) -> None:
+    with deployment.seed.app_context():
+        graduate = accounts.find_by_email(GRADUATE).id  # type: ignore[union-attr]
+    admin = deployment.visitor()
+    assert admin.sign_in(ADMIN) == 302
+    certificates = f"/admin/cursos/{COURSE}/certificados"
+    status, page, _ = admin.get(certificates)
+    assert status == 200 and "Persona graduada" in page and "Emitir" in page
+    status, _, headers = admin.post(certificates + "/emitir", {"user_id": str(graduate)})
+    assert status == 303 and headers["Location"].endswith(certificates)
+    status, page, _ = admin.get(certificates)
+    issued = re.search(r"Certificado ([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}) emitido a", page)
+    assert status == 200 and issued, page
+    assert hosts_that_knew_the_session(admin) == set(HOSTS), admin.answered_by
+    with deployment.seed.app_context():
+        stored = db.session.scalars(select(Certificate).filter_by(user_id=graduate)).one()
+        token, sha256 = stored.token, stored.pdf_sha256
+        db.session.remove()
+
+    # The learner finds it in «Mis cursos» and downloads the PDF the admin's host stored.
+    learner = deployment.visitor()
+    assert learner.sign_in(GRADUATE) == 302
+    status, page, _ = learner.get("/mis-cursos")
+    link = re.search(r'href="(/mis-cursos/certificados/\d+/pdf)"', page)
+    assert status == 200 and link, page
+    status, _, headers = learner.get(link[1])
+    assert status == 200 and headers.get_content_type() == "application/pdf"
+    assert learner.body.startswith(b"%PDF-")
+    assert hashlib.sha256(learner.body).hexdigest() == sha256
+
+    # Anyone, without an account: by the code printed on it, and by its QR code's link.
+    anyone = deployment.visitor()
+    query = urllib.parse.urlencode({"codigo": issued[1]})
+    status, page, _ = anyone.get(f"/certificados/verificar?{query}")
+    assert status == 200 and "Certificado válido" in page and "Persona graduada" in page
+    status, page, _ = anyone.get(f"/certificados/v/{token}")
+    assert status == 200 and "Certificado válido" in page and issued[1] in page
+    answered = learner.hosts() | anyone.hosts()
+    assert answered == set(HOSTS), (learner.answered_by, anyone.answered_by)
 
 
 def test_failed_sign_ins_are_counted_together_across_hosts(deployment: Deployment) -> None:
