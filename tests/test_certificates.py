@@ -12,14 +12,10 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from academy.audit import AppendOnlyError, AuditEvent
 from academy.auth.models import User
 from academy.certificates import codes, rendering, services
-from academy.certificates.models import (
-    AppendOnlyError,
-    Certificate,
-    CertificateEvent,
-    CertificateStatus,
-)
+from academy.certificates.models import Certificate, CertificateStatus
 from academy.courses.models import Course
 from academy.db import utcnow
 from academy.extensions import db
@@ -246,7 +242,7 @@ def test_issuing_records_what_was_printed_and_stores_the_pdf(app, example_course
         assert meta["/Author"] == app.config["CERTIFICATE_ISSUER"]
         assert example_course.title in meta["/Subject"]
         events = services.events_of(stored)
-        assert [e.action for e in events] == ["issued"]
+        assert [e.action for e in events] == ["certificate.issued"]
         assert events[0].actor.startswith("cli:")
 
 
@@ -304,8 +300,14 @@ def test_revoke_and_reissue_keep_history(app, example_course, graduate):
         services.revoke(new, "Error en el nombre", by=CLI)
         db.session.commit()
         assert services.verdict(new) == "revoked" and new.revocation_reason == "Error en el nombre"
-        assert [e.action for e in services.events_of(old)] == ["issued", "reissued"]
-        assert [e.action for e in services.events_of(new)] == ["issued", "revoked"]
+        assert [e.action for e in services.events_of(old)] == [
+            "certificate.issued",
+            "certificate.reissued",
+        ]
+        assert [e.action for e in services.events_of(new)] == [
+            "certificate.issued",
+            "certificate.revoked",
+        ]
         # After a revocation, a new certificate may be issued.
         again = services.issue(db.session.get(Course, example_course.id), graduate.id, by=CLI)
         assert again.status == CertificateStatus.VALID
@@ -323,14 +325,14 @@ def test_expired_certificates_say_so(app, example_course, graduate):
 def test_audit_events_are_append_only(app, example_course, graduate):
     issue_to(app, example_course, graduate)
     with app.app_context():
-        event = db.session.scalar(select(CertificateEvent))
+        event = db.session.scalar(select(AuditEvent))
         event.actor = "alguien más"
         with pytest.raises(AppendOnlyError):
             db.session.flush()
         db.session.rollback()
     with app.app_context(), pytest.raises(DBAPIError), db.session.begin_nested():
         # Below the ORM too: the database's trigger.
-        db.session.execute(text("DELETE FROM certificate_events"))
+        db.session.execute(text("DELETE FROM audit_events"))
 
 
 def test_a_broken_template_issues_nothing(app, template_dir, example_course, graduate):
@@ -406,7 +408,7 @@ def test_the_stored_pdf_is_served_byte_for_byte(
     actions = query(
         lambda: [e.action for e in services.events_of(db.session.get(Certificate, certificate.id))]
     )
-    assert actions == ["issued", "downloaded", "downloaded"]
+    assert actions == ["certificate.issued", "certificate.downloaded", "certificate.downloaded"]
 
 
 def test_revoke_then_verify_shows_revoked_with_when_and_why(
@@ -426,7 +428,10 @@ def test_revoke_then_verify_shows_revoked_with_when_and_why(
     by_code = client.get("/certificados/verificar", query_string={"codigo": certificate.code})
     assert "Certificado revocado" in by_code.text
     events = query(lambda: services.events_of(db.session.get(Certificate, certificate.id)))
-    assert [(e.action, e.actor_id) for e in events] == [("issued", None), ("revoked", admin.id)]
+    assert [(e.action, e.actor_id) for e in events] == [
+        ("certificate.issued", None),
+        ("certificate.revoked", admin.id),
+    ]
 
 
 def test_reissue_supersedes_and_the_old_code_names_the_new_one(
@@ -775,7 +780,7 @@ def test_an_admin_downloads_the_certificates_in_force_as_one_zip(
             lambda: [
                 (e.actor_id, e.detail)
                 for e in services.events_of(db.session.get(Certificate, certificate.id))
-                if e.action == "downloaded"
+                if e.action == "certificate.downloaded"
             ]
         )
 
@@ -797,7 +802,7 @@ def test_a_zip_download_made_by_another_page_records_nothing(
     actions = query(
         lambda: [e.action for e in services.events_of(db.session.get(Certificate, certificate.id))]
     )
-    assert actions == ["issued"]
+    assert actions == ["certificate.issued"]
     document = {"Sec-Fetch-Dest": "document"}
     assert client.get(ZIP, headers=document).status_code == 200
 

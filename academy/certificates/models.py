@@ -1,4 +1,4 @@
-"""Issued certificates and their append-only audit record.
+"""Issued certificates (their history is in the audit log, academy/audit).
 
 A certificate keeps everything it printed (name, RUT, comuna, course title, hours, dates) and
 the PDF itself with its SHA-256: later changes to the learner's profile or to the course never
@@ -20,7 +20,6 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
-    event,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -35,13 +34,6 @@ class CertificateStatus(enum.StrEnum):
     VALID = "valid"
     REVOKED = "revoked"
     SUPERSEDED = "superseded"
-
-
-class CertificateAction(enum.StrEnum):
-    ISSUED = "issued"
-    REVOKED = "revoked"
-    REISSUED = "reissued"
-    DOWNLOADED = "downloaded"
 
 
 class Certificate(db.Model):  # type: ignore[name-defined,misc]
@@ -109,41 +101,6 @@ class Certificate(db.Model):  # type: ignore[name-defined,misc]
 
     def expired(self, now: datetime | None = None) -> bool:
         return self.expires_at is not None and self.expires_at <= (now or utcnow())
-
-
-class CertificateEvent(db.Model):  # type: ignore[name-defined,misc]
-    """One line of the audit record: who did what to which certificate, and when.
-
-    Rows are only ever added (the mapper refuses to update or delete them)."""
-
-    __tablename__ = "certificate_events"
-    __table_args__ = (
-        CheckConstraint(
-            "action IN ('issued', 'revoked', 'reissued', 'downloaded')", name="action_known"
-        ),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    certificate_id: Mapped[int] = mapped_column(ForeignKey("certificates.id"), index=True)
-    action: Mapped[str] = mapped_column(String(16))
-    # The account that acted; None for the command line, named in ``actor``.
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    # Who, as a readable name kept even if the account later changes: an email or "cli".
-    actor: Mapped[str] = mapped_column(String(254))
-    at: Mapped[datetime] = mapped_column(default=utcnow)
-    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-
-    certificate: Mapped[Certificate] = relationship()
-
-
-class AppendOnlyError(RuntimeError):
-    """An attempt to change or delete an audit event."""
-
-
-@event.listens_for(CertificateEvent, "before_update")
-@event.listens_for(CertificateEvent, "before_delete")
-def _events_are_append_only(_mapper: Any, _connection: Any, target: CertificateEvent) -> None:
-    raise AppendOnlyError(f"certificate event {target.id} cannot be changed or deleted")
 
 
 class BatchStatus(enum.StrEnum):

@@ -28,15 +28,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from stdnum.cl import rut as rut_number
 
-from academy import comunas, config
+from academy import audit, comunas, config
 from academy.auth.models import User
 from academy.certificates import codes, emails, rendering, signing
-from academy.certificates.models import (
-    Certificate,
-    CertificateAction,
-    CertificateEvent,
-    CertificateStatus,
-)
+from academy.certificates.models import Certificate, CertificateStatus
 from academy.courses.models import Course, Lesson, LessonRevision, Unit
 from academy.db import utcnow
 from academy.extensions import db
@@ -49,6 +44,8 @@ VERIFY_PATH = "/certificados/v/"
 LOOKUP_PATH = "/certificados/verificar"
 MAX_REASON = 500
 CERTIFICATE_LANGUAGE = "es"
+# How the audit log names a certificate as the target of an event.
+CERTIFICATE_TARGET = "certificate"
 
 
 class CertificateError(Exception):
@@ -91,24 +88,28 @@ class Actor:
         return f"cli:{getpass.getuser()}"
 
 
-def _record(certificate: Certificate, action: CertificateAction, by: Actor, **detail: Any) -> None:
-    db.session.add(
-        CertificateEvent(
-            certificate=certificate,
-            action=action.value,
-            actor_id=by.id,
-            actor=by.label,
-            detail=detail,
-        )
+def _record(certificate: Certificate, action: audit.AuditAction, by: Actor, **detail: Any) -> None:
+    audit.record(
+        action,
+        actor=by.user,
+        actor_name=by.label,
+        target_type=CERTIFICATE_TARGET,
+        target_id=certificate.id,
+        target_label=certificate.code,
+        **detail,
     )
 
 
-def events_of(certificate: Certificate) -> list[CertificateEvent]:
+def events_of(certificate: Certificate) -> list[audit.AuditEvent]:
+    """The certificate's history in the audit log, oldest first."""
     return list(
         db.session.scalars(
-            select(CertificateEvent)
-            .where(CertificateEvent.certificate_id == certificate.id)
-            .order_by(CertificateEvent.id)
+            select(audit.AuditEvent)
+            .where(
+                audit.AuditEvent.target_type == CERTIFICATE_TARGET,
+                audit.AuditEvent.target_id == certificate.id,
+            )
+            .order_by(audit.AuditEvent.id)
         )
     )
 
@@ -432,7 +433,7 @@ def issue(
     detail: dict[str, Any] = {"code": certificate.code, "sha256": certificate.pdf_sha256}
     if replaces is not None:
         detail["replaces"] = replaces.code
-    _record(certificate, CertificateAction.ISSUED, by, **detail)
+    _record(certificate, audit.AuditAction.CERTIFICATE_ISSUED, by, **detail)
     if replaces is None:  # a re-issue's learner gets one message, from reissue()
         emails.issued(certificate)
     return certificate
@@ -468,7 +469,7 @@ def revoke(certificate: Certificate, reason: str, *, by: Actor) -> None:
     certificate.revoked_at = utcnow()
     certificate.revoked_by_id = by.id
     certificate.revocation_reason = reason
-    _record(certificate, CertificateAction.REVOKED, by, reason=reason)
+    _record(certificate, audit.AuditAction.CERTIFICATE_REVOKED, by, reason=reason)
     emails.revoked(certificate)
 
 
@@ -485,7 +486,7 @@ def reissue(certificate: Certificate, *, by: Actor) -> Certificate:
     new = issue(course, certificate.user_id, by=by, expires_at=certificate.expires_at,
                 replaces=certificate)  # fmt: skip
     certificate.superseded_by = new
-    _record(certificate, CertificateAction.REISSUED, by, new_code=new.code)
+    _record(certificate, audit.AuditAction.CERTIFICATE_REISSUED, by, new_code=new.code)
     emails.reissued(certificate, new)
     return new
 
@@ -497,9 +498,9 @@ def _lock(certificate: Certificate) -> None:
 def record_download(certificate: Certificate, *, by: Actor, archive: str | None = None) -> None:
     """An admin's download, alone or inside the ZIP named ``archive``."""
     if archive is None:
-        _record(certificate, CertificateAction.DOWNLOADED, by)
+        _record(certificate, audit.AuditAction.CERTIFICATE_DOWNLOADED, by)
     else:
-        _record(certificate, CertificateAction.DOWNLOADED, by, archive=archive)
+        _record(certificate, audit.AuditAction.CERTIFICATE_DOWNLOADED, by, archive=archive)
 
 
 def pdf_of(certificate: Certificate) -> bytes:

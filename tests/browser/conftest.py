@@ -93,7 +93,7 @@ class LiveServer:
     def wipe(self) -> None:
         """Empty every table the migrations created, children before parents.
 
-        The append-only audit tables' triggers refuse DELETE (certificate_events): they are
+        The append-only audit table's triggers refuse DELETE (audit_events): they are
         set aside for the wipe, on PostgreSQL for this transaction only, on SQLite dropped and
         created again from their own SQL."""
         with self.app.app_context():

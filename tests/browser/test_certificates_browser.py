@@ -63,7 +63,7 @@ def test_issue_download_verify_and_revoke(
     with live.app.app_context():
         stored = db.session.get(Certificate, certificate_id)
         actions = [event.action for event in services.events_of(stored)]
-    assert actions == ["issued", "downloaded"]
+    assert actions == ["certificate.issued", "certificate.downloaded"]
     # The templates, each with its preview.
     page.get_by_role("link", name="Ver las plantillas y su vista previa").click()
     expect(heading(page)).to_have_text("Plantillas de certificado")
