@@ -30,6 +30,7 @@ TABLE: dict[str, tuple[str, str, dict[str, int]]] = {
     "auth.change_password": ("GET", "/perfil/contrasena", {"anonymous": LOGIN, "learner": 200, "trainer": 200, "admin": 200}),
     "people.index": ("GET", "/admin/personas/", {"anonymous": LOGIN, "learner": 403, "trainer": 403, "admin": 200}),
     "people.edit": ("GET", "/admin/personas/{learner_id}", {"anonymous": LOGIN, "learner": 403, "trainer": 403, "admin": 200}),
+    "audit.index": ("GET", "/admin/auditoria/", {"anonymous": LOGIN, "learner": 403, "trainer": 403, "admin": 200}),
     "courses.course_page": ("GET", "/cursos/curso-ejemplo/", dict.fromkeys(ROLES, 200)),
     "courses.catalogue": ("GET", "/cursos/", dict.fromkeys(ROLES, 200)),
     # Learners must be enrolled (this one is not); trainers and admins may preview.

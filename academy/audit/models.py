@@ -34,6 +34,7 @@ class AuditAction(enum.StrEnum):
     PERSON_REACTIVATED = "person.reactivated"
     PEOPLE_IMPORTED = "people.imported"
     COURSE_PUBLISHED = "course.published"
+    LESSON_PUBLISHED = "lesson.published"
     ENROLLED = "enrolment.created"
     CERTIFICATE_ISSUED = "certificate.issued"
     CERTIFICATE_REVOKED = "certificate.revoked"

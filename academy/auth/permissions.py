@@ -34,6 +34,11 @@ def can_issue_certificates(user: User) -> bool:
     return user.is_authenticated and user.is_admin
 
 
+def can_read_audit_log(user: User) -> bool:
+    """Admins read the audit log; nobody changes it."""
+    return user.is_authenticated and user.is_admin
+
+
 def require(check: Callable[[User], bool]) -> Callable[[F], F]:
     """Sign-in first (redirect to the login page), then the check (403 if it fails)."""
 

@@ -30,6 +30,7 @@ ACTIONS = (
     "person.reactivated",
     "people.imported",
     "course.published",
+    "lesson.published",
     "enrolment.created",
     "certificate.issued",
     "certificate.revoked",

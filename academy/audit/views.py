@@ -1,0 +1,162 @@
+"""The audit log's page for admins: newest first, filtered by person, action and dates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, render_template, request
+from flask_babel import get_timezone
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, func, or_, select
+
+from academy.audit.models import AuditAction, AuditEvent
+from academy.auth.permissions import can_read_audit_log, require
+from academy.pagination import paginate
+from academy.people.forms import ROLE_LABELS
+
+bp = Blueprint("audit", __name__, url_prefix="/admin/auditoria", template_folder="templates")
+
+PAGE_SIZE = 50
+MAX_QUERY = 100
+
+ACTION_LABELS = {
+    AuditAction.SIGN_IN_FAILED: _l("Inicio de sesión fallido"),
+    AuditAction.PERSON_CREATED: _l("Cuenta creada"),
+    AuditAction.ROLE_CHANGED: _l("Cambio de rol"),
+    AuditAction.PERSON_DEACTIVATED: _l("Cuenta desactivada"),
+    AuditAction.PERSON_REACTIVATED: _l("Cuenta reactivada"),
+    AuditAction.PEOPLE_IMPORTED: _l("Importación de personas"),
+    AuditAction.COURSE_PUBLISHED: _l("Curso publicado"),
+    AuditAction.LESSON_PUBLISHED: _l("Lección publicada"),
+    AuditAction.ENROLLED: _l("Inscripción"),
+    AuditAction.CERTIFICATE_ISSUED: _l("Certificado emitido"),
+    AuditAction.CERTIFICATE_REVOKED: _l("Certificado revocado"),
+    AuditAction.CERTIFICATE_REISSUED: _l("Certificado reemitido"),
+    AuditAction.CERTIFICATE_DOWNLOADED: _l("Certificado descargado"),
+    AuditAction.DATA_EXPORTED: _l("Exportación de datos personales"),
+}
+
+# The detail's keys and some of its values, as admins read them; others are shown as stored.
+DETAIL_LABELS = {
+    "reason": _l("Motivo"),
+    "before": _l("Antes"),
+    "after": _l("Después"),
+    "course": _l("Curso"),
+    "lesson": _l("Lección"),
+    "revision": _l("Revisión"),
+    "code": _l("Código"),
+    "new_code": _l("Código nuevo"),
+    "replaces": _l("Reemplaza a"),
+    "archive": _l("Archivo"),
+    "report": _l("Informe"),
+    "rows": _l("Filas"),
+}
+VALUE_LABELS = {
+    "bad-credentials": _l("correo o contraseña incorrectos"),
+    "inactive": _l("cuenta desactivada"),
+    **ROLE_LABELS,
+}
+
+
+def detail_items(event: AuditEvent) -> list[tuple[str, str]]:
+    return [
+        (str(DETAIL_LABELS.get(key, key)), str(VALUE_LABELS.get(str(value), value)))
+        for key, value in (event.detail or {}).items()
+    ]
+
+
+@dataclass(frozen=True)
+class Filters:
+    person: str = ""
+    action: str = ""
+    since: date | None = None
+    until: date | None = None
+
+    def args(self) -> dict[str, str]:
+        """The query string that asks for these filters (for the pager)."""
+        names = {
+            "persona": self.person,
+            "accion": self.action,
+            "desde": self.since.isoformat() if self.since else "",
+            "hasta": self.until.isoformat() if self.until else "",
+        }
+        return {name: value for name, value in names.items() if value}
+
+
+def read_filters(args: Any) -> tuple[Filters, list[str]]:
+    """The filters from the query string, and what was wrong with it (in Spanish). An unknown
+    action or an unreadable date is named and left out, never an error page."""
+    errors: list[str] = []
+    action = args.get("accion", "")
+    if action and action not in ACTION_LABELS:
+        errors.append(_("Esa acción no existe: elige una de la lista."))
+        action = ""
+    dates: dict[str, date | None] = {}
+    for name, label in (("desde", _("Desde")), ("hasta", _("Hasta"))):
+        value = args.get(name, "").strip()
+        dates[name] = None
+        if value:
+            try:
+                dates[name] = date.fromisoformat(value)
+            except ValueError:
+                errors.append(
+                    _("«%(field)s» no es una fecha: escríbela como AAAA-MM-DD.", field=label)
+                )
+    since, until = dates["desde"], dates["hasta"]
+    if since and until and since > until:
+        errors.append(_("La fecha «Desde» es posterior a «Hasta»."))
+        since = until = None
+    person = " ".join(args.get("persona", "").split())[:MAX_QUERY]
+    return Filters(person=person, action=action, since=since, until=until), errors
+
+
+def _start_of(day: date) -> datetime:
+    """The first instant of ``day`` where the academy is (its configured time zone; Babel
+    gives a pytz zone, whose name ZoneInfo reads)."""
+    return datetime.combine(day, time.min, tzinfo=ZoneInfo(str(get_timezone())))
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def events(filters: Filters) -> Select[tuple[AuditEvent]]:
+    """The events the filters ask for, newest first. The person is matched, as part of an
+    email or name, against who acted and what it was done to."""
+    statement = select(AuditEvent).order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+    if filters.person:
+        pattern = f"%{_escape_like(filters.person.lower())}%"
+        statement = statement.where(
+            or_(
+                func.lower(AuditEvent.actor).like(pattern, escape="\\"),
+                func.lower(AuditEvent.target_label).like(pattern, escape="\\"),
+            )
+        )
+    if filters.action:
+        statement = statement.where(AuditEvent.action == filters.action)
+    if filters.since:
+        statement = statement.where(AuditEvent.occurred_at >= _start_of(filters.since))
+    if filters.until:
+        statement = statement.where(
+            AuditEvent.occurred_at < _start_of(filters.until + timedelta(days=1))
+        )
+    return statement
+
+
+@bp.get("/")
+@require(can_read_audit_log)
+def index() -> tuple[str, int]:
+    filters, errors = read_filters(request.args)
+    page = paginate(events(filters), per_page=PAGE_SIZE)
+    return render_template(
+        "audit/index.html",
+        page=page,
+        filters=filters,
+        errors=errors,
+        action_labels=ACTION_LABELS,
+        detail_items=detail_items,
+    ), 400 if errors else 200
