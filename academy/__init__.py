@@ -32,39 +32,45 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     inputs.init_app(app)
     jobs.init_app(app)
 
-    from academy.audit import views as audit_views
     from academy.auth import views as auth_views
     from academy.cases import views as cases_views
     from academy.certificates import batch_views as certificate_batch_views
     from academy.certificates import views as certificates_views
-    from academy.core import views as core_views
     from academy.courses import editor as courses_editor
-    from academy.courses import views as courses_views
+    from academy.learning import catalogue, home, my_courses
     from academy.people import views as people_views
-    from academy.progress import views as progress_views
     from academy.quizzes import views as quizzes_views
 
-    app.register_blueprint(core_views.bp)
+    app.register_blueprint(home.bp)
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(people_views.bp)
-    app.register_blueprint(audit_views.bp)
-    app.register_blueprint(courses_views.bp)
+    app.register_blueprint(catalogue.bp)
     app.register_blueprint(courses_editor.bp)
-    app.register_blueprint(progress_views.bp)
+    app.register_blueprint(my_courses.bp)
     app.register_blueprint(cases_views.bp)
     app.register_blueprint(quizzes_views.bp)
     app.register_blueprint(certificates_views.bp)
     app.register_blueprint(certificate_batch_views.bp)
 
-    from academy import cli
+    register_lesson_kinds()
 
-    # Imported for their side effect: quiz and case lessons report their state to the
-    # progress service.
-    from academy.cases import services as _case_services  # noqa: F401
-    from academy.quizzes import attempts as _quiz_attempts  # noqa: F401
+    from academy import cli
 
     cli.register(app)
     from academy.certificates.cli import certificates_group
 
     app.cli.add_command(certificates_group)
     return app
+
+
+def register_lesson_kinds() -> None:
+    """Register the lesson kinds (reading, quiz, case) with the content registry, in the
+    order the editor lists them. Content and progress ask the registry, never a kind's
+    package; no kind registers itself as a side effect of an import."""
+    from academy.cases import kind as case
+    from academy.courses import kinds
+    from academy.quizzes import kind as quiz
+    from academy.reading import kind as reading
+
+    for kind in (reading.KIND, quiz.KIND, case.KIND):
+        kinds.register(kind)

@@ -30,8 +30,9 @@ sys.path.insert(0, str(ROOT))
 
 from academy import create_app, markdown  # noqa: E402
 from academy.auth import services as accounts  # noqa: E402
-from academy.courses import content, services, views  # noqa: E402
+from academy.courses import content, services  # noqa: E402
 from academy.extensions import db  # noqa: E402
+from academy.learning import catalogue as views  # noqa: E402
 from academy.progress import services as progress  # noqa: E402
 from bench.bench_markdown import long_lesson  # noqa: E402
 

@@ -33,7 +33,7 @@ from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import scoped_session, sessionmaker
 
-from academy import create_app
+from academy import create_app, register_lesson_kinds
 from academy.auth import services as accounts
 from academy.auth.models import Role, User
 from academy.courses.content import load_course
@@ -67,6 +67,13 @@ class Mailbox:
             if message["To"] == address:
                 return message
         raise AssertionError(f"no message was sent to {address}")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def lesson_kinds() -> None:
+    """The lesson kinds, registered as the factory does: some tests read content files
+    without building an app."""
+    register_lesson_kinds()
 
 
 @pytest.fixture(scope="session")

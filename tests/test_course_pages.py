@@ -9,10 +9,11 @@ import pytest
 from flask import url_for
 from sqlalchemy import Engine, event, select, update
 
-from academy.courses import services, views
+from academy.courses import services
 from academy.courses.models import CourseStatus, Lesson, LessonRevision
 from academy.db import utcnow
 from academy.extensions import db
+from academy.learning import catalogue as views
 
 
 def test_course_page_lists_units_and_lessons(client, example_course):

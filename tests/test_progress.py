@@ -333,7 +333,7 @@ def test_offline_pdf_has_every_lesson_and_bookmarks(app, client, learner):
         "/cursos/curso-ejemplo/pdf", headers={"If-None-Match": response.headers["ETag"]}
     )
     assert again.status_code == 304
-    from academy.courses import offline
+    from academy.learning import offline
 
     with app.test_request_context():
         document = offline.build_document(courses.get_course("curso-ejemplo"))
@@ -348,7 +348,7 @@ def test_offline_pdf_has_every_lesson_and_bookmarks(app, client, learner):
 
 
 def test_the_pdf_s_etag_changes_with_what_the_pdf_shows(app, client, learner, query):
-    from academy.courses import offline
+    from academy.learning import offline
 
     def etag():
         return query(lambda: offline.fingerprint(courses.get_course("curso-ejemplo")))

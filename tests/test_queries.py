@@ -208,7 +208,7 @@ def enrol_people(app, make_user, count, course_slug="curso-ejemplo"):
 @pytest.mark.parametrize(
     ("url", "module"),
     [
-        ("/admin/cursos/curso-ejemplo/inscripciones", "academy.progress.views"),
+        ("/admin/cursos/curso-ejemplo/inscripciones", "academy.learning.my_courses"),
         ("/admin/cursos/curso-ejemplo/relatores-y-grupos", "academy.cases.views"),
     ],
 )

@@ -12,10 +12,11 @@ from click.testing import CliRunner
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
-from academy.courses import content, offline, services
+from academy.courses import content, services
 from academy.courses.cli import content_group
 from academy.courses.svg import check_svg
 from academy.extensions import db
+from academy.learning import offline
 from academy.security import IMAGE_CONTENT_SECURITY_POLICY
 
 FIXTURE = Path(__file__).parent / "fixtures/content"

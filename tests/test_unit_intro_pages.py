@@ -79,7 +79,7 @@ def test_a_unit_without_introduction_shows_no_box_on_its_first_lesson(app, clien
 
 
 def test_the_offline_pdf_opens_each_unit_with_its_introduction(app, example_course):
-    from academy.courses import offline
+    from academy.learning import offline
 
     with app.app_context(), app.test_request_context():
         course = services.get_course("curso-ejemplo")

@@ -1,4 +1,4 @@
-"""The admin's forms for a course's trainers and cohorts.
+"""The case lesson's editor form, and the admin's forms for a course's trainers and cohorts.
 
 The learner's answers and the trainer's rubric are plain forms read in the views: their fields
 come from the case (one per prompt, one per criterion), and the services check them.
@@ -6,12 +6,37 @@ come from the case (one per prompt, one per criterion), and the services check t
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms import EmailField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, ValidationError
 
+from academy.cases import definition as case_definition
 from academy.cases.services import MAX_COHORT_NAME
+from academy.courses.forms import LessonForm
+from academy.forms import unix_newlines
+
+
+class CaseLessonForm(LessonForm):
+    """A case lesson: the text is the scenario; the prompts and rubric are written below it."""
+
+    case = TextAreaField(
+        _l("Consignas y rúbrica"),
+        filters=[unix_newlines],
+        render_kw={"rows": 24, "spellcheck": "false"},
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.body.label.text = _l("Escenario del caso (Markdown)")
+
+    def validate_case(self, field: TextAreaField) -> None:
+        self.definition, problems = case_definition.from_text(field.data or "")
+        if problems:  # every problem, each its own error, as the file check reports them
+            field.errors.extend(problems[:-1])
+            raise ValidationError(problems[-1])
 
 
 class TrainerForm(FlaskForm):

@@ -632,6 +632,3 @@ def status_detail(status: str) -> str:
         SubmissionStatus.RETURNED: _("devuelto para corregir"),
         SubmissionStatus.APPROVED: _("aprobado"),
     }[SubmissionStatus(status)]
-
-
-progress.register_state_provider("case", case_states)

@@ -43,20 +43,15 @@ from academy.cases import services
 from academy.cases.definition import MAX_PROMPTS, CaseDefinition
 from academy.cases.forms import CohortForm, TrainerForm
 from academy.cases.models import CaseSubmission, SubmissionStatus
+from academy.courses.kinds import LessonVisit
 from academy.courses.models import CaseCompletion, Course, Lesson, LessonKind, LessonRevision
-from academy.courses.views import (
-    LessonVisit,
-    lesson_body,
-    published_course,
-    published_lesson,
-    register_panel,
-)
+from academy.courses.services import lesson_body
+from academy.courses.visibility import published_course, published_lesson
 from academy.db import utcnow
 from academy.extensions import db, limiter
 from academy.inputs import whole_number
 from academy.pagination import PAGE_ARG, paginate
 from academy.progress import services as progress
-from academy.progress.views import register_my_courses_part
 from academy.security import opened_as_page
 
 bp = Blueprint("cases", __name__, template_folder="templates")
@@ -142,7 +137,7 @@ class LessonPanel:
 
 def case_panel(visit: LessonVisit) -> LessonPanel | None:
     """The case part of a lesson page: computed by the lesson page's view (see
-    :func:`academy.courses.views.register_panel`)."""
+    :class:`academy.courses.kinds.LessonKind`'s ``panel``)."""
     lesson = db.session.get(Lesson, visit.lesson.lesson_id)
     if lesson is None or lesson.published is None:
         return None
@@ -155,17 +150,6 @@ def case_panel(visit: LessonVisit) -> LessonPanel | None:
         url_for("cases.work", slug=visit.course.slug, lesson_slug=visit.lesson.slug),
         visit.enrolled,
     )
-
-
-register_panel(LessonKind.CASE.value, case_panel)
-
-
-def recent_reviews(user_id: int) -> list[CaseSubmission]:
-    """For "Mis cursos": reviews the learner has not opened yet."""
-    return services.unseen_reviews(user_id)
-
-
-register_my_courses_part("recent_reviews", recent_reviews)
 
 
 # The learner's side --------------------------------------------------------------------------

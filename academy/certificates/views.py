@@ -43,7 +43,6 @@ from academy.extensions import db, limiter
 from academy.inputs import whole_number
 from academy.progress import services as progress
 from academy.progress.models import Cohort
-from academy.progress.views import register_my_courses_part
 from academy.security import opened_as_page
 
 bp = Blueprint("certificates", __name__, template_folder="templates")
@@ -322,9 +321,6 @@ def my_certificate(certificate_id: int) -> Response:
     ):
         abort(404)
     return _pdf_response(certificate)
-
-
-register_my_courses_part("certificates", services.valid_of_learner)
 
 
 # Public verification -------------------------------------------------------------------------

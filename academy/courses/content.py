@@ -33,8 +33,7 @@ from urllib.parse import unquote
 from PIL import Image
 
 from academy import markdown
-from academy.cases.definition import parse_case
-from academy.courses import svg
+from academy.courses import kinds, svg
 from academy.frontmatter import Document, Key, Problem, check_keys, split
 from academy.inputs import ONE_LINE_PROBLEM, is_one_line
 
@@ -55,8 +54,8 @@ MAX_IMAGE_BYTES = 2_000_000
 # Decoded size, checked before decoding: a small file can unpack into gigabytes of pixels.
 MAX_IMAGE_PIXELS = 40_000_000
 
-# Spanish words in the files, English values in the database.
-KINDS = {"lectura": "reading", "cuestionario": "quiz", "caso": "case"}
+# Spanish words in the files, English values in the database (a lesson kind's word is its
+# plug-in's: academy.courses.kinds).
 ENROLMENT = {"abierta": "open", "por-invitacion": "invitation"}
 CASE_COMPLETION = {"al-aprobar": "approval", "al-enviar": "submission"}
 
@@ -93,7 +92,7 @@ def _title(value: str) -> str | None:
     return _short(200)(value) or (None if is_one_line(value.strip()) else ONE_LINE_PROBLEM)
 
 
-def _slug(value: str) -> str | None:
+def check_slug(value: str) -> str | None:
     return None if SLUG_RE.match(value) else "usa minúsculas, números y guiones (ej. cosoc-basico)"
 
 
@@ -105,21 +104,28 @@ COURSE_SCHEMA = {
     "resultados": Key(list, required=True, check=_text_list),
     "inscripcion": Key(str, check=_one_of(ENROLMENT)),
     "casos_se_completan": Key(str, check=_one_of(CASE_COMPLETION)),
-    "certificado": Key(str, check=_slug),
+    "certificado": Key(str, check=check_slug),
     "publicado": Key(bool),
 }
 UNIT_SCHEMA = {
     "titulo": Key(str, required=True, check=_title),
 }
-LESSON_SCHEMA = {
+LESSON_KEYS = {
     "titulo": Key(str, required=True, check=_title),
-    "tipo": Key(str, check=_one_of(KINDS)),
     "minutos": Key(int, required=True, check=_positive),
     "objetivos": Key(list, check=_text_list),
     "obligatoria": Key(bool),
-    "cuestionario": Key(str, check=_slug),
-    "caso": Key(dict),
 }
+
+
+def lesson_schema() -> dict[str, Key]:
+    """A lesson file's keys: the common ones, ``tipo`` and each registered kind's own key."""
+    registered = kinds.registered()
+    schema = {"tipo": Key(str, check=_one_of(kind.word for kind in registered)), **LESSON_KEYS}
+    for kind in registered:
+        if kind.key and kind.key_schema:
+            schema[kind.key] = kind.key_schema
+    return schema
 
 
 @dataclass
@@ -494,69 +500,56 @@ def _load_lesson(
     if text is None:
         return None
     doc = split(text, name)
-    found = doc.problems or check_keys(doc, LESSON_SCHEMA, name)
+    found = doc.problems or check_keys(doc, lesson_schema(), name)
     meta = doc.meta
-    kind = KINDS.get(meta.get("tipo") or "lectura", "reading")
+    kind = kinds.by_word().get(meta.get("tipo") or "lectura") or kinds.get("reading")
     if not found:
         found += _check_kind(doc, kind, name)
-    extra: dict[str, Any] = {}
-    if not found and kind == "case":
-        definition, messages = parse_case(meta["caso"])
-        line = doc.key_lines.get("caso", 1)
+    ref, extra = None, {}
+    if not found and kind.key:
+        ref, extra, messages = kind.read(meta[kind.key])
+        line = doc.key_lines.get(kind.key, 1)
         found += [Problem(name, line, message) for message in messages]
-        extra = definition.to_data() if definition is not None else {}
     problems += found
     if found:
         return None
     body, body_line = normalise_body(doc.body, doc.body_line)
-    if not body.strip() and kind in ("reading", "case"):
-        what = "el escenario del caso" if kind == "case" else "texto"
-        problems.append(Problem(name, body_line, f"la lección no tiene {what}"))
+    if not body.strip() and kind.text_name:
+        problems.append(Problem(name, body_line, f"la lección no tiene {kind.text_name}"))
     return LessonSource(
         slug=parsed[1],
         position=parsed[0],
         file=name,
-        kind=kind,
+        kind=kind.name,
         title=meta["titulo"].strip(),
         minutes=meta["minutos"],
         objectives=[item.strip() for item in meta.get("objetivos") or []],
         required=meta.get("obligatoria", True),
-        ref=meta.get("cuestionario"),
+        ref=ref,
         extra=extra,
         body_md=body,
         body_line=body_line,
     )
 
 
-def _check_kind(doc: Document, kind: str, name: str) -> list[Problem]:
+def _check_kind(doc: Document, kind: kinds.LessonKind, name: str) -> list[Problem]:
+    """A kind's own key is where it belongs: present in its lessons, absent from the others'."""
     meta, lines = doc.meta, doc.key_lines
     problems = []
-    if kind == "quiz" and not meta.get("cuestionario"):
-        problems.append(
-            Problem(
-                name,
-                lines.get("tipo", 1),
-                "una lección de tipo cuestionario necesita la clave «cuestionario»",
+    for other in kinds.registered():
+        if not other.key:
+            continue
+        if other is kind and not meta.get(kind.key):
+            _ref, _extra, missing = kind.read(None)
+            problems += [Problem(name, lines.get("tipo", 1), message) for message in missing]
+        if other is not kind and meta.get(other.key):
+            problems.append(
+                Problem(
+                    name,
+                    lines[other.key],
+                    f"«{other.key}» solo va en lecciones de tipo {other.word}",
+                )
             )
-        )
-    if kind != "quiz" and meta.get("cuestionario"):
-        problems.append(
-            Problem(
-                name,
-                lines["cuestionario"],
-                "«cuestionario» solo va en lecciones de tipo cuestionario",
-            )
-        )
-    if kind == "case" and not meta.get("caso"):
-        problems.append(
-            Problem(
-                name,
-                lines.get("tipo", 1),
-                "una lección de tipo caso necesita la clave «caso» con sus consignas y rúbrica",
-            )
-        )
-    if kind != "case" and meta.get("caso"):
-        problems.append(Problem(name, lines["caso"], "«caso» solo va en lecciones de tipo caso"))
     return problems
 
 
@@ -609,7 +602,9 @@ def _check_certificate_template(
 
 def _check_references(course: CourseSource, quizzes: Path, problems: list[Problem]) -> None:
     for lesson in course.lessons():
-        if lesson.kind == "quiz" and lesson.ref and not (quizzes / f"{lesson.ref}.md").is_file():
+        # A lesson's reference names a quiz of the bank beside the course (only quiz lessons
+        # have one: each kind's own key is checked where the lesson is read).
+        if lesson.ref and not (quizzes / f"{lesson.ref}.md").is_file():
             problems.append(
                 Problem(
                     lesson.file,

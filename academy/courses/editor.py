@@ -28,15 +28,19 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 
-from academy import audit, markdown
+from academy import markdown
 from academy.auth.permissions import can_edit_courses, require
-from academy.cases import definition as case_definition
-from academy.courses import services
+from academy.courses import kinds, services
+from academy.courses.editing import (
+    SOURCE_LABELS,
+    course_or_404,
+    lesson_or_404,
+    revision_or_404,
+    unit_or_404,
+)
 from academy.courses.forms import (
     CASE_LABELS,
     ENROLMENT_LABELS,
-    KIND_LABELS,
-    CaseLessonForm,
     CourseForm,
     ImageForm,
     LessonForm,
@@ -44,23 +48,23 @@ from academy.courses.forms import (
     NewLessonForm,
     NewUnitForm,
     UnitForm,
+    kind_labels,
+)
+from academy.courses.models import (
+    Course,
+    CourseStatus,
+    Lesson,
+    LessonRevision,
+)
+from academy.db import Taken, unique_or_taken
+from academy.extensions import db
+from academy.forms import (
     lines,
     newer_revision_saved,
     not_saved_message,
     problem_text,
     refusal_message,
 )
-from academy.courses.models import (
-    Course,
-    CourseStatus,
-    Lesson,
-    LessonKind,
-    LessonRevision,
-    RevisionSource,
-    Unit,
-)
-from academy.db import Taken, unique_or_taken
-from academy.extensions import db
 from academy.inputs import whole_number
 from academy.security import image_headers
 
@@ -70,11 +74,6 @@ STATUS_LABELS = {
     CourseStatus.DRAFT.value: _l("Borrador"),
     CourseStatus.PUBLISHED.value: _l("Publicado"),
     CourseStatus.ARCHIVED.value: _l("Archivado"),
-}
-SOURCE_LABELS = {
-    RevisionSource.IMPORT.value: _l("Importación de archivos"),
-    RevisionSource.EDITOR.value: _l("Editor"),
-    RevisionSource.RESTORE.value: _l("Restauración"),
 }
 FIELD_LABELS = {
     "title": _l("Título"),
@@ -122,34 +121,12 @@ def _request_limits(endpoint: str | None, values: dict[str, Any] | None) -> None
 def _labels() -> dict[str, Any]:
     return {
         "status_labels": STATUS_LABELS,
-        "kind_labels": KIND_LABELS,
+        "kind_labels": kind_labels(),
         "source_labels": SOURCE_LABELS,
     }
 
 
 # Lookups: everything is found through its course, so an id from elsewhere is a 404 -------------
-
-
-def course_or_404(slug: str) -> Course:
-    return services.get_course(slug) or abort(404)
-
-
-def unit_or_404(course: Course, unit_slug: str) -> Unit:
-    unit = services.get_unit(course, unit_slug)
-    if unit is None or unit.retired_at is not None:
-        abort(404)
-    return unit
-
-
-def lesson_or_404(course: Course, lesson_slug: str, *, retired: bool = False) -> Lesson:
-    lesson = services.get_lesson(course, lesson_slug)
-    if lesson is None or (lesson.retired_at is not None and not retired):
-        abort(404)
-    return lesson
-
-
-def revision_or_404(lesson: Lesson, number: int) -> LessonRevision:
-    return services.get_revision(lesson, number) or abort(404)
 
 
 def trainer_id() -> int:
@@ -271,14 +248,6 @@ def course_status(slug: str) -> Response:
         flash(_("Publica al menos una lección antes de publicar el curso."), "error")
     else:
         if changed:
-            if status == CourseStatus.PUBLISHED:
-                audit.record(
-                    audit.AuditAction.COURSE_PUBLISHED,
-                    actor=current_user._get_current_object(),  # type: ignore[attr-defined]
-                    target_type="course",
-                    target_id=found.id,
-                    target_label=found.slug,
-                )
             flash(str(STATUS_MESSAGES[status]), "success")
         else:
             flash(
@@ -362,7 +331,7 @@ def new_lesson(slug: str, unit_slug: str) -> Any:
                 slug=form.slug.data,
                 kind=form.kind.data,
                 ref=form.quiz.data,
-                extra=case_definition.STARTER if form.kind.data == LessonKind.CASE.value else None,
+                extra=kinds.get(form.kind.data).starter(),
                 title=form.title.data,
                 minutes=form.minutes.data,
                 objectives=lines(form.objectives.data),
@@ -416,7 +385,7 @@ def retire_lesson(slug: str, lesson_slug: str) -> Any:
     return render_template("editor/retire.html", course=found, lesson=lesson)
 
 
-def lesson_form_data(revision: LessonRevision | None) -> dict[str, Any]:
+def lesson_form_data(lesson: Lesson, revision: LessonRevision | None) -> dict[str, Any]:
     if revision is None:
         return {"minutes": 5, "base": "0"}
     return {
@@ -424,14 +393,14 @@ def lesson_form_data(revision: LessonRevision | None) -> dict[str, Any]:
         "minutes": revision.minutes,
         "objectives": "\n".join(revision.objectives),
         "body": revision.body_md,
-        "case": case_definition.to_text(revision.extra),
+        **kinds.get(lesson.kind).editor_data(revision.extra),
         "base": str(revision.number),
     }
 
 
 def lesson_form_class(lesson: Lesson) -> type[LessonForm]:
-    """Case lessons have their prompts and rubric to edit too."""
-    return CaseLessonForm if lesson.kind == LessonKind.CASE.value else LessonForm
+    """A kind may have fields of its own to edit (a case's prompts and rubric)."""
+    return kinds.get(lesson.kind).editor_form() or LessonForm  # type: ignore[return-value]
 
 
 @bp.route("/cursos/<slug>/lecciones/<lesson_slug>", methods=["GET", "POST"])
@@ -441,7 +410,11 @@ def edit_lesson(slug: str, lesson_slug: str) -> Any:
     lesson = lesson_or_404(found, lesson_slug)
     latest = lesson.latest
     form_class = lesson_form_class(lesson)
-    form = form_class() if request.method == "POST" else form_class(data=lesson_form_data(latest))
+    form = (
+        form_class()
+        if request.method == "POST"
+        else form_class(data=lesson_form_data(lesson, latest))
+    )
     status = 200
     if not form.is_submitted():
         shown = render_preview(lesson, latest.body_md) if latest else None
@@ -490,7 +463,7 @@ def save_lesson(course: Course, lesson: Lesson, form: LessonForm) -> Response:
         minutes=form.minutes.data,
         objectives=lines(form.objectives.data),
         body_md=form.body.data or "",
-        extra=form.definition.to_data() if isinstance(form, CaseLessonForm) else None,
+        extra=kinds.get(lesson.kind).editor_extra(form),
         note=form.note.data or "",
     )
     if saved is before:
@@ -559,14 +532,6 @@ def publish_lesson(slug: str, lesson_slug: str) -> Response:
         )
         return back
     services.publish(lesson)
-    audit.record(
-        audit.AuditAction.LESSON_PUBLISHED,
-        actor=current_user._get_current_object(),  # type: ignore[attr-defined]
-        target_type="lesson",
-        target_id=lesson.id,
-        target_label=f"{found.slug}/{lesson.slug}",
-        revision=latest.number,
-    )
     if found.is_published:
         flash(
             _("Publicamos la revisión %(n)s. Los participantes ya la ven.", n=latest.number),

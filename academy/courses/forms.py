@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     AnyOf,
     DataRequired,
@@ -24,15 +21,23 @@ from wtforms.validators import (
 )
 
 from academy import markdown
-from academy.cases import definition as case_definition
-from academy.courses import content, services
-from academy.courses.models import CaseCompletion, Course, Enrolment, LessonKind
+from academy.courses import content, kinds, services
+from academy.courses.models import CaseCompletion, Course, Enrolment
+from academy.forms import (
+    CHOOSE,
+    REQUIRED,
+    TOO_LONG,
+    choices,
+    lines,
+    problem_text,
+    refusal_message,
+    strip,
+    too_large_message,
+    unix_newlines,
+)
 from academy.i18n import LANGUAGE_NAMES
 from academy.inputs import OneLine
 
-REQUIRED = _l("Este campo es obligatorio.")
-TOO_LONG = _l("Escribe como máximo %(max)d caracteres.")
-CHOOSE = _l("Elige una opción de la lista.")
 SLUG_MESSAGE = _l(
     "Usa solo minúsculas sin tildes, números y guiones, por ejemplo participacion-ciudadana."
 )
@@ -43,11 +48,6 @@ SLUG_HELP = _l(
 MAX_LINES = 20
 MAX_LINE_LENGTH = 300
 
-KIND_LABELS = {
-    LessonKind.READING.value: _l("Lectura"),
-    LessonKind.QUIZ.value: _l("Cuestionario"),
-    LessonKind.CASE.value: _l("Caso"),
-}
 ENROLMENT_LABELS = {
     Enrolment.OPEN.value: _l("Abierta: cada persona se inscribe"),
     Enrolment.INVITATION.value: _l("Por invitación: la academia inscribe"),
@@ -58,21 +58,9 @@ CASE_LABELS = {
 }
 
 
-def choices(labels: dict[str, Any]) -> list[SelectChoice]:
-    return [SelectChoice(value, label) for value, label in labels.items()]
-
-
-def strip(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
-
-
-def unix_newlines(value: Any) -> Any:
-    return value.replace("\r\n", "\n").replace("\r", "\n") if isinstance(value, str) else value
-
-
-def lines(text: str | None) -> list[str]:
-    """One item per non-empty line, trimmed."""
-    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+def kind_labels() -> dict[str, Any]:
+    """The registered lesson kinds' names in the editor (value -> label)."""
+    return {kind.name: kind.label for kind in kinds.registered()}
 
 
 def line_list(required: bool = False) -> Any:
@@ -112,61 +100,6 @@ def markdown_problems(form: FlaskForm, field: TextAreaField) -> None:
         raise ValidationError(refusal_message(error)) from error
     if problems:
         raise ValidationError(" ".join(problem_text(problem) for problem in problems))
-
-
-def problem_text(problem: markdown.Problem) -> str:
-    """The problem as the author reads it; the messages themselves come from the pipeline."""
-    if problem.line is None:
-        return problem.message
-    return str(_l("Línea %(line)s: %(message)s", line=problem.line, message=problem.message))
-
-
-def newer_revision_saved(form: Any, latest: Any) -> bool:
-    """Whether someone saved a revision after the one the form started from (its ``base``).
-
-    If so, the form says who, keeping the trainer's text on the page, and moves its base on:
-    saving again replaces that revision knowingly. Nobody's work is overwritten unseen.
-    """
-    current = str(latest.number) if latest else "0"
-    if form.base.data == current:
-        return False
-    form.form_errors.append(
-        _(
-            "Mientras editabas, %(name)s guardó la revisión %(n)s. No guardamos tu texto "
-            "para no perder ese cambio: sigue aquí abajo. Compara en el historial y, si "
-            "quieres reemplazarlo, vuelve a guardar.",
-            name=latest.author.full_name if latest and latest.author else _("otra persona"),
-            n=current,
-        )
-    )
-    form.base.data = current
-    return True
-
-
-def not_saved_message(problems: int) -> str:
-    return ngettext(
-        "No guardamos: hay %(num)d problema en el texto. Corrígelo y vuelve a guardar.",
-        "No guardamos: hay %(num)d problemas en el texto. Corrígelos y vuelve a guardar.",
-        problems,
-    )
-
-
-def refusal_message(error: markdown.MarkdownRefused) -> str:
-    """Why the pipeline would not render a text at all, as the editor says it."""
-    if isinstance(error, markdown.MarkdownTooLarge):
-        return too_large_message(error.length)
-    return problem_text(error.problem())
-
-
-def too_large_message(length: int) -> str:
-    return str(
-        _l(
-            "El texto tiene %(length)s caracteres y el máximo es %(max)s. "
-            "Divide la lección en dos o más lecciones.",
-            length=length,
-            max=markdown.DEFAULT_MAX_CHARS,
-        )
-    )
 
 
 class WholeNumberField(IntegerField):
@@ -363,9 +296,7 @@ class NewLessonForm(FlaskForm):
     slug = slug_field(_l("Identificador de la lección"))
     kind = SelectField(
         _l("Tipo de lección"),
-        choices=choices(KIND_LABELS),
         validate_choice=False,
-        validators=[AnyOf(list(KIND_LABELS), message=CHOOSE)],
         description=_l(
             "Un caso empieza con una consigna y una rúbrica de ejemplo, que cambias al editarlo."
         ),
@@ -383,17 +314,20 @@ class NewLessonForm(FlaskForm):
     def __init__(self, *args: Any, course: Course, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.course = course
+        self.kind.choices = choices(kind_labels())
+
+    def validate_kind(self, field: SelectField) -> None:
+        if field.data not in kind_labels():
+            raise ValidationError(CHOOSE)
 
     def validate_quiz(self, field: StringField) -> None:
-        from academy.quizzes.services import get_quiz
-
-        if self.kind.data != LessonKind.QUIZ.value:
+        """The lesson's reference (a quiz's identifier), as its kind checks it."""
+        if self.kind.data not in kind_labels():
             field.data = None
             return
-        if not field.data:
-            raise ValidationError(_l("Escribe el identificador del cuestionario."))
-        if get_quiz(field.data) is None:
-            raise ValidationError(_l("No hay un cuestionario con ese identificador."))
+        field.data, problem = kinds.get(self.kind.data).check_ref(field.data)
+        if problem:
+            raise ValidationError(problem)
 
     def validate_slug(self, field: StringField) -> None:
         if services.lesson_slug_taken(self.course, field.data):
@@ -427,26 +361,6 @@ class LessonForm(FlaskForm):
             markdown.check_nesting(field.data or "")
         except markdown.MarkdownTooComplex as error:
             raise ValidationError(refusal_message(error)) from error
-
-
-class CaseLessonForm(LessonForm):
-    """A case lesson: the text is the scenario; the prompts and rubric are written below it."""
-
-    case = TextAreaField(
-        _l("Consignas y rúbrica"),
-        filters=[unix_newlines],
-        render_kw={"rows": 24, "spellcheck": "false"},
-    )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.body.label.text = _l("Escenario del caso (Markdown)")
-
-    def validate_case(self, field: TextAreaField) -> None:
-        self.definition, problems = case_definition.from_text(field.data or "")
-        if problems:  # every problem, each its own error, as the file check reports them
-            field.errors.extend(problems[:-1])
-            raise ValidationError(problems[-1])
 
 
 class ImageForm(FlaskForm):

@@ -18,6 +18,7 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any
 
+from markupsafe import Markup
 from PIL import Image, ImageCms, ImageOps
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.exc import IntegrityError
@@ -25,9 +26,7 @@ from sqlalchemy.orm import selectinload, undefer
 from werkzeug.utils import secure_filename
 
 from academy import markdown
-from academy.cases.definition import parse_case
-from academy.cases.definition import to_text as case_text
-from academy.courses import content, svg
+from academy.courses import content, kinds, svg
 from academy.courses.content import CourseSource, LessonSource
 from academy.courses.models import (
     Course,
@@ -43,7 +42,6 @@ from academy.extensions import db
 from academy.frontmatter import dump
 
 # Database values back to the words of the files.
-KIND_WORDS = {value: word for word, value in content.KINDS.items()}
 ENROLMENT_WORDS = {value: word for word, value in content.ENROLMENT.items()}
 CASE_WORDS = {value: word for word, value in content.CASE_COMPLETION.items()}
 
@@ -91,7 +89,7 @@ def quiz_refs(course: Course) -> set[str]:
     return {
         lesson.ref
         for lesson in course_lessons(course)
-        if lesson.kind == "quiz" and lesson.ref and lesson.retired_at is None
+        if lesson.ref and lesson.retired_at is None  # only quiz lessons have a reference
     }
 
 
@@ -119,6 +117,11 @@ class RevisionText:
 
 
 REVISION_CACHE_SIZE = 256
+
+
+def lesson_body(revision: LessonRevision | RevisionText) -> Markup:
+    """The lesson's HTML as stored when it was saved: no request ever renders Markdown."""
+    return Markup(revision.body_html)  # noqa: S704 (sanitised by academy.markdown on save)
 
 
 def revision_text(revision_id: int, created_at: datetime) -> RevisionText:
@@ -451,16 +454,13 @@ def lesson_file(lesson: Lesson) -> str:
     assert revision is not None
     meta: dict[str, Any] = {
         "titulo": revision.title,
-        "tipo": KIND_WORDS[lesson.kind],
+        "tipo": kinds.get(lesson.kind).word,
         "minutos": revision.minutes,
         "objetivos": list(revision.objectives),
     }
     if not lesson.required:
         meta["obligatoria"] = False
-    if lesson.ref and lesson.kind == "quiz":
-        meta["cuestionario"] = lesson.ref
-    if revision.extra:
-        meta["caso"] = revision.extra
+    meta.update(kinds.get(lesson.kind).write(lesson.ref, revision.extra))
     return dump(meta, revision.body_md)
 
 
@@ -841,14 +841,12 @@ def publish_problems(lesson: Lesson) -> tuple[markdown.Problem, ...]:
     latest = lesson.latest
     if latest is None:
         return (markdown.Problem(None, "la lección no tiene ninguna revisión"),)
-    if lesson.kind == "reading" and not latest.body_md.strip():
-        return (markdown.Problem(None, "la lección no tiene texto"),)
-    if lesson.kind == "case":
-        if not latest.body_md.strip():
-            return (markdown.Problem(None, "el caso no tiene escenario"),)
-        _definition, problems = parse_case(latest.extra or None)
-        if problems:
-            return tuple(markdown.Problem(None, problem) for problem in problems)
+    kind = kinds.get(lesson.kind)
+    if kind.no_text and not latest.body_md.strip():
+        return (markdown.Problem(None, kind.no_text),)
+    problems = kind.check(latest.extra)
+    if problems:
+        return tuple(markdown.Problem(None, problem) for problem in problems)
     return render_for(lesson, latest.body_md).problems
 
 
@@ -886,6 +884,7 @@ class RevisionDiff:
 def diff_revisions(old: LessonRevision, new: LessonRevision, context: int = 3) -> RevisionDiff:
     """What changed from ``old`` to ``new``: the fields, and the Markdown (and a case's prompts
     and rubric) line by line."""
+    kind = kinds.get(old.lesson.kind)
     fields = [
         FieldChange(name, getattr(old, name), getattr(new, name))
         for name in ("title", "minutes", "objectives")
@@ -896,7 +895,7 @@ def diff_revisions(old: LessonRevision, new: LessonRevision, context: int = 3) -
         new,
         fields,
         diff_lines(old.body_md, new.body_md, context),
-        diff_lines(case_text(old.extra), case_text(new.extra), context),
+        diff_lines(kind.text(old.extra), kind.text(new.extra), context),
     )
 
 

@@ -2,7 +2,7 @@
 
 Each lesson kind has a completion rule. Reading lessons are done when the learner marks them;
 quiz and case lessons report their own state (passed, waiting for review, failed with retries
-left…) through a provider registered with :func:`register_state_provider`. A course is complete
+left…) through their plug-in's ``states`` (:mod:`academy.courses.kinds`). A course is complete
 when every required, published lesson is done; the moment that first happens is recorded on
 the enrolment and never taken back, even if a trainer later adds a lesson.
 """
@@ -19,8 +19,9 @@ from typing import Any
 from sqlalchemy import Select, and_, bindparam, case, select, update
 from sqlalchemy.orm import contains_eager
 
-from academy import audit
 from academy.auth.models import User
+from academy.courses import kinds
+from academy.courses.kinds import OutlineItem
 from academy.courses.models import Course, CourseStatus, Lesson, LessonRevision, Unit
 from academy.db import upsert, utcnow
 from academy.extensions import db
@@ -45,20 +46,6 @@ STATE_LABELS = {
     State.FAILED: _l("No aprobado"),
     State.DONE: _l("Completada"),
 }
-
-
-@dataclass(frozen=True)
-class OutlineItem:
-    """A published lesson as learners see it in the outline."""
-
-    lesson_id: int
-    slug: str
-    kind: str
-    required: bool
-    title: str
-    minutes: int
-    unit_id: int
-    unit_title: str
 
 
 @dataclass(frozen=True)
@@ -108,15 +95,6 @@ class CourseProgress:
         return next((r for r in self.items if r.item.required and not r.done), None) or next(
             (r for r in self.items if not r.done), None
         )
-
-
-# A provider answers, for one learner and some lessons of its kind, each lesson's state.
-StateProvider = Callable[[int, Sequence[OutlineItem]], dict[int, tuple[State, str | None]]]
-_providers: dict[str, StateProvider] = {}
-
-
-def register_state_provider(kind: str, provider: StateProvider) -> None:
-    _providers[kind] = provider
 
 
 # Told when a learner completes a course, inside the transaction that records it (the
@@ -202,12 +180,14 @@ def states(
 def provided_states(
     user_id: int, outline: Sequence[OutlineItem]
 ) -> dict[int, tuple[State, str | None]]:
-    """The states the lesson kinds' providers give, each asked once for all its lessons."""
+    """The states the lesson kinds give, each kind asked once for all its lessons."""
+    by_kind: dict[str, list[OutlineItem]] = {}
+    for item in outline:
+        by_kind.setdefault(item.kind, []).append(item)
     provided: dict[int, tuple[State, str | None]] = {}
-    for kind, provider in _providers.items():
-        mine = [item for item in outline if item.kind == kind]
-        if mine:
-            provided.update(provider(user_id, mine))
+    for name, items in by_kind.items():
+        for lesson_id, (state, detail) in kinds.get(name).states(user_id, items).items():
+            provided[lesson_id] = (State(state), detail)
     return provided
 
 
@@ -390,30 +370,14 @@ def can_self_enrol(course: Course) -> bool:
 
 
 def enrol(user_id: int, course: Course, *, by: int | None = None) -> Enrolment:
-    """Enrol a learner (idempotent: enrolling twice returns the same enrolment). A new
-    enrolment goes to the audit log, by ``by`` (an admin or trainer) or the learner."""
-    result = upsert(
+    """Enrol a learner (idempotent: enrolling twice returns the same enrolment)."""
+    upsert(
         Enrolment.__table__,
         {"user_id": user_id, "course_id": course.id, "enrolled_at": utcnow(), "enrolled_by_id": by},
         conflict=["user_id", "course_id"],
     )
-    # Whether this call inserted the row: on PostgreSQL the statement returns the new key
-    # (none when the enrolment was there; rowcount says -1), SQLite counts the rows written.
-    inserted = (
-        result.inserted_primary_key is not None if result.returns_rows else result.rowcount == 1
-    )
     enrolment = get_enrolment(user_id, course.id)
     assert enrolment is not None
-    if inserted:
-        learner = db.session.get(User, user_id)
-        audit.record(
-            audit.AuditAction.ENROLLED,
-            actor=db.session.get(User, by) if by is not None else learner,
-            target_type="enrolment",
-            target_id=enrolment.id,
-            target_label=learner.email if learner is not None else None,
-            course=course.slug,
-        )
     return enrolment
 
 

@@ -448,5 +448,3 @@ def quiz_states(
 def _percent(value: Decimal | None) -> str:
     return "0" if value is None else f"{value.normalize():f}"
 
-
-progress.register_state_provider("quiz", quiz_states)

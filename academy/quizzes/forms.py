@@ -30,7 +30,7 @@ from werkzeug.datastructures import MultiDict
 from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import Length, Optional, ValidationError
 
-from academy.courses.forms import TOO_LONG, strip, unix_newlines
+from academy.forms import TOO_LONG, strip, unix_newlines
 from academy.quizzes.questions import (
     ChoiceQuestion,
     Matching,

@@ -23,7 +23,7 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -44,19 +44,19 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from markupsafe import Markup
-from sqlalchemy import BindParameter, Select, bindparam, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import joinedload
 
-from academy import audit
 from academy.auth.permissions import can_edit_courses, require
 from academy.courses.content import SLUG_RE
-from academy.courses.editor import SOURCE_LABELS, course_or_404, lesson_or_404
-from academy.courses.forms import newer_revision_saved, not_saved_message, problem_text
-from academy.courses.models import Course, CourseStatus, Lesson, LessonKind, Unit
-from academy.courses.views import LessonVisit, register_panel
+from academy.courses.editing import SOURCE_LABELS, course_or_404, lesson_or_404
+from academy.courses.kinds import LessonVisit
+from academy.courses.models import Course, Lesson, LessonKind
+from academy.courses.visibility import visible_lesson, where_visible
 from academy.db import Taken, unique_or_taken, utcnow
 from academy.errors import render_error
 from academy.extensions import db
+from academy.forms import newer_revision_saved, not_saved_message, problem_text
 from academy.inputs import whole_number
 from academy.progress import services as progress
 from academy.progress.models import Enrolment
@@ -316,7 +316,7 @@ class Panel:
 
 def quiz_panel(visit: LessonVisit) -> Panel:
     """The quiz of a lesson page, for the template ``quizzes/_panel.html``: computed by the
-    lesson page's view (see :func:`academy.courses.views.register_panel`)."""
+    lesson page's view (the quiz kind's ``panel``, :mod:`academy.quizzes.kind`)."""
     row = db.session.get(Lesson, visit.lesson.lesson_id)
     context = attempts.context_for(row) if row is not None else None
     panel = Panel(
@@ -331,9 +331,6 @@ def quiz_panel(visit: LessonVisit) -> Panel:
         panel.summary = attempts.summary(current_user.id, context)
         panel.attempts = list(panel.summary.attempts)
     return panel
-
-
-register_panel(LessonKind.QUIZ.value, quiz_panel)
 
 
 # Learners -----------------------------------------------------------------------------------
@@ -356,35 +353,6 @@ class LearnerQuiz:
 
     def url(self, endpoint: str, number: int) -> str:
         return url_for(endpoint, slug=self.course.slug, lesson_slug=self.lesson.slug, number=number)
-
-
-def visible_lesson(course_slug: str, lesson_slug: str) -> tuple[Course, Lesson] | None:
-    """A lesson learners may see: published, live, in a live unit of a published course."""
-    row = db.session.execute(
-        where_visible(select(Course, Lesson).select_from(Lesson), course_slug, lesson_slug)
-    ).first()
-    return None if row is None else (row[0], row[1])
-
-
-S = TypeVar("S", bound=Select[Any])
-
-
-def where_visible(
-    statement: S, course_slug: str | BindParameter[str], lesson_slug: str | BindParameter[str]
-) -> S:
-    """``statement`` (selecting from lessons) narrowed to the lesson learners may see."""
-    return (
-        statement.join(Course, Course.id == Lesson.course_id)
-        .join(Unit, Unit.id == Lesson.unit_id)
-        .where(
-            Course.slug == course_slug,
-            Course.status == CourseStatus.PUBLISHED.value,
-            Lesson.slug == lesson_slug,
-            Lesson.retired_at.is_(None),
-            Lesson.published_revision_id.is_not(None),
-            Unit.retired_at.is_(None),
-        )
-    )
 
 
 def learner_quiz(slug: str, lesson_slug: str, *, as_json: bool = False) -> LearnerQuiz:
@@ -830,22 +798,11 @@ def export_attempts(slug: str, lesson_slug: str) -> Response:
     rows = reports.attempt_rows(
         course, lesson, lambda value: format_datetime(value, "yyyy-MM-dd HH:mm:ss")
     )
-    filename = f"{course.slug}-{lesson.slug}-intentos.csv"
-    # Learners' names and answers: an export of personal data. The event commits when the view
-    # returns, before the first row streams.
-    audit.record(
-        audit.AuditAction.DATA_EXPORTED,
-        actor=current_user._get_current_object(),  # type: ignore[attr-defined]
-        target_type="export",
-        target_label=filename,
-        report="quiz_attempts",
-        course=course.slug,
-        lesson=lesson.slug,
-    )
     # Streamed as it is read: the request (its session, its locale) lasts until the last row.
     chunks = (chunk.encode("utf-8") for chunk in reports.csv_chunks(rows))
     response = Response(stream_with_context(chunks), mimetype="text/csv")
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    filename = f"{course.slug}-{lesson.slug}-intentos.csv"
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.cache_control.no_store = True
     return response

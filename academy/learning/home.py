@@ -12,9 +12,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
 from academy import jobs
-from academy.auth.views import safe_next
 from academy.courses.models import Course, CourseStatus
 from academy.extensions import csrf, db, limiter
+from academy.security import safe_next
 
 bp = Blueprint("core", __name__, template_folder="templates")
 

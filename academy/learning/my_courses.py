@@ -1,8 +1,9 @@
-"""The learner's side of progress: enrolling, "Mis cursos", marking lessons, resuming."""
+"""The learner's side of progress: enrolling, "Mis cursos" (with the case reviews not read
+yet and the certificates in force), marking a reading done, resuming; and the admin's
+enrolment page."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -12,25 +13,18 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from academy.auth.permissions import can_manage_people, require
+from academy.cases import services as cases
+from academy.certificates import services as certificates
 from academy.courses.models import LessonKind
-from academy.courses.views import published_course, published_lesson
+from academy.courses.visibility import published_course, published_lesson
 from academy.errors import render_error
+from academy.learning.forms import EnrolPeopleForm
 from academy.pagination import paginate
 from academy.progress import services
-from academy.progress.forms import EnrolPeopleForm
 
 bp = Blueprint("progress", __name__, template_folder="templates")
 
 ROSTER_PAGE_SIZE = 50
-
-
-# Parts other features add to "Mis cursos" (cases: reviews not opened yet): the template
-# variable and what computes it for a learner, run by the view (templates run no queries).
-_my_courses_parts: dict[str, Callable[[int], object]] = {}
-
-
-def register_my_courses_part(name: str, build: Callable[[int], object]) -> None:
-    _my_courses_parts[name] = build
 
 
 @bp.get("/mis-cursos")
@@ -43,8 +37,14 @@ def my_courses() -> str:
         state = states[enrolment.course_id]
         (finished if state.complete else current).append((enrolment, state))
     finished.sort(key=lambda pair: pair[0].completed_at, reverse=True)
-    parts = {name: build(current_user.id) for name, build in _my_courses_parts.items()}
-    return render_template("progress/my_courses.html", current=current, finished=finished, **parts)
+    return render_template(
+        "progress/my_courses.html",
+        current=current,
+        finished=finished,
+        # Computed here, not in the template: templates run no queries.
+        recent_reviews=cases.unseen_reviews(current_user.id),
+        certificates=certificates.valid_of_learner(current_user.id),
+    )
 
 
 @bp.post("/cursos/<slug>/inscribirme")

@@ -1,9 +1,9 @@
-"""What learners see of courses: the catalogue, a course's page, its lessons and images."""
+"""What learners see of courses: the catalogue, a course's page, the lesson player (each
+lesson kind's panel asked of its plug-in), the course PDF and the course's images."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 from urllib.parse import quote
@@ -14,49 +14,21 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import undefer
 
-from academy.courses import offline, services
+from academy.courses import kinds, services
+from academy.courses.kinds import CourseRef, LessonVisit
 from academy.courses.models import (
     Course,
     CourseAsset,
     CourseStatus,
-    Lesson,
-    LessonRevision,
-    Unit,
 )
+from academy.courses.services import lesson_body
+from academy.courses.visibility import published_course
 from academy.extensions import db, limiter
+from academy.learning import offline
 from academy.progress import services as progress
 from academy.security import image_headers, opened_as_page
 
 bp = Blueprint("courses", __name__, url_prefix="/cursos", template_folder="templates")
-
-
-def published_course(slug: str) -> Course:
-    """The course if learners may see it; 404 for drafts, archived and unknown courses."""
-    course = services.get_course(slug)
-    if course is None or not course.is_published:
-        abort(404)
-    return course
-
-
-def published_lesson(course: Course, slug: str) -> Lesson:
-    """The lesson if learners may see it: published, live, in a live unit; else 404."""
-    lesson = db.session.scalar(
-        select(Lesson)
-        .join(Unit, Unit.id == Lesson.unit_id)
-        .where(
-            Lesson.course_id == course.id,
-            Lesson.slug == slug,
-            Lesson.retired_at.is_(None),
-            Lesson.published_revision_id.is_not(None),
-            Unit.retired_at.is_(None),
-        )
-    )
-    return lesson or abort(404)
-
-
-def lesson_body(revision: LessonRevision | services.RevisionText) -> Markup:
-    """The lesson's HTML as stored when it was saved: no request ever renders Markdown."""
-    return Markup(revision.body_html)  # noqa: S704 (sanitised by academy.markdown on save)
 
 
 @bp.get("/")
@@ -132,7 +104,7 @@ def _path_segment(value: str) -> str:
 
 def outline_units(
     url: Callable[[str], str],
-    outline: list[progress.OutlineItem],
+    outline: list[kinds.OutlineItem],
     state: progress.CourseProgress | None,
     current_id: int | None = None,
     *,
@@ -182,35 +154,6 @@ def unit_intro(stored_html: str | None, *, on_lesson_page: bool = False) -> Mark
     return Markup(stored_html)  # noqa: S704 (sanitised on save)
 
 
-@dataclass(frozen=True, slots=True)
-class CourseRef:
-    """What the lesson page shows of its course."""
-
-    id: int
-    slug: str
-    title: str
-
-
-@dataclass(frozen=True, slots=True)
-class LessonVisit:
-    """What a lesson kind's panel is built from: the lesson page's course and lesson, and
-    whether the signed-in user is enrolled (else a trainer's preview)."""
-
-    course: CourseRef
-    lesson: progress.OutlineItem
-    enrolled: bool
-
-
-# A lesson kind's panel (the quiz's attempts, the case's state): the data its part of the
-# lesson page shows, computed by the view so that templates run no queries.
-PanelBuilder = Callable[[LessonVisit], object]
-_panels: dict[str, PanelBuilder] = {}
-
-
-def register_panel(kind: str, builder: PanelBuilder) -> None:
-    _panels[kind] = builder
-
-
 @bp.get("/<slug>/lecciones/<lesson_slug>")
 @login_required
 def lesson_page(slug: str, lesson_slug: str) -> tuple[str, int] | str:
@@ -246,8 +189,8 @@ def lesson_page(slug: str, lesson_slug: str) -> tuple[str, int] | str:
             services.unit_intros(course.id, lesson.unit_id).get(lesson.unit_id),
             on_lesson_page=True,
         )
-    builder = _panels.get(lesson.kind)
-    panel = builder(LessonVisit(course, lesson, enrolled)) if builder is not None else None
+    kind = kinds.get(lesson.kind)
+    panel = kind.panel(LessonVisit(course, lesson, enrolled))
     revision = services.revision_text(found.revision_id, found.revision_created_at)
     url = lesson_urls(course.slug)
     return render_template(
@@ -266,6 +209,7 @@ def lesson_page(slug: str, lesson_slug: str) -> tuple[str, int] | str:
         lesson_url=url,
         preview=not enrolled,
         panel=panel,
+        panel_template=kind.panel_template,
     )
 
 

@@ -1,1 +1,0 @@
-"""The pages every visitor sees: home, language choice, health check."""

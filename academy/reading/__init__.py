@@ -1,0 +1,1 @@
+"""Reading lessons: text the learner reads and marks as done."""
