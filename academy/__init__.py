@@ -32,6 +32,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     inputs.init_app(app)
     jobs.init_app(app)
 
+    from academy.audit import views as audit_views
     from academy.auth import views as auth_views
     from academy.cases import views as cases_views
     from academy.certificates import batch_views as certificate_batch_views
@@ -44,6 +45,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(home.bp)
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(people_views.bp)
+    app.register_blueprint(audit_views.bp)
     app.register_blueprint(catalogue.bp)
     app.register_blueprint(courses_editor.bp)
     app.register_blueprint(my_courses.bp)

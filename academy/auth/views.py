@@ -21,7 +21,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import Select, bindparam, select
 from werkzeug.wrappers import Response
 
-from academy import mail, outbox
+from academy import audit, mail, outbox
 from academy.auth import services
 from academy.auth.forms import (
     ChangePasswordForm,
@@ -109,9 +109,27 @@ def login() -> Any:
             )
         else:
             form.form_errors.append(_("El correo o la contraseña no son correctos."))
+        _record_failed_sign_in(form.email.data, outcome)
         return render_template("auth/login.html", form=form), 401
     status = 422 if form.is_submitted() else 200
     return render_template("auth/login.html", form=form), status
+
+
+def _record_failed_sign_in(email: str, outcome: services.Authentication) -> None:
+    """The audit log keeps every refused sign-in (the email tried, never the password, and the
+    address). The request answers 401 and so rolls back: the event, its only work, is
+    committed here on its own."""
+    account_id = outcome.user.id if outcome.user is not None else None
+    db.session.rollback()
+    audit.record(
+        audit.AuditAction.SIGN_IN_FAILED,
+        actor=None,
+        target_type="user",
+        target_id=account_id,
+        target_label=email.strip().lower(),
+        reason=outcome.result.value,
+    )
+    db.session.commit()
 
 
 @bp.post("/salir")

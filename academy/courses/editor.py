@@ -28,7 +28,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 
-from academy import markdown
+from academy import audit, markdown
 from academy.auth.permissions import can_edit_courses, require
 from academy.courses import kinds, services
 from academy.courses.editing import (
@@ -248,6 +248,14 @@ def course_status(slug: str) -> Response:
         flash(_("Publica al menos una lección antes de publicar el curso."), "error")
     else:
         if changed:
+            if status == CourseStatus.PUBLISHED:
+                audit.record(
+                    audit.AuditAction.COURSE_PUBLISHED,
+                    actor=current_user._get_current_object(),  # type: ignore[attr-defined]
+                    target_type="course",
+                    target_id=found.id,
+                    target_label=found.slug,
+                )
             flash(str(STATUS_MESSAGES[status]), "success")
         else:
             flash(
@@ -532,6 +540,14 @@ def publish_lesson(slug: str, lesson_slug: str) -> Response:
         )
         return back
     services.publish(lesson)
+    audit.record(
+        audit.AuditAction.LESSON_PUBLISHED,
+        actor=current_user._get_current_object(),  # type: ignore[attr-defined]
+        target_type="lesson",
+        target_id=lesson.id,
+        target_label=f"{found.slug}/{lesson.slug}",
+        revision=latest.number,
+    )
     if found.is_published:
         flash(
             _("Publicamos la revisión %(n)s. Los participantes ya la ven.", n=latest.number),

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import Select, and_, bindparam, case, select, update
 from sqlalchemy.orm import contains_eager
 
+from academy import audit
 from academy.auth.models import User
 from academy.courses import kinds
 from academy.courses.kinds import OutlineItem
@@ -370,14 +371,30 @@ def can_self_enrol(course: Course) -> bool:
 
 
 def enrol(user_id: int, course: Course, *, by: int | None = None) -> Enrolment:
-    """Enrol a learner (idempotent: enrolling twice returns the same enrolment)."""
-    upsert(
+    """Enrol a learner (idempotent: enrolling twice returns the same enrolment). A new
+    enrolment goes to the audit log, by ``by`` (an admin or trainer) or the learner."""
+    result = upsert(
         Enrolment.__table__,
         {"user_id": user_id, "course_id": course.id, "enrolled_at": utcnow(), "enrolled_by_id": by},
         conflict=["user_id", "course_id"],
     )
+    # Whether this call inserted the row: on PostgreSQL the statement returns the new key
+    # (none when the enrolment was there; rowcount says -1), SQLite counts the rows written.
+    inserted = (
+        result.inserted_primary_key is not None if result.returns_rows else result.rowcount == 1
+    )
     enrolment = get_enrolment(user_id, course.id)
     assert enrolment is not None
+    if inserted:
+        learner = db.session.get(User, user_id)
+        audit.record(
+            audit.AuditAction.ENROLLED,
+            actor=db.session.get(User, by) if by is not None else learner,
+            target_type="enrolment",
+            target_id=enrolment.id,
+            target_label=learner.email if learner is not None else None,
+            course=course.slug,
+        )
     return enrolment
 
 

@@ -47,6 +47,7 @@ from markupsafe import Markup
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import joinedload
 
+from academy import audit
 from academy.auth.permissions import can_edit_courses, require
 from academy.courses.content import SLUG_RE
 from academy.courses.editing import SOURCE_LABELS, course_or_404, lesson_or_404
@@ -798,11 +799,22 @@ def export_attempts(slug: str, lesson_slug: str) -> Response:
     rows = reports.attempt_rows(
         course, lesson, lambda value: format_datetime(value, "yyyy-MM-dd HH:mm:ss")
     )
+    filename = f"{course.slug}-{lesson.slug}-intentos.csv"
+    # Learners' names and answers: an export of personal data. The event commits when the view
+    # returns, before the first row streams.
+    audit.record(
+        audit.AuditAction.DATA_EXPORTED,
+        actor=current_user._get_current_object(),  # type: ignore[attr-defined]
+        target_type="export",
+        target_label=filename,
+        report="quiz_attempts",
+        course=course.slug,
+        lesson=lesson.slug,
+    )
     # Streamed as it is read: the request (its session, its locale) lasts until the last row.
     chunks = (chunk.encode("utf-8") for chunk in reports.csv_chunks(rows))
     response = Response(stream_with_context(chunks), mimetype="text/csv")
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
-    filename = f"{course.slug}-{lesson.slug}-intentos.csv"
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.cache_control.no_store = True
     return response
