@@ -8,6 +8,8 @@ database and manage accounts. Each command that writes commits once, at its end.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
+from typing import Any
 
 import click
 from email_validator import EmailNotValidError
@@ -15,9 +17,10 @@ from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
 from flask_migrate import upgrade
 
+from academy import audit
 from academy.auth import emails
 from academy.auth import services as accounts
-from academy.auth.models import Role
+from academy.auth.models import Role, User
 from academy.auth.passwords import password_problem
 from academy.config import ConfigError
 from academy.db import transaction
@@ -61,13 +64,25 @@ def init_command(admin_email: str) -> None:
             click.echo("La base de datos está al día.")
             return
         password = accounts.generate_password()
-        accounts.create_user(
+        admin = accounts.create_user(
             email=admin_email, full_name="Administración", password=password, role=Role.ADMIN
         )
+        _record_created(admin)
     click.echo("Base de datos creada. Primera cuenta de administración:")
     click.echo(f"  correo:     {admin_email}")
     click.echo(f"  contraseña: {password}")
     click.echo("Guárdala ahora: no se volverá a mostrar. Cámbiala en «Mi perfil».")
+
+
+def _record_created(user: User) -> None:
+    audit.record(
+        audit.AuditAction.PERSON_CREATED,
+        actor=None,
+        target_type="user",
+        target_id=user.id,
+        target_label=user.email,
+        role=user.role,
+    )
 
 
 def valid_email(address: str, option: str) -> str:
@@ -113,9 +128,77 @@ def create_user_command(email: str, full_name: str, role: str, generate_password
         user = accounts.create_user(
             email=email, full_name=full_name, password=password, role=Role(role)
         )
+        _record_created(user)
     click.echo(f"Cuenta creada: {user.email} ({role}).")
     if generate_password:
         click.echo(f"Contraseña: {password}")
+
+
+@users_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Solo mostrar qué pasaría con cada fila.")
+@with_appcontext
+def import_users_command(file: Path, dry_run: bool) -> None:
+    """Import people from a CSV file (columns in docs/administracion.md): every row or none.
+
+    Prints each row's result; exits with 1 if the file has errors (nothing is imported)."""
+    from flask import current_app
+
+    from academy import audit
+    from academy.people import imports
+
+    limit = current_app.config["PEOPLE_IMPORT_MAX_BYTES"]
+    if file.stat().st_size > limit:
+        raise click.ClickException(
+            f"el archivo pesa más de {limit // (1024 * 1024)} MB, el máximo permitido "
+            "(ACADEMY_PEOPLE_IMPORT_MAX_BYTES)"
+        )
+    data = file.read_bytes()
+    if dry_run:
+        report = imports.check(data)
+        _print_import_report(report)
+        if not report.ok:
+            sys.exit(1)
+        click.echo("Prueba: no se guardó nada.")
+        return
+    try:
+        with transaction():
+            upload = imports.record_file(data, file.name, actor=None)
+            report, applied = imports.apply(data, actor=None, upload=upload)
+            audit.record(
+                audit.AuditAction.PEOPLE_IMPORTED,
+                actor=None,
+                target_type="people_import",
+                target_id=upload.id,
+                target_label=file.name,
+                created=applied.created,
+                updated=applied.updated,
+                unchanged=applied.unchanged,
+            )
+    except imports.ImportRefused as refused:
+        _print_import_report(refused.report)
+        click.echo("No se importó nada: corrige los errores y vuelve a intentarlo.", err=True)
+        sys.exit(1)
+    _print_import_report(report)
+    click.echo(
+        f"Importación lista: {applied.created} nuevas, {applied.updated} actualizadas, "
+        f"{applied.unchanged} sin cambios."
+    )
+
+
+def _print_import_report(report: Any) -> None:
+    for result in report.rows:
+        line = f"fila {result.row}: {result.person.email or '-'}: {result.label}"
+        if result.changes:
+            line += f" ({', '.join(result.changes)})"
+        click.echo(line)
+    for problem in report.warnings:
+        click.echo(f"aviso: {problem}")
+    for problem in report.errors:
+        click.echo(f"error: {problem}", err=True)
+    click.echo(
+        f"Filas: {len(report.rows)}. Errores: {len(report.errors)}. Avisos: {len(report.warnings)}."
+    )
 
 
 def register(app: Flask) -> None:

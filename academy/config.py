@@ -59,6 +59,9 @@ class Defaults:
     PASSWORD_RESET_MAX_AGE = int(timedelta(hours=2).total_seconds())
     # How long the link mailed at registration activates the account.
     EMAIL_CONFIRM_MAX_AGE = int(timedelta(days=3).total_seconds())
+    # How long the link mailed to people an admin imports lets them choose their password
+    # (afterwards «¿Olvidaste tu contraseña?» mails a fresh one).
+    INVITATION_MAX_AGE = int(timedelta(days=14).total_seconds())
 
     # Mail: "console" prints messages (development), "smtp" sends them.
     MAIL_BACKEND = "console"
@@ -111,6 +114,9 @@ class Defaults:
     LANGUAGES = ("es", "en")
 
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+    # The largest CSV of people an admin may upload (about 80,000 rows); above it the upload
+    # is refused with a message, before the file is read.
+    PEOPLE_IMPORT_MAX_BYTES = 10 * 1024 * 1024
     WTF_CSRF_TIME_LIMIT = int(timedelta(hours=8).total_seconds())
     SESSION_COOKIE_NAME = "academy_session"
     SESSION_COOKIE_HTTPONLY = True

@@ -66,11 +66,18 @@ class OutgoingMail(db.Model):  # type: ignore[name-defined,misc]
         return f"<OutgoingMail {self.id} to={self.recipient} {self.status}>"
 
 
-def queue(message: EmailMessage, *, on_failure: Callable[[], None] | None = None) -> None:
-    """Send ``message`` once the current transaction commits; never if it rolls back.
+def queue(
+    message: EmailMessage,
+    *,
+    on_failure: Callable[[], None] | None = None,
+    send_after_commit: bool = True,
+) -> int:
+    """Send ``message`` once the current transaction commits; never if it rolls back. Its
+    row's id.
 
     ``on_failure`` runs if that first try fails (the row is kept for a retry): a view uses it
-    to tell the person who acted.
+    to tell the person who acted. ``send_after_commit=False`` leaves the sending to the
+    caller (a job that sends a whole import's invitations after the commit, not the request).
     """
     row = OutgoingMail(
         recipient=str(message["To"]),
@@ -81,6 +88,8 @@ def queue(message: EmailMessage, *, on_failure: Callable[[], None] | None = None
     db.session.add(row)
     db.session.flush()
     row_id = row.id
+    if not send_after_commit:
+        return row_id
 
     def send_it() -> None:
         _sent, failed = deliver([row_id])
@@ -88,6 +97,7 @@ def queue(message: EmailMessage, *, on_failure: Callable[[], None] | None = None
             on_failure()
 
     after_commit(send_it)
+    return row_id
 
 
 def deliver(ids: Sequence[int], *, now: datetime | None = None) -> tuple[list[int], list[int]]:

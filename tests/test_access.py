@@ -26,11 +26,17 @@ TABLE: dict[str, tuple[str, str, dict[str, int]]] = {
     "auth.forgot_password": ("GET", "/recuperar", dict.fromkeys(ROLES, 200)),
     "auth.reset_password": ("GET", "/recuperar/not-a-token", dict.fromkeys(ROLES, 400)),
     "auth.confirm_email": ("GET", "/registro/activar/not-a-token", dict.fromkeys(ROLES, 400)),
+    "auth.accept_invitation": ("GET", "/bienvenida/not-a-token", dict.fromkeys(ROLES, 400)),
     "auth.profile": ("GET", "/perfil", {"anonymous": LOGIN, "learner": 200, "trainer": 200, "admin": 200}),
     "auth.change_password": ("GET", "/perfil/contrasena", {"anonymous": LOGIN, "learner": 200, "trainer": 200, "admin": 200}),
     "people.index": ("GET", "/admin/personas/", {"anonymous": LOGIN, "learner": 403, "trainer": 403, "admin": 200}),
     "people.edit": ("GET", "/admin/personas/{learner_id}", {"anonymous": LOGIN, "learner": 403, "trainer": 403, "admin": 200}),
     "audit.index": ("GET", "/admin/auditoria/", {"anonymous": LOGIN, "learner": 403, "trainer": 403, "admin": 200}),
+    "people.export": ("GET", "/admin/personas/exportar.csv", {"anonymous": LOGIN, "learner": 403, "trainer": 403, "admin": 200}),
+    "people.import_upload": ("GET", "/admin/personas/importar", {"anonymous": LOGIN, "learner": 403, "trainer": 403, "admin": 200}),
+    # No upload 1 by this admin: found only by the admin who uploaded it.
+    "people.import_review": ("GET", "/admin/personas/importar/1", {"anonymous": LOGIN, "learner": 403, "trainer": 403, "admin": 404}),
+    "people.import_confirm": ("POST", "/admin/personas/importar/1", {"anonymous": LOGIN, "learner": 403, "trainer": 403, "admin": 404}),
     "courses.course_page": ("GET", "/cursos/curso-ejemplo/", dict.fromkeys(ROLES, 200)),
     "courses.catalogue": ("GET", "/cursos/", dict.fromkeys(ROLES, 200)),
     # Learners must be enrolled (this one is not); trainers and admins may preview.

@@ -79,3 +79,66 @@ def test_an_admin_cannot_deactivate_themselves(client, auth, make_user):
 def test_missing_person_is_a_404(client, auth, make_user):
     auth.as_role(make_user, "admin")
     assert client.get("/admin/personas/999999").status_code == 404
+
+
+def test_admin_filters_by_rut_comuna_region_and_status(client, auth, make_user):
+    auth.as_role(make_user, "admin")
+    make_user(full_name="Ana Rojas", rut="123456785", comuna_cut="13120")  # Ñuñoa, RM
+    make_user(full_name="Beto Díaz", comuna_cut="01101", active=False)  # Iquique, Tarapacá
+    page = client.get("/admin/personas/?q=12.345.678-5").text
+    assert "Ana Rojas" in page and "Beto Díaz" not in page
+    page = client.get("/admin/personas/?comuna=13120").text
+    assert "Ana Rojas" in page and "Beto Díaz" not in page
+    page = client.get("/admin/personas/?region=01").text
+    assert "Beto Díaz" in page and "Ana Rojas" not in page
+    page = client.get("/admin/personas/?estado=desactivada").text
+    assert "Beto Díaz" in page and "Ana Rojas" not in page
+    # Values that are not among the choices are ignored, not an error.
+    assert client.get("/admin/personas/?region=99&comuna=x&estado=y&rol=z").status_code == 200
+
+
+def test_a_search_with_like_wildcards_matches_them_literally(client, auth, make_user):
+    auth.as_role(make_user, "admin")
+    make_user(full_name="Carla 100% Segura")
+    make_user(full_name="Carla Otra")
+    page = client.get("/admin/personas/?q=100%25").text
+    assert "Carla 100% Segura" in page and "Carla Otra" not in page
+
+
+def test_export_is_excel_ready_neutralised_filtered_and_audited(client, auth, make_user, query):
+    from sqlalchemy import select
+
+    from academy.audit import AuditAction, AuditEvent
+
+    admin = auth.as_role(make_user, "admin")
+    make_user(full_name='=HYPERLINK("http://malo")', comuna_cut="13120", job_title="@jefa")
+    make_user(full_name="Fuera del filtro", comuna_cut="01101")
+    response = client.get("/admin/personas/exportar.csv?comuna=13120")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+    assert "attachment" in response.headers["Content-Disposition"]
+    body = response.data
+    assert body.startswith(b"\xef\xbb\xbf")
+    text = body.decode("utf-8-sig")
+    lines = text.splitlines()
+    assert lines[0] == "correo,nombre,rut,comuna,cargo,region,rol,estado,creada,ultimo_ingreso"
+    assert "'=HYPERLINK" in text and "'@jefa" in text and "Ñuñoa" in text
+    assert "Fuera del filtro" not in text
+    event = query(
+        lambda: db.session.scalar(
+            select(AuditEvent).where(AuditEvent.action == AuditAction.DATA_EXPORTED.value)
+        )
+    )
+    assert event.actor_id == admin.id and event.detail["filters"] == {"comuna": "13120"}
+
+
+def test_an_export_imports_back_unchanged(app, client, auth, make_user):
+    from academy.people import imports
+
+    auth.as_role(make_user, "admin")
+    make_user(full_name="Ana Rojas", rut="123456785", comuna_cut="13120", job_title="Jefa")
+    data = client.get("/admin/personas/exportar.csv").data
+    with app.app_context():
+        report = imports.check(data)
+    assert report.ok
+    assert {r.outcome for r in report.rows} == {imports.Outcome.UNCHANGED}

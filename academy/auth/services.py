@@ -19,6 +19,7 @@ from academy.extensions import db
 
 RESET_SALT = "academy.password-reset"
 CONFIRM_SALT = "academy.confirm-email"
+INVITATION_SALT = "academy.invitation"
 
 
 def find_by_email(email: str) -> User | None:
@@ -171,6 +172,18 @@ def make_confirm_token(user: User) -> str:
     """The link mailed at registration; a later registration for the address (a new
     password) spends it, as a password change spends a reset link."""
     return _serializer(CONFIRM_SALT).dumps({"u": user.id, "f": _fingerprint(user)})
+
+
+def make_invitation_token(user: User) -> str:
+    """The link mailed to a person an admin brought in: they choose their first password.
+    Valid longer than a reset link (``INVITATION_MAX_AGE``); choosing the password spends it."""
+    return _serializer(INVITATION_SALT).dumps({"u": user.id, "f": _fingerprint(user)})
+
+
+def user_for_invitation_token(token: str) -> User | ResetTokenError:
+    return user_for_reset_token(
+        token, salt=INVITATION_SALT, max_age=current_app.config["INVITATION_MAX_AGE"]
+    )
 
 
 def user_for_confirm_token(token: str) -> User | ResetTokenError:

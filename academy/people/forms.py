@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectField
+from flask_wtf.file import FileField, FileRequired
+from wtforms import BooleanField, HiddenField, SelectField
 from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Regexp
 
 ROLE_LABELS = {
     "learner": _l("Participante"),
@@ -22,3 +24,21 @@ class PersonForm(FlaskForm):
         _l("Cuenta activa"),
         description=_l("Una cuenta desactivada no puede iniciar sesión; su historial se conserva."),
     )
+
+
+class ImportForm(FlaskForm):
+    file = FileField(
+        _l("Archivo CSV de personas"),
+        description=_l(
+            "Columnas: correo, nombre y comuna (obligatorias); rut, cargo y cohorte "
+            "(opcionales). UTF-8 o el CSV de Excel, separado por comas o por punto y coma."
+        ),
+        validators=[FileRequired(_l("Elige el archivo CSV."))],
+        render_kw={"accept": ".csv,text/csv"},
+    )
+
+
+class ConfirmImportForm(FlaskForm):
+    """Confirms one stored file: the hash is the one the dry run showed."""
+
+    sha256 = HiddenField(validators=[DataRequired(), Regexp(r"^[0-9a-f]{64}$")])
