@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from functools import cache
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -22,7 +21,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import Select, bindparam, select
 from werkzeug.wrappers import Response
 
-from academy import mail, outbox
+from academy import audit, mail, outbox
 from academy.auth import services
 from academy.auth.forms import (
     ChangePasswordForm,
@@ -37,6 +36,7 @@ from academy.auth.models import User
 from academy.db import Taken, unique_or_taken
 from academy.extensions import db, limiter, login_manager
 from academy.i18n import current_language
+from academy.security import safe_next
 
 bp = Blueprint("auth", __name__, template_folder="templates")
 
@@ -61,16 +61,6 @@ def load_user(user_id: str) -> User | None:
 @cache
 def _user_by_id() -> Select[tuple[User]]:
     return select(User).where(User.id == bindparam("id"))
-
-
-def safe_next(target: str | None) -> str | None:
-    """Only a path on this site: no scheme, no host, no protocol-relative trick."""
-    if not target or "\\" in target or any(ord(ch) < 32 for ch in target):
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
 
 
 def _account_key() -> str:
@@ -119,9 +109,27 @@ def login() -> Any:
             )
         else:
             form.form_errors.append(_("El correo o la contraseña no son correctos."))
+        _record_failed_sign_in(form.email.data, outcome)
         return render_template("auth/login.html", form=form), 401
     status = 422 if form.is_submitted() else 200
     return render_template("auth/login.html", form=form), status
+
+
+def _record_failed_sign_in(email: str, outcome: services.Authentication) -> None:
+    """The audit log keeps every refused sign-in (the email tried, never the password, and the
+    address). The request answers 401 and so rolls back: the event, its only work, is
+    committed here on its own."""
+    account_id = outcome.user.id if outcome.user is not None else None
+    db.session.rollback()
+    audit.record(
+        audit.AuditAction.SIGN_IN_FAILED,
+        actor=None,
+        target_type="user",
+        target_id=account_id,
+        target_label=email.strip().lower(),
+        reason=outcome.result.value,
+    )
+    db.session.commit()
 
 
 @bp.post("/salir")

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, func, or_, select
 from stdnum.cl import rut as rut_number
 
-from academy import comunas
+from academy import audit, comunas
 from academy.auth.models import Role, User
 from academy.extensions import db
 
@@ -158,7 +158,18 @@ def update_account(actor: User, person: User, *, role: str, active: bool) -> str
         admins = lock_active_admins()
         if person.id in admins and len(admins) <= 1:
             return _("Debe quedar al menos una cuenta de administración activa.")
-    person.role = Role(role).value
+    role = Role(role).value
+    target = {"target_type": "user", "target_id": person.id, "target_label": person.email}
+    if person.role != role:
+        audit.record(
+            audit.AuditAction.ROLE_CHANGED, actor=actor, **target, before=person.role, after=role
+        )
+    if person.active != active:
+        action = (
+            audit.AuditAction.PERSON_REACTIVATED if active else audit.AuditAction.PERSON_DEACTIVATED
+        )
+        audit.record(action, actor=actor, **target)
+    person.role = role
     if person.active and not active:
         person.session_version += 1  # signs the person out everywhere
     person.active = active
