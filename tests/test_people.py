@@ -7,6 +7,21 @@ from academy.extensions import db
 from tests.conftest import PASSWORD
 
 
+def details(person, **changes):
+    """The edit form as the page fills it for ``person``, with ``changes``."""
+    data = {
+        "full_name": person.full_name,
+        "email": person.email,
+        "rut": person.rut or "",
+        "comuna": person.comuna_cut,
+        "job_title": person.job_title or "",
+        "role": person.role,
+        "active": "y" if person.active else "",
+    }
+    data.update(changes)
+    return {key: value for key, value in data.items() if value != ""}
+
+
 def test_admin_lists_and_searches_people(client, auth, make_user):
     auth.as_role(make_user, "admin")
     make_user(full_name="Carolina Fuentes", email="cfuentes@muni.cl")
@@ -22,7 +37,7 @@ def test_admin_lists_and_searches_people(client, auth, make_user):
 def test_admin_changes_a_role(client, auth, make_user, query):
     auth.as_role(make_user, "admin")
     person = make_user()
-    response = client.post(f"/admin/personas/{person.id}", data={"role": "trainer", "active": "y"})
+    response = client.post(f"/admin/personas/{person.id}", data=details(person, role="trainer"))
     assert response.status_code == 302
     assert query(lambda: db.session.get(User, person.id)).role == "trainer"
 
@@ -30,7 +45,7 @@ def test_admin_changes_a_role(client, auth, make_user, query):
 def test_an_unknown_role_is_refused(client, auth, make_user, query):
     auth.as_role(make_user, "admin")
     person = make_user()
-    response = client.post(f"/admin/personas/{person.id}", data={"role": "root", "active": "y"})
+    response = client.post(f"/admin/personas/{person.id}", data=details(person, role="root"))
     assert response.status_code == 422
     assert query(lambda: db.session.get(User, person.id)).role == "learner"
 
@@ -44,14 +59,14 @@ def test_deactivation_signs_the_person_out_and_keeps_the_account(
     their_browser.post("/entrar", data={"email": person.email, "password": PASSWORD})
     assert their_browser.get("/perfil").status_code == 200
 
-    client.post(f"/admin/personas/{person.id}", data={"role": "learner"})  # unchecked = inactive
+    client.post(f"/admin/personas/{person.id}", data=details(person, active=""))  # unchecked
     assert their_browser.get("/perfil").status_code == 302
     response = their_browser.post("/entrar", data={"email": person.email, "password": PASSWORD})
     assert "Tu cuenta está desactivada" in response.text
     kept = query(lambda: db.session.get(User, person.id))
     assert kept is not None and not kept.active
 
-    client.post(f"/admin/personas/{person.id}", data={"role": "learner", "active": "y"})
+    client.post(f"/admin/personas/{person.id}", data=details(person, active="y"))
     assert (
         their_browser.post(
             "/entrar", data={"email": person.email, "password": PASSWORD}
@@ -62,7 +77,7 @@ def test_deactivation_signs_the_person_out_and_keeps_the_account(
 
 def test_the_last_admin_cannot_be_removed(client, auth, make_user, query):
     admin = auth.as_role(make_user, "admin")
-    response = client.post(f"/admin/personas/{admin.id}", data={"role": "learner", "active": "y"})
+    response = client.post(f"/admin/personas/{admin.id}", data=details(admin, role="learner"))
     assert response.status_code == 422
     assert "Debe quedar al menos una cuenta de administración activa" in response.text
     assert query(lambda: db.session.get(User, admin.id)).role == "admin"
@@ -71,9 +86,54 @@ def test_the_last_admin_cannot_be_removed(client, auth, make_user, query):
 def test_an_admin_cannot_deactivate_themselves(client, auth, make_user):
     admin = auth.as_role(make_user, "admin")
     make_user("admin")
-    response = client.post(f"/admin/personas/{admin.id}", data={"role": "admin"})
+    response = client.post(f"/admin/personas/{admin.id}", data=details(admin, active=""))
     assert response.status_code == 422
     assert "No puedes desactivar tu propia cuenta" in response.text
+
+
+def test_admin_edits_a_persons_details(client, auth, make_user, query):
+    auth.as_role(make_user, "admin")
+    person = make_user(full_name="Ana Rojs")
+    changes = details(
+        person,
+        full_name="Ana Rojas",
+        email="Ana.Rojas@Muni.cl",
+        rut="12.345.678-5",
+        comuna="13120",
+        job_title="Encargada",
+    )
+    assert client.post(f"/admin/personas/{person.id}", data=changes).status_code == 302
+    saved = query(lambda: db.session.get(User, person.id))
+    assert (saved.full_name, saved.email, saved.rut, saved.comuna_cut, saved.job_title) == (
+        "Ana Rojas",
+        "ana.rojas@muni.cl",
+        "123456785",
+        "13120",
+        "Encargada",
+    )
+
+
+def test_edits_are_checked_and_a_refusal_saves_nothing(client, auth, make_user, query):
+    admin = auth.as_role(make_user, "admin")
+    other = make_user(email="otra@muni.cl", rut="111111111")
+    person = make_user(full_name="Sin Cambios")
+    for bad, message in [
+        ({"email": "otra@muni.cl"}, "Ya existe una cuenta con ese correo"),
+        ({"rut": "11.111.111-1"}, "Ese RUT ya está registrado en otra cuenta"),
+        ({"rut": "12.345.678-9"}, "El RUT no es válido"),
+        ({"comuna": "99999"}, "Elige tu comuna de la lista"),
+        ({"full_name": " "}, "Este campo es obligatorio"),
+    ]:
+        response = client.post(f"/admin/personas/{person.id}", data=details(person, **bad))
+        assert response.status_code == 422, bad
+        assert message in response.text
+    # The last admin's own details are not saved when the role change is refused.
+    response = client.post(
+        f"/admin/personas/{admin.id}", data=details(admin, full_name="Otro Nombre", role="learner")
+    )
+    assert response.status_code == 422
+    assert query(lambda: db.session.get(User, admin.id)).full_name == admin.full_name
+    assert query(lambda: db.session.get(User, other.id)).email == "otra@muni.cl"
 
 
 def test_missing_person_is_a_404(client, auth, make_user):

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, HiddenField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Regexp
+
+from academy.auth.forms import ProfileFields, email_field
 
 ROLE_LABELS = {
     "learner": _l("Participante"),
@@ -16,7 +20,10 @@ ROLE_LABELS = {
 }
 
 
-class PersonForm(FlaskForm):
+class PersonForm(ProfileFields, FlaskForm):
+    """An admin edits a person: the profile's fields (the same checks), role and status."""
+
+    email = email_field(_l("Correo electrónico"))
     role = SelectField(
         _l("Rol"), choices=[SelectChoice(value, label) for value, label in ROLE_LABELS.items()]
     )
@@ -24,6 +31,13 @@ class PersonForm(FlaskForm):
         _l("Cuenta activa"),
         description=_l("Una cuenta desactivada no puede iniciar sesión; su historial se conserva."),
     )
+
+    def __init__(self, *args: Any, user_id: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user_id = user_id
+        self._set_comuna_choices()
+        self.full_name.description = _l("Tal como aparecerá en sus certificados.")
+        self.comuna.description = _l("La comuna de la municipalidad donde trabaja.")
 
 
 class ImportForm(FlaskForm):

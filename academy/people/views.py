@@ -24,7 +24,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from academy import audit, comunas, csvio
 from academy.auth.models import User
 from academy.auth.permissions import can_manage_people, require
-from academy.db import utcnow
+from academy.db import Taken, unique_or_taken, utcnow
 from academy.errors import render_error
 from academy.extensions import db
 from academy.pagination import paginate
@@ -200,18 +200,37 @@ def import_confirm(import_id: int) -> Any:
 @require(can_manage_people)
 def edit(user_id: int) -> Any:
     person = db.session.get(User, user_id) or abort(404)
-    form = PersonForm(obj=person)
+    form = PersonForm(
+        user_id=person.id,
+        data={
+            "full_name": person.full_name,
+            "email": person.email,
+            "rut": person.rut_display,
+            "comuna": person.comuna_cut or "",
+            "job_title": person.job_title,
+            "role": person.role,
+            "active": person.active,
+        },
+    )
     if form.validate_on_submit():
-        problem = services.update_account(
-            current_user._get_current_object(),  # type: ignore[attr-defined]
-            person,
-            role=form.role.data,
-            active=form.active.data,
-        )
-        if problem is None:
-            flash(_("Guardamos los cambios de %(name)s.", name=person.full_name), "success")
-            return redirect(url_for("people.edit", user_id=person.id))
-        form.form_errors.append(problem)
+        try:
+            with unique_or_taken():
+                person.full_name = form.full_name.data
+                person.email = form.email.data
+                person.rut = form.rut.data
+                person.comuna_cut = form.comuna.data
+                person.job_title = form.job_title.data or None
+        except Taken:
+            form.taken_now()  # another account took the email or RUT since the check
+        else:
+            # A refusal answers 422, and the request's changes are rolled back with it.
+            problem = services.update_account(
+                _me(), person, role=form.role.data, active=form.active.data
+            )
+            if problem is None:
+                flash(_("Guardamos los cambios de %(name)s.", name=person.full_name), "success")
+                return redirect(url_for("people.edit", user_id=person.id))
+            form.form_errors.append(problem)
     status = 422 if form.is_submitted() else 200
     return render_template(
         "people/edit.html", form=form, person=person, comuna=comunas.get(person.comuna_cut)
