@@ -12,4 +12,5 @@ serve: install
 test: install
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
+	.venv/bin/lint-imports
 	.venv/bin/pytest

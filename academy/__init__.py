@@ -59,9 +59,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from academy import cli
 
     cli.register(app)
-    from academy.certificates.cli import certificates_group
-
-    app.cli.add_command(certificates_group)
     return app
 
 

@@ -11,11 +11,15 @@ from __future__ import annotations
 import os
 import secrets
 from datetime import timedelta
+from io import BytesIO
 from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import SplitResult, urlsplit
 
 from flask import Flask
+from PIL import Image, UnidentifiedImageError
+
+from academy.svg import check_svg
 
 ENVIRONMENTS = ("development", "production", "testing")
 MIN_SECRET_LENGTH = 32
@@ -272,17 +276,11 @@ def signature_problem(path: Path) -> str | None:
         return f"does not exist ({path})"
     data = path.read_bytes()
     if path.suffix.lower() == ".svg":
-        from academy.courses.svg import check_svg
-
         checked = check_svg(data)
         if not checked.ok:
             first = checked.problems[0]
             return f"is not a usable SVG (line {first.line}: {first.message})"
         return None
-    from io import BytesIO
-
-    from PIL import Image, UnidentifiedImageError
-
     try:
         with Image.open(BytesIO(data)) as image:
             image.verify()

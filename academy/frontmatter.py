@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import click
 import yaml
 
 DELIMITER = "---"
@@ -234,3 +235,11 @@ def dump(meta: Mapping[str, Any], body: str) -> str:
     )
     body = body.strip("\n")
     return f"{DELIMITER}\n{header}{DELIMITER}\n" + (f"\n{body}\n" if body else "")
+
+
+def report_problems(problems: list[Problem]) -> None:
+    """Every problem on standard error, then how many (the content commands' report)."""
+    for problem in problems:
+        click.echo(str(problem), err=True)
+    count = len(problems)
+    click.echo(f"{count} problema{'s' if count != 1 else ''}.", err=True)

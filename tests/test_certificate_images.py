@@ -14,7 +14,7 @@ from PIL import Image
 from academy import create_app
 from academy.certificates import rendering, services
 from academy.config import ConfigError
-from academy.courses.svg import check_svg
+from academy.svg import check_svg
 
 SIGNATURE_SVG = (
     '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 200 60" width="200" height="60">'

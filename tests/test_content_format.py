@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
+from academy.cli.content import content_group
 from academy.courses import content
-from academy.courses.cli import content_group
 
 FIXTURE = Path(__file__).parent / "fixtures/content"
 COURSE = FIXTURE / "courses/curso-ejemplo"

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from academy.cases.definition import CaseDefinition, parse_case
+from academy.cli.content import load_all
 from academy.courses import content
-from academy.courses.cli import load_all
 from academy.courses.content import CourseSource, LessonSource
 from academy.markdown import Rendered, TocEntry
 from academy.quizzes.format import Quiz, load_quiz

@@ -12,12 +12,12 @@ from click.testing import CliRunner
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
+from academy.cli.content import content_group
 from academy.courses import content, services
-from academy.courses.cli import content_group
-from academy.courses.svg import check_svg
 from academy.extensions import db
 from academy.learning import offline
 from academy.security import IMAGE_CONTENT_SECURITY_POLICY
+from academy.svg import check_svg
 
 FIXTURE = Path(__file__).parent / "fixtures/content"
 

@@ -14,9 +14,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, or_, select
 
 from academy.audit.models import AuditAction, AuditEvent
+from academy.auth.models import ROLE_LABELS
 from academy.auth.permissions import can_read_audit_log, require
 from academy.pagination import paginate
-from academy.people.forms import ROLE_LABELS
 
 bp = Blueprint("audit", __name__, url_prefix="/admin/auditoria", template_folder="templates")
 

@@ -14,12 +14,21 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from academy.db import utcnow
 from academy.extensions import db
+from academy.i18n import lazy_gettext as _l
 
 
 class Role(enum.StrEnum):
     LEARNER = "learner"
     TRAINER = "trainer"
     ADMIN = "admin"
+
+
+# A role's name as people read it (the people pages and the audit log).
+ROLE_LABELS = {
+    "learner": _l("Participante"),
+    "trainer": _l("Relator o relatora"),
+    "admin": _l("Administración"),
+}
 
 
 class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]

@@ -32,8 +32,8 @@ from urllib.parse import unquote
 
 from PIL import Image
 
-from academy import markdown
-from academy.courses import kinds, svg
+from academy import markdown, svg
+from academy.courses import kinds
 from academy.frontmatter import Document, Key, Problem, check_keys, split
 from academy.inputs import ONE_LINE_PROBLEM, is_one_line
 

@@ -25,8 +25,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload, undefer
 from werkzeug.utils import secure_filename
 
-from academy import markdown
-from academy.courses import content, kinds, svg
+from academy import markdown, svg
+from academy.courses import content, kinds
 from academy.courses.content import CourseSource, LessonSource
 from academy.courses.models import (
     Course,
@@ -1005,7 +1005,7 @@ def clean_image(data: bytes) -> CleanImage:
 
 
 def clean_svg(data: bytes) -> CleanImage:
-    """An SVG drawing, kept as written once :func:`academy.courses.svg.check_svg` passes it.
+    """An SVG drawing, kept as written once :func:`academy.svg.check_svg` passes it.
 
     Raises :class:`ImageRejected` with every problem found, each with its line.
     """

@@ -12,12 +12,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Regexp
 
 from academy.auth.forms import ProfileFields, email_field
-
-ROLE_LABELS = {
-    "learner": _l("Participante"),
-    "trainer": _l("Relator o relatora"),
-    "admin": _l("Administración"),
-}
+from academy.auth.models import ROLE_LABELS
 
 
 class PersonForm(ProfileFields, FlaskForm):

@@ -447,4 +447,3 @@ def quiz_states(
 
 def _percent(value: Decimal | None) -> str:
     return "0" if value is None else f"{value.normalize():f}"
-

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
-from academy.courses.cli import report_problems
+from academy.frontmatter import report_problems
 from academy.quizzes import format as quiz_format
 from academy.quizzes import gift, services, storage
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from academy.courses.cli import import_content, load_all
+from academy.cli.content import import_content, load_all
 from academy.courses.content import CourseSource, load_course
 from academy.extensions import db
 from tests.browser.conftest import Axe, LiveServer, heading, log_in

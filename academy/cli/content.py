@@ -20,7 +20,7 @@ from flask.cli import with_appcontext
 from academy.courses import content, services
 from academy.courses.content import CourseSource
 from academy.db import transaction
-from academy.frontmatter import Problem
+from academy.frontmatter import Problem, report_problems
 from academy.quizzes import format as quiz_format
 from academy.quizzes import services as quizzes
 
@@ -120,13 +120,6 @@ def openable(problems: list[Problem], base: Path) -> list[Problem]:
             shown = str(path)
         result.append(replace(problem, file=shown))
     return result
-
-
-def report_problems(problems: list[Problem]) -> None:
-    for problem in problems:
-        click.echo(str(problem), err=True)
-    count = len(problems)
-    click.echo(f"{count} problema{'s' if count != 1 else ''}.", err=True)
 
 
 PATHS = click.argument(

@@ -1,4 +1,5 @@
-"""The ``academy`` command: the Flask CLI with the academy's own subcommands.
+"""The ``academy`` command: the Flask CLI with the academy's own subcommands. With the
+application factory, the composition root: it may import any feature; no feature imports it.
 
 ``academy serve`` serves with gunicorn (``academy run`` is Flask's development server),
 ``academy db upgrade`` migrates, and the commands below set up the
@@ -13,22 +14,28 @@ from typing import Any
 
 import click
 from email_validator import EmailNotValidError
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 from flask_migrate import upgrade
 
-from academy import audit
+from academy import audit, create_app
 from academy.auth import emails
 from academy.auth import services as accounts
 from academy.auth.models import Role, User
 from academy.auth.passwords import password_problem
+from academy.backup import backup_command
+from academy.certificates.cli import certificates_group
+from academy.cli.content import content_group, import_bundled
 from academy.config import ConfigError
 from academy.db import transaction
+from academy.jobs import worker_command
+from academy.outbox import mail_group
+from academy.people import imports
+from academy.quizzes.cli import quizzes_group
+from academy.serve import serve_command
 
 
 def _create_app() -> Flask:
-    from academy import create_app
-
     try:
         return create_app()
     except ConfigError as error:
@@ -53,8 +60,6 @@ main = FlaskGroup(
 @with_appcontext
 def init_command(admin_email: str) -> None:
     """Create or migrate the database, import the bundled course, create the first admin."""
-    from academy.courses.cli import import_bundled
-
     # The address the admin signs in with: the forms' rule, checked before anything is done.
     admin_email = valid_email(admin_email, "--admin-email")
     upgrade()
@@ -142,11 +147,6 @@ def import_users_command(file: Path, dry_run: bool) -> None:
     """Import people from a CSV file (columns in docs/administracion.md): every row or none.
 
     Prints each row's result; exits with 1 if the file has errors (nothing is imported)."""
-    from flask import current_app
-
-    from academy import audit
-    from academy.people import imports
-
     limit = current_app.config["PEOPLE_IMPORT_MAX_BYTES"]
     if file.stat().st_size > limit:
         raise click.ClickException(
@@ -202,13 +202,6 @@ def _print_import_report(report: Any) -> None:
 
 
 def register(app: Flask) -> None:
-    from academy.backup import backup_command
-    from academy.courses.cli import content_group
-    from academy.jobs import worker_command
-    from academy.outbox import mail_group
-    from academy.quizzes.cli import quizzes_group
-    from academy.serve import serve_command
-
     app.cli.add_command(init_command)
     app.cli.add_command(serve_command)
     app.cli.add_command(users_group)
@@ -217,3 +210,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(mail_group)
     app.cli.add_command(worker_command)
     app.cli.add_command(backup_command)
+    app.cli.add_command(certificates_group)
