@@ -48,6 +48,7 @@ class Deployment:
     context: ssl.SSLContext
     ca_file: Path  # the certificate nginx presents, for clients other than urllib
     logs: Path  # the folder with each process's log (web1.log, web2.log, nginx's logs)
+    signing: tuple[Path, Path]  # the hosts' certificate signing key: (certificate, key)
 
 
 def nginx_binary() -> str | None:
@@ -331,7 +332,14 @@ def deployed(
         context = ssl.create_default_context(cafile=str(certificate))
         base = f"https://localhost:{https_port}"
         wait_for(base + "/salud", processes[-1], log, context=context)
-        yield Deployment(base, f"http://127.0.0.1:{http_port}", context, certificate, work)
+        yield Deployment(
+            base,
+            f"http://127.0.0.1:{http_port}",
+            context,
+            certificate,
+            work,
+            (signing_certificate, signing_key),
+        )
     finally:
         stop(processes)
         forget_counters(prefix)
