@@ -165,7 +165,7 @@ def test_admin_people_pages(page: Page, live: LiveServer, axe: Axe) -> None:
     expect(page.get_by_role("table")).to_contain_text("Rodrigo Fuentes")
     axe(page)
 
-    page.get_by_label("Buscar por nombre o correo").fill("rodrigo")
+    page.get_by_label("Buscar por nombre, correo o RUT").fill("rodrigo")
     page.get_by_role("button", name="Filtrar").click()
     expect(page.get_by_role("table").get_by_role("row")).to_have_count(2)
     page.get_by_role("link", name="Rodrigo Fuentes").click()
