@@ -322,6 +322,22 @@ def test_admin_uploads_reviews_and_confirms(app, client, auth, make_user, query,
     assert "ya se importó" in client.get(f"/admin/personas/importar/{import_id}").text
 
 
+def test_a_file_that_went_wrong_since_its_dry_run_imports_nothing(client, auth, make_user, query):
+    auth.as_role(make_user, "admin")
+    location = upload(client, GOOD.encode()).headers["Location"]
+    import_id = int(location.rstrip("/").rsplit("/", 1)[1])
+    sha = query(lambda: db.session.get(imports.PeopleImport, import_id).sha256)
+    make_user(email="otra@muni.cl", rut="123456785")  # Ana's RUT, taken meanwhile
+    response = client.post(location, data={"sha256": sha})
+    assert response.status_code == 422
+    assert "No se importó nada" in response.text
+    assert "fila 2, columna «rut»: el RUT ya pertenece a otra cuenta (otra@muni.cl)." in (
+        response.text
+    )
+    assert query(by_email("luis.soto@muni.cl")) is None
+    assert query(lambda: db.session.get(imports.PeopleImport, import_id).applied_at) is None
+
+
 def test_review_shows_errors_and_no_confirm_button(client, auth, make_user):
     auth.as_role(make_user, "admin")
     response = upload(client, (HEADER + "x,Persona,,Gotham,\n").encode())

@@ -99,9 +99,7 @@ def export() -> Response:
         report="personas",
         filters=filters.args(),
     )
-    # The audit event commits before the first byte goes: the response streams after the
-    # request's commit hook, so commit here rather than rely on it.
-    db.session.commit()
+    # The event commits when the view returns (the request's commit), before the first row.
     day = utcnow().strftime("%Y-%m-%d")
     return csvio.csv_response(
         f"personas-{day}.csv", services.EXPORT_COLUMNS, services.export_rows(filters)
@@ -155,8 +153,7 @@ def import_confirm(import_id: int) -> Any:
         abort(400)
     try:
         done = imports.confirm(upload, form.sha256.data, actor=_me())
-    except imports.ImportRefused as refused:
-        db.session.rollback()
+    except imports.ImportRefused as refused:  # nothing was written; the 422 rolls back
         flash(
             _("No se importó nada: el archivo tiene errores. Corrígelos y vuelve a subirlo."),
             "error",
