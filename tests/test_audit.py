@@ -215,10 +215,29 @@ def test_an_export_of_quiz_attempts_is_recorded(client, auth, make_user, query):
     assert event.detail["report"] == "quiz_attempts"
 
 
+def test_an_account_created_from_the_command_line_is_recorded(runner, query):
+    result = runner.invoke(
+        args=["users", "create", "--email", "relatora@muni.cl", "--name", "Rosa Vidal",
+              "--role", "trainer", "--generate-password"]
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    (event,) = events(query)
+    assert (event.action, event.actor_id, event.target_label, event.detail) == (
+        "person.created",
+        None,
+        "relatora@muni.cl",
+        {"role": "trainer"},
+    )
+    assert event.actor.startswith("cli:")
+    assert "Contraseña" not in repr(event.detail)
+
+
 # The admin page ------------------------------------------------------------------------------
 
 
-def add_event(app, action: AuditAction, when: datetime, actor: str, target: str) -> None:
+def add_event(
+    app, action: AuditAction, when: datetime, actor: str, target: str, **detail: object
+) -> None:
     with app.app_context():
         db.session.add(
             AuditEvent(
@@ -226,7 +245,7 @@ def add_event(app, action: AuditAction, when: datetime, actor: str, target: str)
                 occurred_at=when,
                 actor=actor,
                 target_label=target,
-                detail={},
+                detail=detail,
             )
         )
         db.session.commit()
@@ -245,6 +264,7 @@ def test_admins_filter_by_person_action_and_dates_newest_first(app, client, admi
         datetime(2026, 12, 1, 12, tzinfo=UTC),
         "anónimo",
         "ana@muni.cl",
+        reason="bad-credentials",
     )
     add_event(
         app,
@@ -252,6 +272,8 @@ def test_admins_filter_by_person_action_and_dates_newest_first(app, client, admi
         datetime(2026, 12, 2, 12, tzinfo=UTC),
         "jefa@muni.cl",
         "beto@muni.cl",
+        before="learner",
+        after="trainer",
     )
     add_event(
         app,
@@ -259,6 +281,7 @@ def test_admins_filter_by_person_action_and_dates_newest_first(app, client, admi
         datetime(2026, 12, 3, 2, tzinfo=UTC),
         "jefa@muni.cl",
         "personas.csv",
+        filters={"rol": "learner"},
     )
     page = client.get(AUDIT)
     assert page.status_code == 200
@@ -266,6 +289,10 @@ def test_admins_filter_by_person_action_and_dates_newest_first(app, client, admi
     body = page.text
     assert body.index("personas.csv") < body.index("beto@muni.cl") < body.index("ana@muni.cl")
     assert "Exportación de datos personales" in body and "Cambio de rol" in body
+    # The detail in Spanish: its keys, a refused sign-in's reason, a role's name.
+    assert "<dt>Motivo</dt><dd>correo o contraseña incorrectos</dd>" in body
+    assert "<dt>Después</dt><dd>Relator o relatora</dd>" in body
+    assert "<dt>Filtros</dt><dd>rol: Participante</dd>" in body
 
     by_person = client.get(AUDIT, query_string={"persona": "JEFA"}).text
     assert rows_of(by_person) == 2 and "ana@muni.cl" not in by_person

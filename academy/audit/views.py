@@ -53,7 +53,12 @@ DETAIL_LABELS = {
     "replaces": _l("Reemplaza a"),
     "archive": _l("Archivo"),
     "report": _l("Informe"),
-    "rows": _l("Filas"),
+    "filters": _l("Filtros"),
+    "role": _l("Rol"),
+    "created": _l("Creadas"),
+    "updated": _l("Actualizadas"),
+    "unchanged": _l("Sin cambios"),
+    "sha256": _l("SHA-256"),
 }
 VALUE_LABELS = {
     "bad-credentials": _l("correo o contraseña incorrectos"),
@@ -62,10 +67,16 @@ VALUE_LABELS = {
 }
 
 
+def _shown(value: Any) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{key}: {_shown(item)}" for key, item in value.items()) or "—"
+    return str(VALUE_LABELS.get(str(value), value))
+
+
 def detail_items(event: AuditEvent) -> list[tuple[str, str]]:
+    """The event's detail as (label, text) pairs, in Spanish where the key is known."""
     return [
-        (str(DETAIL_LABELS.get(key, key)), str(VALUE_LABELS.get(str(value), value)))
-        for key, value in (event.detail or {}).items()
+        (str(DETAIL_LABELS.get(key, key)), _shown(value)) for key, value in event.detail.items()
     ]
 
 
