@@ -13,6 +13,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from academy import audit, create_app
 from academy.audit import AppendOnlyError, AuditAction, AuditEvent
+from academy.audit.views import ACTION_LABELS
 from academy.auth.models import User
 from academy.courses.models import Course
 from academy.extensions import db
@@ -305,6 +306,10 @@ def test_admins_filter_by_person_action_and_dates_newest_first(app, client, admi
     assert rows_of(by_date) == 2 and "ana@muni.cl" not in by_date
     since = client.get(AUDIT, query_string={"desde": "2026-12-03"}).text
     assert "No hay eventos que coincidan" in since
+
+
+def test_every_action_has_a_spanish_label():
+    assert set(ACTION_LABELS) == set(AuditAction)
 
 
 def test_bad_filters_are_named_in_spanish_not_a_500(client, admin):

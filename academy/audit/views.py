@@ -103,7 +103,7 @@ def read_filters(args: Any) -> tuple[Filters, list[str]]:
     action or an unreadable date is named and left out, never an error page."""
     errors: list[str] = []
     action = args.get("accion", "")
-    if action and action not in ACTION_LABELS:
+    if action and action not in set(AuditAction):
         errors.append(_("Esa acción no existe: elige una de la lista."))
         action = ""
     dates: dict[str, date | None] = {}
@@ -169,5 +169,6 @@ def index() -> tuple[str, int]:
         filters=filters,
         errors=errors,
         action_labels=ACTION_LABELS,
+        actions=[(action.value, ACTION_LABELS.get(action, action.value)) for action in AuditAction],
         detail_items=detail_items,
     ), 400 if errors else 200
