@@ -270,6 +270,20 @@ def test_cohort_column_enrols_in_the_cohort(app, example_course, query):
     assert (enrolment.course_id, enrolment.cohort_id) == (example_course.id, cohort_id)
     _report, again = run(app, lambda: do_import(text))
     assert again.unchanged == 1
+    events = query(
+        lambda: [
+            (e.action, e.target_label, e.detail.get("course"))
+            for e in db.session.scalars(
+                select(AuditEvent)
+                .where(AuditEvent.detail["people_import"].is_not(None))
+                .order_by(AuditEvent.id)
+            )
+        ]
+    )
+    assert events == [
+        ("person.created", "ana@muni.cl", None),
+        ("enrolment.created", "ana@muni.cl", example_course.slug),
+    ]
     report = check(app, "correo,nombre,comuna,cohorte\nana@muni.cl,Ana,Arica,Otra\n")
     assert messages(report) == ["fila 2, columna «cohorte»: no hay una cohorte «Otra»."]
 

@@ -35,10 +35,11 @@ from sqlalchemy import delete, select
 from stdnum import exceptions as stdnum_errors
 from stdnum.cl import rut as rut_number
 
-from academy import comunas, csvio, mail, outbox
+from academy import audit, comunas, csvio, mail, outbox
 from academy.auth import emails
 from academy.auth import services as accounts
 from academy.auth.models import User
+from academy.courses.models import Course
 from academy.db import utcnow
 from academy.extensions import db
 from academy.people.models import PeopleImport
@@ -599,7 +600,10 @@ def apply(data: bytes, *, actor: User | None, upload: PeopleImport) -> tuple[Rep
             if person.job_title:
                 user.job_title = person.job_title
     db.session.flush()
-    _enrol(rows, created, actor)
+    enrolments = _enrol(rows, created, actor)
+    emails_by_id = {user.id: user.email for user in created} | {
+        user.id: user.email for user in existing.values()
+    }
     applied = Applied(
         created=len(created),
         updated=report.count(Outcome.UPDATED),
@@ -612,6 +616,7 @@ def apply(data: bytes, *, actor: User | None, upload: PeopleImport) -> tuple[Rep
     upload.invite_user_ids = [user.id for user in created]
     upload.invited = 0
     db.session.flush()
+    _record(upload, created, enrolments, emails_by_id, actor)
     if created:
         from academy.jobs import enqueue_after_commit
         from academy.people import jobs
@@ -628,9 +633,9 @@ def _users_by_id(ids: list[int]) -> dict[int, User]:
     return found
 
 
-def _enrol(rows: list[RowResult], created: list[User], actor: User | None) -> None:
+def _enrol(rows: list[RowResult], created: list[User], actor: User | None) -> list[Enrolment]:
     """Enrol each row's person in its cohort's course, in that cohort (moving an enrolment
-    already in the course to this cohort)."""
+    already in the course to this cohort); the new enrolments."""
     new_ids = iter(user.id for user in created)
     wanted: list[tuple[int, Cohort]] = []
     for result in rows:
@@ -638,7 +643,7 @@ def _enrol(rows: list[RowResult], created: list[User], actor: User | None) -> No
         if result.person.cohort is not None and user_id is not None:
             wanted.append((user_id, result.person.cohort))
     if not wanted:
-        return
+        return []
     current = {
         (e.user_id, e.course_id): e
         for start in range(0, len(wanted), BATCH)
@@ -648,20 +653,57 @@ def _enrol(rows: list[RowResult], created: list[User], actor: User | None) -> No
             )
         )
     }
+    added = []
     for user_id, cohort in wanted:
         enrolment = current.get((user_id, cohort.course_id))
         if enrolment is None:
-            db.session.add(
-                Enrolment(
-                    user_id=user_id,
-                    course_id=cohort.course_id,
-                    cohort_id=cohort.id,
-                    enrolled_by_id=actor.id if actor is not None else None,
-                )
+            enrolment = Enrolment(
+                user_id=user_id,
+                course_id=cohort.course_id,
+                cohort_id=cohort.id,
+                enrolled_by_id=actor.id if actor is not None else None,
             )
+            db.session.add(enrolment)
+            added.append(enrolment)
         elif enrolment.cohort_id != cohort.id:
             enrolment.cohort_id = cohort.id
     db.session.flush()
+    return added
+
+
+def _record(
+    upload: PeopleImport,
+    created: list[User],
+    enrolments: list[Enrolment],
+    emails_by_id: dict[int, str],
+    actor: User | None,
+) -> None:
+    """One audit event per account and per enrolment the import made, as when an admin makes
+    them one by one (the import's own event is the caller's: it knows who and how)."""
+    for user in created:
+        audit.record(
+            audit.AuditAction.PERSON_CREATED,
+            actor=actor,
+            target_type="user",
+            target_id=user.id,
+            target_label=user.email,
+            role=user.role,
+            people_import=upload.id,
+        )
+    courses = {}
+    for enrolment in enrolments:
+        if enrolment.course_id not in courses:
+            courses[enrolment.course_id] = db.session.get(Course, enrolment.course_id).slug
+        audit.record(
+            audit.AuditAction.ENROLLED,
+            actor=actor,
+            target_type="enrolment",
+            target_id=enrolment.id,
+            target_label=emails_by_id.get(enrolment.user_id),
+            course=courses[enrolment.course_id],
+            cohort=enrolment.cohort_id,
+            people_import=upload.id,
+        )
 
 
 INVITATIONS_PER_STEP = 200
