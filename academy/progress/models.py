@@ -5,7 +5,7 @@ has come in each lesson: the learning records that certificates, reports and les
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -38,18 +38,68 @@ class CourseTrainer(db.Model):  # type: ignore[name-defined,misc]
     user: Mapped[User] = relationship()
 
 
+class CohortStatus(enum.StrEnum):
+    OPEN = "open"  # takes new learners
+    CLOSED = "closed"  # finished or full: its learners stay, no one new joins
+
+
 class Cohort(db.Model):  # type: ignore[name-defined,misc]
-    """A group of learners taking a course together (a "generación" or "grupo")."""
+    """One run of a course (a "generación" or "grupo"): its learners, its dates and the
+    trainers who follow it. Closing stops new enrolments; archiving hides it from the default
+    lists. Neither deletes anything: enrolments, progress and certificates keep their cohort."""
 
     __tablename__ = "cohorts"
-    __table_args__ = (UniqueConstraint("course_id", "name"),)
+    __table_args__ = (
+        UniqueConstraint("course_id", "name"),
+        CheckConstraint("status IN ('open', 'closed')", name="status_known"),
+        CheckConstraint(
+            "ends_on IS NULL OR starts_on IS NULL OR ends_on >= starts_on", name="dates_in_order"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    starts_on: Mapped[date | None]
+    ends_on: Mapped[date | None]
+    status: Mapped[str] = mapped_column(
+        String(16), default=CohortStatus.OPEN.value, server_default=CohortStatus.OPEN.value
+    )
+    archived_at: Mapped[datetime | None]
 
     course: Mapped[Course] = relationship()
+    trainers: Mapped[list[User]] = relationship(
+        secondary="cohort_trainers", order_by="User.full_name", viewonly=True
+    )
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == CohortStatus.OPEN
+
+    @property
+    def archived(self) -> bool:
+        return self.archived_at is not None
+
+    def __repr__(self) -> str:
+        return f"<Cohort {self.id} course={self.course_id} {self.name!r} {self.status}>"
+
+
+class CohortTrainer(db.Model):  # type: ignore[name-defined,misc]
+    """A trainer (or admin) assigned to follow one cohort: they see its learners."""
+
+    __tablename__ = "cohort_trainers"
+
+    cohort_id: Mapped[int] = mapped_column(
+        ForeignKey("cohorts.id", ondelete="CASCADE"), primary_key=True
+    )
+    # Indexed on its own: the cohorts a trainer follows (the key starts with the cohort).
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User] = relationship()
 
 
 class Enrolment(db.Model):  # type: ignore[name-defined,misc]
