@@ -59,6 +59,8 @@ DETAIL_LABELS = {
     "updated": _l("Actualizadas"),
     "unchanged": _l("Sin cambios"),
     "sha256": _l("SHA-256"),
+    "people_import": _l("Importación n.º"),
+    "cohort": _l("Cohorte n.º"),
 }
 VALUE_LABELS = {
     "bad-credentials": _l("correo o contraseña incorrectos"),
