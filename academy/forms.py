@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from wtforms.fields.choices import SelectChoice
 
-from academy import markdown
+from academy import markdown, text
 
 REQUIRED = _l("Este campo es obligatorio.")
 TOO_LONG = _l("Escribe como máximo %(max)d caracteres.")
@@ -27,7 +27,7 @@ def strip(value: Any) -> Any:
 
 
 def unix_newlines(value: Any) -> Any:
-    return value.replace("\r\n", "\n").replace("\r", "\n") if isinstance(value, str) else value
+    return text.unix_newlines(value) if isinstance(value, str) else value
 
 
 def lines(text: str | None) -> list[str]:

@@ -8,12 +8,14 @@ ignored.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import click
 import yaml
+
+from academy.inputs import ONE_LINE_PROBLEM, is_one_line
 
 DELIMITER = "---"
 UNREADABLE = "el encabezado no se puede leer"
@@ -235,6 +237,28 @@ def dump(meta: Mapping[str, Any], body: str) -> str:
     )
     body = body.strip("\n")
     return f"{DELIMITER}\n{header}{DELIMITER}\n" + (f"\n{body}\n" if body else "")
+
+
+# Checks shared by the course, unit, lesson and quiz schemas ------------------------------------
+
+
+def one_of(options: Iterable[str]) -> Callable[[Any], str | None]:
+    """A key whose value must be one of ``options`` (the problem lists them)."""
+    allowed = list(options)
+
+    def check(value: Any) -> str | None:
+        return None if value in allowed else f"usa uno de: {', '.join(allowed)}"
+
+    return check
+
+
+def title(value: str, limit: int = 200) -> str | None:
+    """A title: not empty, one line, at most ``limit`` characters."""
+    if not value.strip():
+        return "no puede estar vacío"
+    if len(value) > limit:
+        return f"tiene más de {limit} caracteres"
+    return None if is_one_line(value.strip()) else ONE_LINE_PROBLEM
 
 
 def report_problems(problems: list[Problem]) -> None:

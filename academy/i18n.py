@@ -55,34 +55,26 @@ def current_language() -> str:
     return locale.language if locale else str(current_app.config["BABEL_DEFAULT_LOCALE"])
 
 
-# The request's locale, domain and catalog, as Flask-Babel chose them, kept in ``g`` under:
+# The request's locale and the catalog Flask-Babel chose for it, kept in ``g`` under:
 _CATALOG = "_academy_catalog"
 
 
 def _request_catalog() -> tuple[Any, Any]:
-    """Flask-Babel's locale and catalog for this request, looked up once per request.
+    """Flask-Babel's locale and catalog for this request, the catalog looked up once.
 
-    ``flask_babel.get_translations()`` finds the locale and the catalog again on every call (a
-    dozen context-local lookups), and a page calls ``_()`` dozens of times. The catalog is kept
-    with the locale and domain it was found for, so ``flask_babel.refresh()`` and
-    ``force_locale()``, which replace those, are still obeyed.
+    ``flask_babel.get_translations()`` finds the catalog again on every call, and a page calls
+    ``_()`` dozens of times. The catalog is kept with the locale it was found for (Flask-Babel's
+    public ``get_locale()``, itself kept for the request), so ``flask_babel.refresh()`` and
+    ``force_locale()``, which replace the locale, are still obeyed.
     """
+    locale = get_locale()
     if not has_app_context():
-        return get_locale(), get_translations()
-    store = g._get_current_object().__dict__  # type: ignore[attr-defined]
-    state = store.get("_flask_babel")
-    cached = store.get(_CATALOG)
-    if (
-        cached is not None
-        and state is not None
-        and cached[0] is getattr(state, "babel_locale", None)
-        and cached[1] is getattr(state, "babel_domain", None)
-    ):
-        return cached[0], cached[2]
-    translations = get_translations()  # chooses the locale and domain, kept in _flask_babel
-    state = store["_flask_babel"]
-    locale = getattr(state, "babel_locale", None)
-    store[_CATALOG] = (locale, getattr(state, "babel_domain", None), translations)
+        return locale, get_translations()
+    cached = g.get(_CATALOG)
+    if cached is not None and cached[0] is locale:
+        return locale, cached[1]
+    translations = get_translations()
+    setattr(g, _CATALOG, (locale, translations))
     return locale, translations
 
 

@@ -60,6 +60,8 @@ from markdown.inlinepatterns import HTML_RE, HtmlInlineProcessor
 from markdown.treeprocessors import Treeprocessor
 from markdown.util import AMP_SUBSTITUTE
 
+from academy.text import unix_newlines
+
 __all__ = [
     "CALLOUT_KINDS",
     "DEFAULT_MAX_CHARS",
@@ -466,7 +468,7 @@ class _SourceIndex:
     """
 
     def __init__(self, text: str) -> None:
-        self._text = text.replace("\r\n", "\n").replace("\r", "\n")
+        self._text = unix_newlines(text)
         self._line_starts = [0] + [m.end() for m in re.finditer("\n", self._text)]
         self._resume: dict[str, int] = {}
 

@@ -23,6 +23,7 @@ from academy.db import upsert, utcnow
 from academy.extensions import db
 from academy.progress import services as progress
 from academy.progress.models import Cohort, CourseTrainer, Enrolment
+from academy.text import unix_newlines
 
 MAX_RESPONSE_CHARS = 40_000
 WORD_RE = re.compile(r"\w+(?:[-'’]\w+)*")
@@ -129,7 +130,7 @@ def clean_responses(definition: CaseDefinition, raw: Mapping[str, object]) -> di
     for index in range(1, len(definition.prompts) + 1):
         value = raw.get(str(index))
         text = value if isinstance(value, str) else ""
-        text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
+        text = unix_newlines(text).strip()
         cleaned[str(index)] = unicodedata.normalize("NFC", text)
     return cleaned
 

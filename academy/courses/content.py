@@ -34,8 +34,9 @@ from PIL import Image
 
 from academy import markdown, svg
 from academy.courses import kinds
-from academy.frontmatter import Document, Key, Problem, check_keys, split
-from academy.inputs import ONE_LINE_PROBLEM, is_one_line
+from academy.frontmatter import Document, Key, Problem, check_keys, one_of, split
+from academy.frontmatter import title as title_problem
+from academy.text import file_text
 
 COURSE_FILE = "curso.md"
 UNIT_FILE = "unidad.md"
@@ -60,15 +61,6 @@ ENROLMENT = {"abierta": "open", "por-invitacion": "invitation"}
 CASE_COMPLETION = {"al-aprobar": "approval", "al-enviar": "submission"}
 
 
-def _one_of(options: Iterable[str]) -> Any:
-    allowed = list(options)
-
-    def check(value: str) -> str | None:
-        return None if value in allowed else f"usa uno de: {', '.join(allowed)}"
-
-    return check
-
-
 def _text_list(value: list[Any]) -> str | None:
     if not all(isinstance(item, str) and item.strip() for item in value):
         return "cada elemento debe ser un texto no vacío"
@@ -88,30 +80,26 @@ def _short(limit: int) -> Any:
     return check
 
 
-def _title(value: str) -> str | None:
-    return _short(200)(value) or (None if is_one_line(value.strip()) else ONE_LINE_PROBLEM)
-
-
 def check_slug(value: str) -> str | None:
     return None if SLUG_RE.match(value) else "usa minúsculas, números y guiones (ej. cosoc-basico)"
 
 
 COURSE_SCHEMA = {
-    "titulo": Key(str, required=True, check=_title),
+    "titulo": Key(str, required=True, check=title_problem),
     "resumen": Key(str, required=True, check=_short(1000)),
     "horas": Key(int, required=True, check=_positive),
-    "idioma": Key(str, check=_one_of(["es", "en"])),
+    "idioma": Key(str, check=one_of(["es", "en"])),
     "resultados": Key(list, required=True, check=_text_list),
-    "inscripcion": Key(str, check=_one_of(ENROLMENT)),
-    "casos_se_completan": Key(str, check=_one_of(CASE_COMPLETION)),
+    "inscripcion": Key(str, check=one_of(ENROLMENT)),
+    "casos_se_completan": Key(str, check=one_of(CASE_COMPLETION)),
     "certificado": Key(str, check=check_slug),
     "publicado": Key(bool),
 }
 UNIT_SCHEMA = {
-    "titulo": Key(str, required=True, check=_title),
+    "titulo": Key(str, required=True, check=title_problem),
 }
 LESSON_KEYS = {
-    "titulo": Key(str, required=True, check=_title),
+    "titulo": Key(str, required=True, check=title_problem),
     "minutos": Key(int, required=True, check=_positive),
     "objetivos": Key(list, check=_text_list),
     "obligatoria": Key(bool),
@@ -121,7 +109,7 @@ LESSON_KEYS = {
 def lesson_schema() -> dict[str, Key]:
     """A lesson file's keys: the common ones, ``tipo`` and each registered kind's own key."""
     registered = kinds.registered()
-    schema = {"tipo": Key(str, check=_one_of(kind.word for kind in registered)), **LESSON_KEYS}
+    schema = {"tipo": Key(str, check=one_of(kind.word for kind in registered)), **LESSON_KEYS}
     for kind in registered:
         if kind.key and kind.key_schema:
             schema[kind.key] = kind.key_schema
@@ -233,7 +221,7 @@ def read_text(path: Path, root: Path, problems: list[Problem]) -> str | None:
             Problem(name, line, "el archivo no está en UTF-8: guárdalo con codificación UTF-8")
         )
         return None
-    return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    return file_text(text)
 
 
 def display(path: Path, root: Path) -> str:

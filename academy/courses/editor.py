@@ -67,6 +67,7 @@ from academy.forms import (
 )
 from academy.inputs import whole_number
 from academy.security import image_headers
+from academy.text import unix_newlines
 
 bp = Blueprint("editor", __name__, url_prefix="/editor", template_folder="templates")
 
@@ -498,7 +499,7 @@ def preview(slug: str, lesson_slug: str) -> Any:
     body = payload.get("body") if isinstance(payload, dict) else request.form.get("body")
     if not isinstance(body, str):
         body = ""
-    body = body.replace("\r\n", "\n").replace("\r", "\n")
+    body = unix_newlines(body)
     rendered = render_preview(lesson, body)
     if isinstance(rendered, str):
         return jsonify(html="", problems=[rendered]), 422

@@ -22,7 +22,7 @@ from wtforms.validators import (
 
 from academy import markdown
 from academy.courses import content, kinds, services
-from academy.courses.models import CaseCompletion, Course, Enrolment
+from academy.courses.models import CaseCompletion, Course, EnrolmentPolicy
 from academy.forms import (
     CHOOSE,
     REQUIRED,
@@ -49,8 +49,8 @@ MAX_LINES = 20
 MAX_LINE_LENGTH = 300
 
 ENROLMENT_LABELS = {
-    Enrolment.OPEN.value: _l("Abierta: cada persona se inscribe"),
-    Enrolment.INVITATION.value: _l("Por invitación: la academia inscribe"),
+    EnrolmentPolicy.OPEN.value: _l("Abierta: cada persona se inscribe"),
+    EnrolmentPolicy.INVITATION.value: _l("Por invitación: la academia inscribe"),
 }
 CASE_LABELS = {
     CaseCompletion.APPROVAL.value: _l("Cuando un relator lo aprueba"),

@@ -33,7 +33,10 @@ class CourseStatus(enum.StrEnum):
     ARCHIVED = "archived"
 
 
-class Enrolment(enum.StrEnum):
+class EnrolmentPolicy(enum.StrEnum):
+    """Who may enrol learners in a course (its ``enrolment`` column); the enrolments themselves
+    are ``academy.progress.models.Enrolment``."""
+
     OPEN = "open"  # learners enrol themselves
     INVITATION = "invitation"  # an admin or a cohort enrols them
 
@@ -73,7 +76,7 @@ class Course(db.Model):  # type: ignore[name-defined,misc]
     hours: Mapped[int] = mapped_column(default=1)
     language: Mapped[str] = mapped_column(String(5), default="es")
     outcomes: Mapped[list[str]] = mapped_column(JSON, default=list)
-    enrolment: Mapped[str] = mapped_column(String(16), default=Enrolment.OPEN.value)
+    enrolment: Mapped[str] = mapped_column(String(16), default=EnrolmentPolicy.OPEN.value)
     case_completion: Mapped[str] = mapped_column(String(16), default=CaseCompletion.APPROVAL.value)
     certificate_template: Mapped[str] = mapped_column(String(80), default="default")
     # Issue the certificate, in the background, as soon as a learner completes the course

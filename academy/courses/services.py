@@ -40,6 +40,7 @@ from academy.courses.models import (
 from academy.db import Taken, unique_or_taken, utcnow
 from academy.extensions import db
 from academy.frontmatter import dump
+from academy.text import unix_newlines
 
 # Database values back to the words of the files.
 ENROLMENT_WORDS = {value: word for word, value in content.ENROLMENT.items()}
@@ -491,7 +492,7 @@ def save_draft(
     note: str = "",
 ) -> LessonRevision:
     """A new draft revision (or the latest one, if nothing changed). Learners see no change."""
-    body_md = content.normalise_body(body_md.replace("\r\n", "\n"), 1)[0]
+    body_md = content.normalise_body(unix_newlines(body_md), 1)[0]
     extra = extra if extra is not None else (lesson.latest.extra if lesson.latest else {})
     digest = content.content_hash(
         kind=lesson.kind,

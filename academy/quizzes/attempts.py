@@ -39,6 +39,7 @@ from academy.quizzes import storage
 from academy.quizzes.format import Quiz as ParsedQuiz
 from academy.quizzes.models import Answer, Attempt, AttemptStatus, Quiz, QuizRevision
 from academy.quizzes.questions import Question, RawResponse, ResponseError
+from academy.quizzes.services import get_quiz
 
 GRACE = timedelta(seconds=30)
 GRADED_COLUMNS = ("status", "finished_at", "score", "percent", "passed")
@@ -66,7 +67,7 @@ class QuizContext:
 def context_for(lesson: Lesson) -> QuizContext | None:
     if lesson.ref is None:
         return None
-    row = db.session.scalar(select(Quiz).where(Quiz.slug == lesson.ref))
+    row = get_quiz(lesson.ref)
     if row is None or row.published is None:
         return None
     return QuizContext(lesson, row, row.published, storage.load(row.published))

@@ -46,7 +46,7 @@ import random
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path, PurePosixPath
@@ -56,9 +56,17 @@ import yaml
 
 from academy import markdown
 from academy.courses.content import SLUG_RE, display, normalise_body, read_text
-from academy.frontmatter import Document, Key, Problem, check_keys, parse_yaml, split
+from academy.frontmatter import (
+    Document,
+    Key,
+    Problem,
+    check_keys,
+    one_of,
+    parse_yaml,
+    split,
+)
 from academy.frontmatter import dump as dump_front_matter
-from academy.inputs import ONE_LINE_PROBLEM, is_one_line
+from academy.frontmatter import title as title_problem
 from academy.quizzes.questions import (
     EMPTY,
     QUESTION_TYPES,
@@ -84,6 +92,7 @@ from academy.quizzes.questions import (
     parse_percent,
     stable_ids,
 )
+from academy.text import file_text
 
 __all__ = [
     "COUNTS",
@@ -118,21 +127,6 @@ FEEDBACK_WORD: Final = "Retroalimentación:"
 MAX_POINTS: Final = 1000
 MAX_TITLE: Final = 250
 MAX_KEY: Final = 80
-
-
-def _one_of(options: Sequence[str]) -> Callable[[Any], str | None]:
-    def check(value: str) -> str | None:
-        return None if value in options else f"usa uno de: {', '.join(options)}"
-
-    return check
-
-
-def _title(value: str) -> str | None:
-    if not value.strip():
-        return "no puede estar vacío"
-    if not is_one_line(value.strip()):
-        return ONE_LINE_PROBLEM
-    return None if len(value) <= 200 else "tiene más de 200 caracteres"
 
 
 def _percentage(value: float) -> str | None:
@@ -200,27 +194,27 @@ def _split_tags(value: object) -> list[str] | None:
 
 
 QUIZ_SCHEMA: Final = {
-    "titulo": Key(str, required=True, check=_title),
+    "titulo": Key(str, required=True, check=title_problem),
     "aprobacion": Key((int, float), required=True, check=_percentage),
     "intentos": Key((int, str), check=_attempts),
     "tiempo": Key(int, check=_minutes),
     "barajar_preguntas": Key(bool),
     "barajar_opciones": Key(bool),
     "sorteo": Key(dict, check=_draw),
-    "cuenta": Key(str, check=_one_of(list(COUNTS))),
-    "revision": Key(str, check=_one_of(list(REVIEWS))),
+    "cuenta": Key(str, check=one_of(list(COUNTS))),
+    "revision": Key(str, check=one_of(list(REVIEWS))),
     "categorias": Key(dict, check=_categories),
 }
 QUESTION_SCHEMA: Final = {
     "clave": Key(str, check=_slug),
-    "tipo": Key(str, check=_one_of(list(QUESTION_TYPES))),
+    "tipo": Key(str, check=one_of(list(QUESTION_TYPES))),
     "puntos": Key((int, float), check=check_points),
     "grupo": Key(str, check=_slug),
     "etiquetas": Key((str, list), check=_tags),
 }
 SHORT_SCHEMA: Final = {
     **QUESTION_SCHEMA,
-    **{key: Key(str, check=_one_of(list(SENSITIVITY))) for key in SHORT_OPTIONS},
+    **{key: Key(str, check=one_of(list(SENSITIVITY))) for key in SHORT_OPTIONS},
 }
 
 
@@ -377,7 +371,7 @@ def parse_quiz(text: str, file: str, slug: str | None = None) -> tuple[Quiz | No
     Questions that cannot be built are left out, and their problems reported; a caller must
     not import a quiz with problems. ``slug`` defaults to the file name without ``.md``.
     """
-    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    text = file_text(text)
     doc = split(text, file)
     if doc.problems:
         return None, doc.problems
@@ -455,7 +449,7 @@ def load_quiz(path: Path, root: Path | None = None) -> tuple[Quiz | None, list[P
 
 def _settings(meta: Mapping[str, Any]) -> QuizSettings | None:
     title, passing = meta.get("titulo"), meta.get("aprobacion")
-    if not isinstance(title, str) or _title(title) is not None:
+    if not isinstance(title, str) or title_problem(title) is not None:
         return None
     if not _is_number(passing) or not 0 <= passing <= 100:
         return None

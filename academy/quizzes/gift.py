@@ -78,6 +78,7 @@ from academy.quizzes.questions import (
     parse_number,
     parse_percent,
 )
+from academy.text import file_text
 
 __all__ = [
     "gift_to_quiz_markdown",
@@ -170,7 +171,7 @@ def parse_gift(text: str, file: str) -> tuple[list[Question], list[Problem]]:
 def parse_gift_bank(text: str, file: str) -> tuple[list[Question], dict[str, str], list[Problem]]:
     """The questions of a GIFT bank, the category path of each pool (as written in the
     ``$CATEGORY:`` line, for the export), and every problem met."""
-    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    text = file_text(text)
     problems: list[Problem] = []
     specs: list[QuestionSpec] = []
     pool: str | None = None

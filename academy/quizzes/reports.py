@@ -41,7 +41,7 @@ from academy.extensions import db
 from academy.quizzes import storage
 from academy.quizzes.attempts import FINISHED
 from academy.quizzes.format import Quiz as ParsedQuiz
-from academy.quizzes.models import Attempt, Quiz
+from academy.quizzes.models import Attempt
 from academy.quizzes.questions import (
     Choice,
     ChoiceQuestion,
@@ -51,6 +51,7 @@ from academy.quizzes.questions import (
     Question,
     RichText,
 )
+from academy.quizzes.services import get_quiz
 
 MIN_ATTEMPTS = 5
 
@@ -253,7 +254,7 @@ def reference_quiz(lesson: Lesson) -> ParsedQuiz | None:
     """The revision learners take now, or else the latest one."""
     if lesson.ref is None:
         return None
-    row = db.session.scalar(select(Quiz).where(Quiz.slug == lesson.ref))
+    row = get_quiz(lesson.ref)
     if row is None:
         return None
     revision = row.published or row.latest

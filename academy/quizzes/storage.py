@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any
 
 from academy.quizzes import format as quiz_format
@@ -78,17 +79,32 @@ def quiz_from_data(data: dict[str, Any]) -> quiz_format.Quiz:
     return quiz
 
 
-_cache: dict[tuple[int, str], quiz_format.Quiz] = {}
-_CACHE_SIZE = 256
+class _Revision:
+    """A revision as the cache sees it: equal by id and content hash, carrying its data for
+    the one parse a miss needs (then dropped: the cache keeps only the parsed quiz)."""
+
+    __slots__ = ("data", "key")
+
+    def __init__(self, revision: Any) -> None:
+        self.key = (revision.id, revision.content_hash)
+        self.data: dict[str, Any] | None = revision.data
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Revision) and other.key == self.key
+
+
+# functools' LRU is safe to share between a server's threads, unlike a hand-made dict.
+@lru_cache(maxsize=256)
+def _parsed(revision: _Revision) -> quiz_format.Quiz:
+    assert revision.data is not None
+    quiz = quiz_from_data(revision.data)
+    revision.data = None
+    return quiz
 
 
 def load(revision: Any) -> quiz_format.Quiz:
     """The parsed quiz of a revision (immutable), cached per process by id and content hash."""
-    key = (revision.id, revision.content_hash)
-    quiz = _cache.get(key)
-    if quiz is None:
-        quiz = quiz_from_data(revision.data)
-        if len(_cache) >= _CACHE_SIZE:
-            _cache.pop(next(iter(_cache)))
-        _cache[key] = quiz
-    return quiz
+    return _parsed(_Revision(revision))
