@@ -15,47 +15,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, Response
-from sqlalchemy import DateTime, Engine, MetaData, event
-from sqlalchemy.orm import DeclarativeBase, Session, registry
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy import Engine, event
+from sqlalchemy.orm import Session
 
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
+from academy.extensions import db
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """Aware UTC datetimes on every backend (SQLite forgets the zone; we put it back)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is not None:
-            if value.tzinfo is None:
-                raise ValueError("naive datetime given to a UTCDateTime column")
-            value = value.astimezone(UTC)
-        return value
-
-    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        return value
-
-
-class Base(DeclarativeBase):
-    registry = registry(
-        metadata=MetaData(naming_convention=NAMING_CONVENTION),
-        type_annotation_map={datetime: UTCDateTime},
-    )
 
 
 # SQLite under concurrent requests (several gunicorn threads, or workers, on one file).
@@ -169,8 +136,6 @@ _COMMITTED = "academy_committed"
 
 def after_commit(callback: Callable[[], None]) -> None:
     """Run ``callback`` once the current transaction commits; never if it rolls back."""
-    from academy.extensions import db
-
     db.session.info.setdefault(_ON_COMMIT, []).append(callback)
 
 
@@ -190,8 +155,6 @@ def run_after_commit() -> None:
     does not stop the others: what they follow is already committed."""
     from flask import current_app
 
-    from academy.extensions import db
-
     session = db.session()
     while callbacks := session.info.pop(_COMMITTED, None):
         for callback in callbacks:
@@ -203,8 +166,6 @@ def run_after_commit() -> None:
 
 
 def init_app(app: Flask) -> None:
-    from academy.extensions import db
-
     @app.after_request
     def _commit_or_rollback(response: Response) -> Response:
         if response.status_code >= 400:
@@ -225,8 +186,6 @@ def init_app(app: Flask) -> None:
 @contextmanager
 def transaction() -> Iterator[None]:
     """Commit what the block did, or roll it back if it raised (for CLI commands)."""
-    from academy.extensions import db
-
     try:
         yield
         db.session.commit()
@@ -249,8 +208,6 @@ def upsert(
     the database, not a read-then-write in Python, decides who wins.
     """
     from sqlalchemy.dialects import postgresql, sqlite
-
-    from academy.extensions import db
 
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
@@ -276,8 +233,6 @@ def unique_or_taken() -> Iterator[None]:
     decides, and the loser gets a clear answer (a form error, a retry) instead of a 500.
     """
     from sqlalchemy.exc import IntegrityError
-
-    from academy.extensions import db
 
     try:
         with db.session.begin_nested():

@@ -38,7 +38,9 @@ from huey import Huey, crontab
 from huey.consumer import Consumer as HueyConsumer
 from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
 
+from academy import outbox
 from academy.config import ConfigError
+from academy.db import after_commit
 
 QUEUE_NAME = "academy"
 EXTENSION = "academy_queue"
@@ -183,16 +185,12 @@ def periodic_job(schedule: Callable[..., bool]) -> Callable[[Callable[..., Any]]
 
 def enqueue_after_commit(task: Any, *args: Any) -> None:
     """Enqueue ``task(*args)`` once the current transaction commits; never if it rolls back."""
-    from academy.db import after_commit
-
     after_commit(lambda: task(*args))
 
 
 @periodic_job(crontab(minute="*/5"))
 def retry_mail() -> None:
     """Send the mail that could not be sent (``academy mail retry``, every five minutes)."""
-    from academy import outbox
-
     outbox.retry()
 
 
