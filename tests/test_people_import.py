@@ -15,7 +15,7 @@ from academy.extensions import db
 from academy.outbox import OutgoingMail
 from academy.people import imports
 from academy.people.imports import Outcome
-from academy.progress.models import Cohort, Enrolment
+from academy.progress.models import Cohort, CohortStatus, Enrolment
 
 HEADER = "correo,nombre,rut,comuna,cargo\n"
 GOOD = (
@@ -286,6 +286,20 @@ def test_cohort_column_enrols_in_the_cohort(app, example_course, query):
     ]
     report = check(app, "correo,nombre,comuna,cohorte\nana@muni.cl,Ana,Arica,Otra\n")
     assert messages(report) == ["fila 2, columna «cohorte»: no hay una cohorte «Otra»."]
+
+    # Once the cohort closes, Ana stays in it (her row is unchanged) but nobody new joins.
+    def close():
+        db.session.get(Cohort, cohort_id).status = CohortStatus.CLOSED.value
+        db.session.commit()
+
+    run(app, close)
+    text += "beto@muni.cl,Beto,Arica,Generación 2027\n"
+    report = check(app, text)
+    assert report.rows[0].outcome is Outcome.UNCHANGED
+    assert messages(report) == [
+        "fila 3, columna «cohorte»: la cohorte «Generación 2027» está cerrada: no recibe "
+        "nuevas inscripciones."
+    ]
 
 
 # The web steps -----------------------------------------------------------------------------

@@ -254,11 +254,7 @@ def _header(cells: list[str]) -> tuple[list[Column | None], list[Problem]]:
 def _records(data: bytes, report: Report) -> Iterator[tuple[int, dict[Column, str], int]]:
     """Each data row as {column: cell}, its row number and how many cells it had beyond the
     header's; nothing when the header is unusable (its problems are on ``report``)."""
-    try:
-        reader, dialect = csvio.read_rows(data)
-    except UnicodeDecodeError:  # not reachable with latin-1 as the last resort; kept honest
-        report.problems.append(Problem(None, None, _("No se pudo leer el archivo como texto.")))
-        return
+    reader, dialect = csvio.read_rows(data)  # any bytes read: Latin-1 is the last resort
     report.encoding, report.delimiter = dialect.encoding, dialect.delimiter
     number = 0
     columns: list[Column | None] = []
@@ -524,9 +520,31 @@ def _against_database(batch: list[RowResult]) -> None:
             continue
         if user is None:
             result.outcome = Outcome.NEW
-            continue
-        result.changes = _changes(user, person, enrolled)
-        result.outcome = Outcome.UPDATED if result.changes else Outcome.UNCHANGED
+        else:
+            result.changes = _changes(user, person, enrolled)
+            result.outcome = Outcome.UPDATED if result.changes else Outcome.UNCHANGED
+        joins = result.outcome is Outcome.NEW or Column.COHORT.value in result.changes
+        if person.cohort is not None and joins and not _takes_learners(person.cohort, result):
+            result.outcome = Outcome.ERROR
+
+
+def _takes_learners(cohort: Cohort, result: RowResult) -> bool:
+    """Whether the cohort accepts someone new; if not, why goes on the row. (Someone already
+    in a cohort that has since closed is left there: their row is unchanged, not an error.)"""
+    if cohort.archived:
+        message = _(
+            "la cohorte «%(name)s» está archivada: no recibe nuevas inscripciones.",
+            name=cohort.name,
+        )
+    elif not cohort.is_open:
+        message = _(
+            "la cohorte «%(name)s» está cerrada: no recibe nuevas inscripciones.",
+            name=cohort.name,
+        )
+    else:
+        return True
+    result.problems.append(Problem(result.row, Column.COHORT, message))
+    return False
 
 
 def _cohorts_of(user_ids: list[int], course_ids: set[int]) -> dict[tuple[int, int], int | None]:
