@@ -41,6 +41,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from academy.learning import catalogue, home, my_courses
     from academy.people import views as people_views
     from academy.quizzes import views as quizzes_views
+    from academy.reports import views as reports_views
 
     app.register_blueprint(home.bp)
     app.register_blueprint(auth_views.bp)
@@ -53,6 +54,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(quizzes_views.bp)
     app.register_blueprint(certificates_views.bp)
     app.register_blueprint(certificate_batch_views.bp)
+    app.register_blueprint(reports_views.bp)
 
     register_lesson_kinds()
 

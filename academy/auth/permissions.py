@@ -39,6 +39,11 @@ def can_read_audit_log(user: User) -> bool:
     return user.is_authenticated and user.is_admin
 
 
+def can_read_reports(user: User) -> bool:
+    """Admins read every report; trainers read those of the cohorts they follow."""
+    return user.is_authenticated and user.is_trainer
+
+
 def require(check: Callable[[User], bool]) -> Callable[[F], F]:
     """Sign-in first (redirect to the login page), then the check (403 if it fails)."""
 

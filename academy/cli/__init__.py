@@ -32,6 +32,7 @@ from academy.jobs import worker_command
 from academy.outbox import mail_group
 from academy.people import imports
 from academy.quizzes.cli import quizzes_group
+from academy.reports.cli import reports_group
 from academy.serve import serve_command
 
 
@@ -211,3 +212,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(worker_command)
     app.cli.add_command(backup_command)
     app.cli.add_command(certificates_group)
+    app.cli.add_command(reports_group)
