@@ -35,6 +35,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from academy.audit import views as audit_views
     from academy.auth import views as auth_views
     from academy.cases import views as cases_views
+    from academy.cohorts import views as cohorts_views
     from academy.certificates import batch_views as certificate_batch_views
     from academy.certificates import views as certificates_views
     from academy.courses import editor as courses_editor
@@ -51,6 +52,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(courses_editor.bp)
     app.register_blueprint(my_courses.bp)
     app.register_blueprint(cases_views.bp)
+    app.register_blueprint(cohorts_views.bp)
     app.register_blueprint(quizzes_views.bp)
     app.register_blueprint(certificates_views.bp)
     app.register_blueprint(certificate_batch_views.bp)

@@ -12,6 +12,7 @@ ROLES = ("anonymous", "learner", "trainer", "admin")
 LOGIN = 302  # anonymous visitors are sent to the sign-in page
 HOME = 302  # signed-in visitors are sent home from pages meant for visitors
 EDITORS = {"anonymous": LOGIN, "learner": 403, "trainer": 200, "admin": 200}
+ADMINS = {"anonymous": LOGIN, "learner": 403, "trainer": 403, "admin": 200}
 # Pages of a course's learners: signed in and enrolled (no one here is enrolled).
 LEARNERS = {"anonymous": LOGIN, "learner": 403, "trainer": 403, "admin": 403}
 
@@ -103,6 +104,37 @@ TABLE: dict[str, tuple[str, str, dict[str, int]]] = {
     "cases.remove_trainer": ("POST", "/admin/cursos/curso-ejemplo/relatores/{learner_id}/quitar", {"anonymous": LOGIN, "learner": 403, "trainer": 403, "admin": 404}),
     "cases.add_cohort": ("POST", "/admin/cursos/curso-ejemplo/grupos", {"anonymous": LOGIN, "learner": 403, "trainer": 403, "admin": 422}),
     "cases.assign_cohorts": ("POST", "/admin/cursos/curso-ejemplo/grupos/asignar", {"anonymous": LOGIN, "learner": 403, "trainer": 403, "admin": 302}),
+    # Reports: admins and trainers (a trainer's figures are those of their cohorts; a course
+    # they neither teach nor follow a cohort of, and a person they do not see, are 404).
+    "reports.index": ("GET", "/informes/", EDITORS),
+    "reports.courses_csv": ("GET", "/informes/cursos.csv", EDITORS),
+    "reports.course": ("GET", "/informes/cursos/curso-ejemplo/", {**EDITORS, "trainer": 404}),
+    "reports.cohorts_csv": ("GET", "/informes/cursos/curso-ejemplo/grupos.csv", {**EDITORS, "trainer": 404}),
+    "reports.regions": ("GET", "/informes/territorio/", EDITORS),
+    "reports.regions_csv": ("GET", "/informes/territorio.csv", EDITORS),
+    "reports.comunas_page": ("GET", "/informes/territorio/comunas/", EDITORS),
+    "reports.comunas_csv": ("GET", "/informes/territorio/comunas.csv", EDITORS),
+    "reports.learners": ("GET", "/informes/personas/", EDITORS),
+    "reports.learners_csv": ("GET", "/informes/personas.csv", EDITORS),
+    "reports.learner": ("GET", "/informes/personas/{learner_id}", {**EDITORS, "trainer": 404, "admin": 404}),
+    "reports.learner_csv": ("GET", "/informes/personas/{learner_id}.csv", {**EDITORS, "trainer": 404, "admin": 404}),
+    # Cohorts: admins run them (no cohort 999999: past the permission check, 404); trainers
+    # see theirs in "Mis grupos", and a cohort they do not follow is a 404.
+    "cohorts.index": ("GET", "/admin/grupos/", ADMINS),
+    "cohorts.create": ("GET", "/admin/grupos/nuevo", ADMINS),
+    "cohorts.detail": ("GET", "/admin/grupos/999999", {**ADMINS, "admin": 404}),
+    "cohorts.edit": ("POST", "/admin/grupos/999999", {**ADMINS, "admin": 404}),
+    "cohorts.close": ("POST", "/admin/grupos/999999/cerrar", {**ADMINS, "admin": 404}),
+    "cohorts.reopen": ("POST", "/admin/grupos/999999/reabrir", {**ADMINS, "admin": 404}),
+    "cohorts.archive": ("POST", "/admin/grupos/999999/archivar", {**ADMINS, "admin": 404}),
+    "cohorts.restore": ("POST", "/admin/grupos/999999/restaurar", {**ADMINS, "admin": 404}),
+    "cohorts.add_trainer": ("POST", "/admin/grupos/999999/relatores", {**ADMINS, "admin": 404}),
+    "cohorts.remove_trainer": ("POST", "/admin/grupos/999999/relatores/{learner_id}/quitar", {**ADMINS, "admin": 404}),
+    "cohorts.enrol": ("GET", "/admin/grupos/999999/inscribir", {**ADMINS, "admin": 404}),
+    "cohorts.enrol_selected": ("POST", "/admin/grupos/999999/inscribir", {**ADMINS, "admin": 404}),
+    "cohorts.enrol_csv": ("GET", "/admin/grupos/999999/inscribir-csv", {**ADMINS, "admin": 404}),
+    "cohorts.mine": ("GET", "/grupos/", EDITORS),
+    "cohorts.followed": ("GET", "/grupos/999999", {**EDITORS, "trainer": 404, "admin": 404}),
     # Reports: admins and trainers (a trainer's figures are those of their cohorts; a course
     # they neither teach nor follow a cohort of, and a person they do not see, are 404).
     "reports.index": ("GET", "/informes/", EDITORS),

@@ -310,7 +310,7 @@ def enrol(cohort: Cohort, user_ids: Iterable[int], *, by: User | None) -> Enroll
             target_id=enrolment.id,
             target_label=users[user_id].email,
             course=cohort.course.slug,
-            cohort=cohort.name,
+            group=cohort.name,
         )
     db.session.flush()
     return result

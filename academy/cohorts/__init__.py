@@ -1,0 +1,1 @@
+"""The cohort pages: admins create and run cohorts; trainers see theirs ("Mis grupos")."""
