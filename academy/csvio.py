@@ -39,6 +39,14 @@ def safe_cell(value: Any) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
+def unsafe_cell(text: str) -> str:
+    """A cell read back as it was before :func:`safe_cell`: an exported file imports back
+    unchanged (a name written "-Ana" stays "-Ana", not "'-Ana")."""
+    if text.startswith("'") and text[1:].startswith(FORMULA_STARTS):
+        return text[1:]
+    return text
+
+
 def csv_chunks(
     header: Iterable[Any], rows: Iterable[Iterable[Any]], *, rows_per_chunk: int = 200
 ) -> Iterator[str]:

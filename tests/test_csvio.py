@@ -29,6 +29,11 @@ def test_safe_cell(value, expected):
     assert csvio.safe_cell(value) == expected
 
 
+@pytest.mark.parametrize("value", ["=1+1", "-Ana", "@x", "+56 9", "Ñuñoa", "'quoted", ""])
+def test_unsafe_cell_reads_back_what_safe_cell_wrote(value):
+    assert csvio.unsafe_cell(csvio.safe_cell(value)) == value
+
+
 def test_csv_chunks_start_with_a_bom_and_neutralise_every_cell():
     rows = ([f"=cmd{n}", "Peñalolén"] for n in range(450))
     text = "".join(csvio.csv_chunks(["=col", "comuna"], rows, rows_per_chunk=200))

@@ -197,6 +197,7 @@ def test_an_export_imports_back_unchanged(app, client, auth, make_user):
 
     auth.as_role(make_user, "admin")
     make_user(full_name="Ana Rojas", rut="123456785", comuna_cut="13120", job_title="Jefa")
+    make_user(full_name="-Beto Díaz", comuna_cut="01101", job_title="=Jefe")
     data = client.get("/admin/personas/exportar.csv").data
     with app.app_context():
         report = imports.check(data)

@@ -270,7 +270,7 @@ def _records(data: bytes, report: Report) -> Iterator[tuple[int, dict[Column, st
             if not any(cell.strip() for cell in cells):
                 continue  # blank lines, or a row of empty cells Excel left behind
             record = {
-                column: cells[index].strip() if index < len(cells) else ""
+                column: csvio.unsafe_cell(cells[index].strip()) if index < len(cells) else ""
                 for index, column in enumerate(columns)
                 if column is not None
             }
