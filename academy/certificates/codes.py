@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import secrets
 
+from flask import current_app
 from stdnum.iso7064 import mod_37_36
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -51,3 +52,25 @@ def normalise(typed: str) -> str:
 def display(code: str) -> str:
     """``7K3MQ9XAR2TZ`` → ``7K3M-Q9XA-R2TZ``."""
     return "-".join(code[i : i + GROUP] for i in range(0, len(code), GROUP))
+
+
+# The links printed on a certificate and in its emails --------------------------------------
+# Where the QR code's link leads (the route in views.py is built from it): services have no
+# request to build URLs from, and links must start with the configured public address.
+VERIFY_PATH = "/certificados/v/"
+LOOKUP_PATH = "/certificados/verificar"
+
+
+def base_url() -> str:
+    """The academy's address (BASE_URL) without its trailing slash."""
+    return str(current_app.config.get("BASE_URL") or "").rstrip("/")
+
+
+def verification_url(token: str) -> str:
+    """The QR code's link: straight to this certificate's verdict."""
+    return f"{base_url()}{VERIFY_PATH}{token}"
+
+
+def lookup_url() -> str:
+    """The page where anyone types a code, printed for those who cannot scan."""
+    return f"{base_url()}{LOOKUP_PATH}"

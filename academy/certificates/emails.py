@@ -21,8 +21,6 @@ from academy.certificates.models import Certificate
 def _send(
     certificate: Certificate, subject: Callable[[], str], template: str, **context: object
 ) -> None:
-    from academy.certificates.services import verification_url
-
     learner = certificate.user
     with force_locale(learner.locale or "es"):
         message = mail.build_message(
@@ -32,7 +30,7 @@ def _send(
             user=learner,
             certificate=certificate,
             code=codes.display(certificate.code),
-            verify_link=verification_url(certificate.token),
+            verify_link=codes.verification_url(certificate.token),
             **context,
         )
     outbox.queue(message)

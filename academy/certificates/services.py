@@ -31,6 +31,12 @@ from stdnum.cl import rut as rut_number
 from academy import audit, comunas, config
 from academy.auth.models import User
 from academy.certificates import codes, emails, rendering, signing
+
+# The verification links are made beside the codes (the emails need them too); they stay part
+# of this module's interface.
+from academy.certificates.codes import LOOKUP_PATH as LOOKUP_PATH
+from academy.certificates.codes import VERIFY_PATH as VERIFY_PATH
+from academy.certificates.codes import lookup_url, verification_url
 from academy.certificates.models import Certificate, CertificateStatus
 from academy.courses.models import Course, Lesson, LessonRevision, Unit
 from academy.db import utcnow
@@ -38,10 +44,6 @@ from academy.extensions import db
 from academy.inputs import is_one_line
 from academy.progress.models import Enrolment
 
-# Where the QR code's link leads (the route in views.py is built from it): services have no
-# request to build URLs from, and links must start with the configured public address.
-VERIFY_PATH = "/certificados/v/"
-LOOKUP_PATH = "/certificados/verificar"
 MAX_REASON = 500
 CERTIFICATE_LANGUAGE = "es"
 # How the audit log names a certificate as the target of an event.
@@ -183,20 +185,6 @@ def valid_certificate(user_id: int, course_id: int) -> Certificate | None:
 
 
 # Issuing -------------------------------------------------------------------------------------
-
-
-def _base_url() -> str:
-    return str(current_app.config.get("BASE_URL") or "").rstrip("/")
-
-
-def verification_url(token: str) -> str:
-    """The QR code's link: straight to this certificate's verdict."""
-    return f"{_base_url()}{VERIFY_PATH}{token}"
-
-
-def lookup_url() -> str:
-    """The page where anyone types a code, printed for those who cannot scan."""
-    return f"{_base_url()}{LOOKUP_PATH}"
 
 
 def _long_date(moment: datetime | None) -> str | None:
@@ -411,7 +399,7 @@ def issue(
             rendered,
             reason=_signature_reason(certificate),
             location=str(current_app.config["CERTIFICATE_SIGNATURE_LOCATION"]),
-            contact=_base_url() or None,
+            contact=codes.base_url() or None,
         )
     except signing.SigningKeyError as error:
         current_app.logger.error("certificate signing key: %s", error)

@@ -336,7 +336,7 @@ def _page(form: VerifyForm | None = None, **context: Any) -> str:
     )
 
 
-@bp.get(services.LOOKUP_PATH)
+@bp.get(codes.LOOKUP_PATH)
 @limiter.shared_limit(_verify_limit, scope="certificate-verification")
 def verify() -> Any:
     form = VerifyForm(request.args)
@@ -363,7 +363,7 @@ def verify() -> Any:
     return _verdict_page(certificate, form)
 
 
-@bp.get(services.VERIFY_PATH + "<token>")
+@bp.get(codes.VERIFY_PATH + "<token>")
 @limiter.shared_limit(_verify_limit, scope="certificate-verification")
 def verify_link(token: str) -> Any:
     return _verdict_page(services.by_token(token), VerifyForm(formdata=None))
@@ -384,7 +384,7 @@ def _verdict_page(certificate: Certificate | None, form: VerifyForm, **context: 
     )
 
 
-@bp.post(services.LOOKUP_PATH + "/archivo")
+@bp.post(codes.LOOKUP_PATH + "/archivo")
 @limiter.shared_limit(_verify_limit, scope="certificate-verification")
 def verify_upload() -> Any:
     """Is this file byte for byte a certificate the academy issued, and does its signature
@@ -403,7 +403,7 @@ def verify_upload() -> Any:
     return _verdict_page(found.certificate, VerifyForm(formdata=None), signature=found.signature)
 
 
-@bp.get(services.LOOKUP_PATH + "/rut")
+@bp.get(codes.LOOKUP_PATH + "/rut")
 @limiter.shared_limit(_verify_limit, scope="certificate-verification")
 def verify_rut() -> Any:
     """A person's certificates, by the RUT printed on them; the RUT is shown masked."""
