@@ -35,9 +35,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from academy.audit import views as audit_views
     from academy.auth import views as auth_views
     from academy.cases import views as cases_views
-    from academy.cohorts import views as cohorts_views
     from academy.certificates import batch_views as certificate_batch_views
     from academy.certificates import views as certificates_views
+    from academy.cohorts import views as cohorts_views
     from academy.courses import editor as courses_editor
     from academy.learning import catalogue, home, my_courses
     from academy.people import views as people_views
