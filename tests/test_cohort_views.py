@@ -229,3 +229,59 @@ def test_each_trainer_sees_only_their_cohorts_and_their_learners(
     auth.logout()
     auth.login(ana.email)
     assert client.get("/grupos/").status_code == 403
+
+
+def test_a_cohort_trainer_reviews_the_case_work_of_their_cohort_only(
+    app, make_user, case_course, case_lesson, query
+):
+    from flask.testing import FlaskClient
+
+    from academy.cases import services as cases
+    from academy.cases.models import CaseSubmission
+    from academy.courses.models import Lesson
+    from tests.conftest import AuthActions
+
+    def signed_in(user) -> FlaskClient:
+        other = app.test_client()
+        assert AuthActions(other).login(user.email).status_code == 302
+        return other
+
+    rita = make_user("trainer", full_name="Rita Relatora")
+    course_trainer = make_user("trainer", full_name="Carla del curso")
+    ana = make_user(full_name="Ana del grupo de Rita")
+    bea = make_user(full_name="Bea de otro grupo")
+    solo = make_user(full_name="Sol sin grupo")
+    make_cohort(query, case_course.id, "Grupo de Rita", rita.id, [ana.id])
+    other = make_cohort(query, case_course.id, "Otro grupo", None, [bea.id])
+
+    def hand_in():
+        from academy.progress import services as progress
+
+        progress.enrol(solo.id, db.session.get(Course, case_course.id))
+        cases.add_trainer(db.session.get(Course, case_course.id), course_trainer.email)
+        lesson = db.session.get(Lesson, case_lesson.id)
+        ids = {}
+        for person in (ana, bea, solo):
+            text = " ".join(["vecinos"] * 30)
+            draft, _ = cases.save_draft(person.id, lesson, {"1": text, "2": text})
+            assert cases.submit(draft) == {}
+            ids[person.id] = draft.id
+        db.session.commit()
+        return ids
+
+    ids = query(hand_in)
+    reviewer = signed_in(rita)
+    page = reviewer.get("/revision/").text
+    assert "Ana del grupo de Rita" in page
+    assert "Bea de otro grupo" not in page and "Sol sin grupo" not in page
+    assert "Otro grupo" not in page  # the cohort filter lists her cohort only
+    assert reviewer.get(f"/revision/{ids[ana.id]}").status_code == 200
+    assert reviewer.get(f"/revision/{ids[bea.id]}").status_code == 403
+    assert reviewer.get(f"/revision/{ids[solo.id]}").status_code == 403
+    assert reviewer.get(f"/revision/?grupo={other}").text.count("Bea de otro grupo") == 0
+
+    # The course's trainer still sees every learner of the course, in a cohort or not.
+    course_wide = signed_in(course_trainer).get("/revision/").text
+    for name in ("Ana del grupo de Rita", "Bea de otro grupo", "Sol sin grupo"):
+        assert name in course_wide
+    assert query(lambda: db.session.get(CaseSubmission, ids[ana.id])).user_id == ana.id

@@ -11,7 +11,7 @@ from typing import cast
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -21,8 +21,9 @@ from academy.cases.models import CaseSubmission, SubmissionStatus
 from academy.courses.models import CaseCompletion, Course, Lesson, LessonRevision
 from academy.db import upsert, utcnow
 from academy.extensions import db
+from academy.progress import cohorts
 from academy.progress import services as progress
-from academy.progress.models import Cohort, CourseTrainer, Enrolment
+from academy.progress.models import Cohort, CohortTrainer, CourseTrainer, Enrolment
 from academy.text import unix_newlines
 
 MAX_RESPONSE_CHARS = 40_000
@@ -62,7 +63,9 @@ def teaches(user: User, course_id: int) -> bool:
 
 
 def can_review(user: User, submission: CaseSubmission) -> bool:
-    return teaches(user, submission.lesson.course_id)
+    """A course's trainers review all its case work; a cohort's trainers, its learners' work."""
+    course_id = submission.lesson.course_id
+    return teaches(user, course_id) or cohorts.may_see_learner(user, submission.user_id, course_id)
 
 
 def taught_course_ids(user: User) -> list[int] | None:
@@ -286,9 +289,8 @@ def queue(user: User, filters: QueueFilters) -> Select[tuple[CaseSubmission]]:
         .where(CaseSubmission.status != SubmissionStatus.DRAFT)
         .order_by(CaseSubmission.submitted_at, CaseSubmission.id)
     )
-    courses = taught_course_ids(user)
-    if courses is not None:
-        query = query.where(Lesson.course_id.in_(courses))
+    if not user.is_admin:
+        query = query.where(cohorts.sees_learner_of(user, CaseSubmission.user_id, Lesson.course_id))
     if filters.course_id is not None:
         query = query.where(Lesson.course_id == filters.course_id)
     if filters.status in {s.value for s in SubmissionStatus} - {SubmissionStatus.DRAFT.value}:
@@ -505,11 +507,15 @@ def remove_trainer(course: Course, user_id: int) -> User | None:
 
 
 def courses_taught(user: User) -> list[Course]:
-    """The courses whose queue the user may filter by (every course, for admins)."""
+    """The courses whose queue the user may filter by: those they teach and those of the
+    cohorts they follow (every course, for admins)."""
     query = select(Course).order_by(Course.title)
     ids = taught_course_ids(user)
     if ids is not None:
-        query = query.where(Course.id.in_(ids))
+        followed = select(Cohort.course_id).where(
+            Cohort.id.in_(select(CohortTrainer.cohort_id).where(CohortTrainer.user_id == user.id))
+        )
+        query = query.where(or_(Course.id.in_(ids), Course.id.in_(followed)))
     return list(db.session.scalars(query))
 
 

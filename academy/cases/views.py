@@ -51,6 +51,7 @@ from academy.db import utcnow
 from academy.extensions import db, limiter
 from academy.inputs import whole_number
 from academy.pagination import PAGE_ARG, paginate
+from academy.progress import cohorts as progress_cohorts
 from academy.progress import services as progress
 from academy.security import opened_as_page
 
@@ -434,7 +435,8 @@ def queue() -> Any:
         status=status if status in QUEUE_STATUSES else "",
         statuses=QUEUE_STATUSES,
         courses=courses,
-        cohorts=services.cohorts_of([course.id for course in courses]),
+        # Only the cohorts the user follows or whose course they teach (all, for admins).
+        cohorts=list(db.session.scalars(progress_cohorts.visible_cohorts(current_user))),
     )
 
 

@@ -24,9 +24,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import ColumnElement, Select, exists, false, func, literal, or_, select, true
+from sqlalchemy import ColumnElement, Select, false, func, literal, or_, select, true
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import contains_eager, selectinload
+from sqlalchemy.orm import aliased, contains_eager, selectinload
 from stdnum.cl import rut as rut_number
 
 from academy import audit
@@ -553,10 +553,17 @@ def sees_learner_of(
         return true()
     if not user.is_trainer:
         return false()
-    in_followed_cohort = exists().where(
-        Enrolment.user_id == learner_id,
-        Enrolment.course_id == course_id,
-        Enrolment.cohort_id.in_(_followed_cohorts(user)),
+    # An alias of its own, correlated to nothing else: the outer query may join enrolments too.
+    enrolment = aliased(Enrolment)
+    in_followed_cohort = (
+        select(enrolment.id)
+        .where(
+            enrolment.user_id == learner_id,
+            enrolment.course_id == course_id,
+            enrolment.cohort_id.in_(_followed_cohorts(user)),
+        )
+        .correlate_except(enrolment)
+        .exists()
     )
     return or_(course_id.in_(_taught_courses(user)), in_followed_cohort)
 
