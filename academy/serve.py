@@ -60,19 +60,29 @@ class Server(BaseApplication):  # type: ignore[misc]  # gunicorn has no type hin
     help="Hilos por proceso.",
 )
 @click.option(
+    "--keep-alive",
+    default=2,
+    show_default=True,
+    type=click.IntRange(1, 3600),
+    help="Segundos que una conexión inactiva sigue abierta (detrás de nginx: más que su "
+    "keepalive_timeout).",
+)
+@click.option(
     "--no-worker",
     is_flag=True,
     help="No iniciar el proceso de trabajos en segundo plano (si corre «academy worker»).",
 )
 @with_appcontext
-def serve_command(host: str, port: int, workers: int, threads: int, no_worker: bool) -> None:
+def serve_command(
+    host: str, port: int, workers: int, threads: int, keep_alive: int, no_worker: bool
+) -> None:
     """Serve the academy with gunicorn (``academy run`` is Flask's development server), and a
     consumer of the background jobs beside it."""
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
     consumer = None if no_worker or jobs.queue.immediate else start_consumer()
     arbiter = os.getpid()
     try:
-        _serve(app, host, port, workers, threads)
+        _serve(app, host, port, workers, threads, keep_alive)
     finally:
         # gunicorn's workers are forks of this process and unwind through here as they exit:
         # only the arbiter, whose child the consumer is, stops it.
@@ -109,7 +119,9 @@ def stop_consumer(process: subprocess.Popen[bytes]) -> None:
             process.wait()
 
 
-def _serve(app: Flask, host: str, port: int, workers: int, threads: int) -> None:
+def _serve(
+    app: Flask, host: str, port: int, workers: int, threads: int, keep_alive: int = 2
+) -> None:
     if workers > 1 and app.config["RATELIMIT_STORAGE_URI"].startswith("memory:"):
         click.echo(
             "academy: con varios procesos, los límites de intentos de ingreso se cuentan por "
@@ -123,6 +135,10 @@ def _serve(app: Flask, host: str, port: int, workers: int, threads: int) -> None
             "workers": workers,
             "threads": threads,
             "worker_class": "gthread",
+            # Behind a load balancer that keeps idle connections (nginx's upstream keepalive),
+            # a host must keep them longer than it does: else the balancer may send a request
+            # on a connection the host is closing, and the visitor gets a 502.
+            "keepalive": keep_alive,
             "accesslog": "-",
             "errorlog": "-",
             # Workers fork after the app is created: start-up opens no database connection,

@@ -342,3 +342,14 @@ def test_the_load_balancer_serves_health_static_files_and_https_only(
     for name in HOSTS:
         log = (deployment.logs / f"{name}.log").read_text()
         assert "GET /mis-cursos" in log or "POST /entrar" in log, log
+
+
+def test_the_hosts_keep_idle_connections_longer_than_nginx() -> None:
+    """nginx reuses idle connections to the hosts (upstream keepalive); a host that closed one
+    first would have nginx send a request into a closing connection, and answer 502 (seen at
+    200 simulated users: gunicorn's default is 2 s, nginx's 60 s)."""
+    (command,) = harness.unit_settings(harness.SHIPPED / "academy-web.service")["ExecStart"]
+    host = int(re.search(r"--keep-alive (\d+)", command)[1])  # type: ignore[index]
+    site = (harness.SHIPPED / "nginx.conf").read_text()
+    balancer = int(re.search(r"keepalive_timeout (\d+)s;", site)[1])  # type: ignore[index]
+    assert host > balancer
