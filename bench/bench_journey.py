@@ -22,10 +22,12 @@ own database, ``academy_bench_journey``, and drops it at the end).
    both hosts loads its templates and opens its connections), then the measured run:
    ``--users`` people started at ``--spawn-rate`` per second, for ``--run-time`` seconds,
    each waiting ``--wait`` seconds (uniformly between the two) between two actions.
-4. Prints the machine's load, then per action: requests, failures, requests per second, p50,
-   p95 and p99 (locust's percentiles: response times rounded to 2 significant digits above
-   100 ms), and each percentile divided by the floor's; then every failure. Exits 1 if any
-   request failed.
+4. Prints the machine's load and the CPU used while locust ran, in cores: by the two hosts
+   (their gunicorn workers and job workers) and nginx, by PostgreSQL's processes serving the
+   bench's database, by locust, and by every other process of the machine. Then per action:
+   requests, failures, requests per second, p50, p95 and p99 (locust's percentiles: response
+   times rounded to 2 significant digits above 100 ms), and each percentile divided by the
+   floor's; then every failure. Exits 1 if any request failed.
 
 Environment: ACADEMY_BENCH_ADMIN_URL (a database to create and drop the bench database from;
 default ``postgresql://postgres@127.0.0.1:5432/test``).
@@ -38,6 +40,7 @@ import csv
 import json
 import math
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -50,13 +53,14 @@ from typing import Any
 
 import psycopg
 from aiosmtpd.controller import Controller
+from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import deployment as harness  # noqa: E402
 from bench.journey import ACTIONS, FLOOR, PLAN_VARIABLE, WAIT_VARIABLE  # noqa: E402
-from bench.serving import free_port, load_average  # noqa: E402
+from bench.serving import free_port, load_average, machine_busy, tree_cpu  # noqa: E402
 from bench.wsgi import SIGNED_IN_PATH  # noqa: E402
 
 DATABASE = "academy_bench_journey"
@@ -77,6 +81,7 @@ class Run:
     load_before: str
     load_after: str
     seconds: float
+    cores: dict[str, float]  # CPU used while locust ran, in cores, by whom
 
     @property
     def errors(self) -> int:
@@ -261,19 +266,40 @@ def run_locust(
         "--spawn-rate", str(spawn_rate), "--run-time", f"{seconds}s", "--stop-timeout", "30",
         "--csv", str(prefix), "--only-summary", "--loglevel", "WARNING",
     ]  # fmt: skip
-    load_before, started = load_average(), time.monotonic()
+    database = make_url(plan_database(plan)).database or ""
+    load_before, started, busy = load_average(), time.monotonic(), machine_busy()
+    deployment_before, database_before = tree_cpu(set(running.pids), database)
+    locust_before = children_cpu()
     # Exit status 1 means some request failed: the statistics below say which. Locust's own
     # summary goes to a log beside the CSV files; report() prints the figures.
     with open(f"{prefix}.log", "wb") as log:
         subprocess.run(command, env=environment, cwd=ROOT, check=False, stdout=log, stderr=log)
     elapsed, load_after = time.monotonic() - started, load_average()
+    deployment_after, database_after = tree_cpu(set(running.pids), database)
+    cores = {
+        "the two hosts and nginx": deployment_after - deployment_before,
+        "PostgreSQL (this database)": database_after - database_before,
+        "locust": children_cpu() - locust_before,
+    }
+    cores["other processes"] = machine_busy() - busy - sum(cores.values())
+    cores = {name: max(seconds, 0) / elapsed for name, seconds in cores.items()}
     if not Path(f"{prefix}_stats.csv").exists():
         raise RuntimeError(f"locust did not run:\n{Path(f'{prefix}.log').read_text()[-3000:]}")
     with open(f"{prefix}_stats.csv", newline="") as stats:
         rows = {row["Name"]: row for row in csv.DictReader(stats)}
     with open(f"{prefix}_failures.csv", newline="") as failures:
         failed = list(csv.DictReader(failures))
-    return Run(rows, failed, load_before, load_after, elapsed)
+    return Run(rows, failed, load_before, load_after, elapsed, cores)
+
+
+def plan_database(plan: Path) -> str:
+    return str(json.loads(plan.read_text())["database_url"])
+
+
+def children_cpu() -> float:
+    """CPU seconds of this process's children that have ended (each locust run, once waited)."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
 
 
 def journey(
@@ -286,7 +312,8 @@ def journey(
     mail = Controller(Discard(), hostname="127.0.0.1", port=smtp_port)
     mail.start()
     try:
-        plan = seed(database_url, smtp_port, work, users) | {"tour": tour}
+        plan = seed(database_url, smtp_port, work, users)
+        plan |= {"tour": tour, "database_url": database_url}
         plan_file = work / "plan.json"
         plan_file.write_text(json.dumps(plan))
         extra = {"ACADEMY_BENCH_BARE_HTML": str(work / "page.html")}
@@ -322,6 +349,8 @@ def report(run: Run, users: int, spawn_rate: float, seconds: int, wait: str) -> 
           f"PostgreSQL and Redis on the same machine")  # fmt: skip
     print(f"load average (1, 5, 15 min) at the start: {run.load_before}; "
           f"at the end: {run.load_after}; locust ran {run.seconds:.0f} s")  # fmt: skip
+    used = ", ".join(f"{name} {share:.2f}" for name, share in run.cores.items())
+    print(f"CPU used while locust ran, in cores (of {os.cpu_count()}): {used}")
     print()
     floor = run.rows.get(FLOOR, {})
     print("| action | requests | failures | req/s | p50 ms | p95 ms | p99 ms "

@@ -48,7 +48,7 @@ from academy.courses import content, services  # noqa: E402
 from academy.extensions import db  # noqa: E402
 from academy.progress import services as progress  # noqa: E402
 from bench.bench_content import make_course  # noqa: E402
-from bench.serving import load_average, serve  # noqa: E402
+from bench.serving import TICKS, load_average, machine_busy, serve  # noqa: E402
 from bench.wsgi import BARE_PATH, SIGNED_IN_PATH  # noqa: E402
 
 SECRET = "bench-secret-key-0123456789-abcdefghijklmnop"
@@ -103,17 +103,6 @@ def wrk(url: str, cookie: str, seconds: int) -> dict[str, float]:
 
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     return {"rps": rps, "p50": ms("50%"), "p99": ms("99%")}
-
-
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def machine_busy() -> float:
-    """CPU seconds the whole machine has spent busy (all cores), from /proc/stat."""
-    user, nice, system, _idle, _iowait, irq, softirq = map(
-        int, Path("/proc/stat").read_text().split("\n")[0].split()[1:8]
-    )
-    return (user + nice + system + irq + softirq) / TICKS
 
 
 def our_cpu(servers: list[subprocess.Popen]) -> float:

@@ -49,6 +49,7 @@ class Deployment:
     ca_file: Path  # the certificate nginx presents, for clients other than urllib
     logs: Path  # the folder with each process's log (web1.log, web2.log, nginx's logs)
     signing: tuple[Path, Path]  # the hosts' certificate signing key: (certificate, key)
+    pids: tuple[int, ...]  # the web hosts' and nginx's main processes
 
 
 def nginx_binary() -> str | None:
@@ -339,6 +340,7 @@ def deployed(
             certificate,
             work,
             (signing_certificate, signing_key),
+            tuple(process.pid for process in processes),
         )
     finally:
         stop(processes)
