@@ -285,3 +285,33 @@ def test_a_cohort_trainer_reviews_the_case_work_of_their_cohort_only(
     for name in ("Ana del grupo de Rita", "Bea de otro grupo", "Sol sin grupo"):
         assert name in course_wide
     assert query(lambda: db.session.get(CaseSubmission, ids[ana.id])).user_id == ana.id
+
+
+def test_quiz_attempts_export_narrows_to_a_cohort_trainers_learners(
+    client, auth, make_user, example_quiz, query
+):
+    import csv
+
+    from academy.db import utcnow
+    from tests.test_quiz_views import correct_answers, finished_attempt
+
+    course_id = query(lambda: db.session.scalar(select(Course.id)))
+    rita = make_user("trainer", full_name="Rita Relatora")
+    ana = make_user(full_name="Ana del grupo de Rita")
+    bea = make_user(full_name="Bea de otro grupo")
+    make_cohort(query, course_id, "Grupo de Rita", rita.id, [ana.id])
+    make_cohort(query, course_id, "Otro grupo", None, [bea.id])
+    for person in (ana, bea):
+        finished_attempt(query, person.id, correct_answers, when=utcnow())
+    url = "/editor/cursos/curso-ejemplo/lecciones/cuestionario/cuestionario/intentos.csv"
+
+    def names_in_export() -> set[str]:
+        text = client.get(url).get_data(as_text=True).removeprefix("\ufeff")
+        return {row["nombre"] for row in csv.DictReader(io.StringIO(text))}
+
+    auth.login(rita.email)
+    assert names_in_export() == {"Ana del grupo de Rita"}
+    # A trainer who follows no cohort of the course keeps the editor's view, as before.
+    auth.logout()
+    auth.as_role(make_user, "trainer")
+    assert names_in_export() == {"Ana del grupo de Rita", "Bea de otro grupo"}

@@ -38,6 +38,7 @@ from sqlalchemy.orm import selectinload
 from academy.auth.models import User
 from academy.courses.models import Course, Lesson
 from academy.extensions import db
+from academy.progress import cohorts
 from academy.quizzes import storage
 from academy.quizzes.attempts import FINISHED
 from academy.quizzes.format import Quiz as ParsedQuiz
@@ -304,12 +305,15 @@ def _number(value: Decimal | Fraction | None) -> str:
     return text
 
 
-def attempt_rows(course: Course, lesson: Lesson, local_time: Any) -> Iterator[list[str]]:
-    """Every attempt of a quiz lesson, one row per question, as CSV_COLUMNS.
+def attempt_rows(
+    course: Course, lesson: Lesson, local_time: Any, *, viewer: User | None = None
+) -> Iterator[list[str]]:
+    """Every attempt of a quiz lesson, one row per question, as CSV_COLUMNS; of the learners
+    the ``viewer``'s cohorts narrow them to, if any (:func:`academy.progress.cohorts.cohort_scope`).
 
     ``local_time`` turns an aware datetime into the text to write (the caller's timezone).
     """
-    rows = db.session.execute(
+    statement = (
         select(Attempt, User)
         .join(User, User.id == Attempt.user_id)
         .where(Attempt.lesson_id == lesson.id)
@@ -317,6 +321,10 @@ def attempt_rows(course: Course, lesson: Lesson, local_time: Any) -> Iterator[li
         .order_by(User.full_name, User.id, Attempt.number)
         .execution_options(yield_per=BATCH)
     )
+    scope = cohorts.cohort_scope(viewer, course.id) if viewer is not None else None
+    if scope is not None:
+        statement = statement.where(Attempt.user_id.in_(scope))
+    rows = db.session.execute(statement)
     for attempt, user in rows:
         quiz = storage.load(attempt.revision)
         answers = {a.question_key: a for a in attempt.answers}

@@ -796,8 +796,12 @@ def statistics(slug: str, lesson_slug: str) -> str:
 def export_attempts(slug: str, lesson_slug: str) -> Response:
     course = course_or_404(slug)
     lesson = quiz_lesson_or_404(course, lesson_slug)
+    # A trainer who follows cohorts of the course (and does not teach it) gets their learners.
     rows = reports.attempt_rows(
-        course, lesson, lambda value: format_datetime(value, "yyyy-MM-dd HH:mm:ss")
+        course,
+        lesson,
+        lambda value: format_datetime(value, "yyyy-MM-dd HH:mm:ss"),
+        viewer=current_user._get_current_object(),  # type: ignore[attr-defined]
     )
     filename = f"{course.slug}-{lesson.slug}-intentos.csv"
     # Learners' names and answers: an export of personal data. The event commits when the view
