@@ -315,3 +315,44 @@ def test_quiz_attempts_export_narrows_to_a_cohort_trainers_learners(
     auth.logout()
     auth.as_role(make_user, "trainer")
     assert names_in_export() == {"Ana del grupo de Rita", "Bea de otro grupo"}
+
+
+def test_the_course_team_page_logs_cohorts_and_refuses_a_closed_one(
+    client, auth, make_user, example_course, query
+):
+    from academy.progress import services as progress
+
+    admin = auth.as_role(make_user, "admin")
+    ana = make_user(email="ana@muni.cl")
+    query(
+        lambda: (
+            progress.enrol(ana.id, db.session.get(Course, example_course.id)),
+            db.session.commit(),
+        )
+    )
+    team = "/admin/cursos/curso-ejemplo/grupos"
+    assert client.post(team, data={"name": "Marzo"}).status_code == 302
+    cohort_id = query(lambda: db.session.scalar(select(Cohort.id)))
+    client.post(f"{ADMIN}{cohort_id}/cerrar")
+    refused = client.post(team + "/asignar", data={f"grupo-{ana.id}": str(cohort_id)})
+    assert refused.status_code == 422
+    assert "está cerrado: no recibe nuevas inscripciones" in refused.text
+    assert cohort_of(query, ana.id, example_course.id) is None
+    client.post(f"{ADMIN}{cohort_id}/reabrir")
+    assert (
+        client.post(team + "/asignar", data={f"grupo-{ana.id}": str(cohort_id)}).status_code == 302
+    )
+    assert cohort_of(query, ana.id, example_course.id) == cohort_id
+    logged = query(
+        lambda: [
+            (e.action, e.actor_id, e.target_label)
+            for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id))
+            if e.action.startswith("cohort.")
+        ]
+    )
+    assert logged == [
+        ("cohort.created", admin.id, "Marzo"),
+        ("cohort.closed", admin.id, "Marzo"),
+        ("cohort.reopened", admin.id, "Marzo"),
+        ("cohort.joined", admin.id, "ana@muni.cl"),
+    ]

@@ -15,6 +15,7 @@ from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from academy import audit
 from academy.auth.models import User
 from academy.cases.definition import CaseDefinition, from_data
 from academy.cases.models import CaseSubmission, SubmissionStatus
@@ -530,45 +531,65 @@ def cohorts_of(course_ids: Sequence[int]) -> list[Cohort]:
     )
 
 
-MAX_COHORT_NAME = 120
+MAX_COHORT_NAME = cohorts.MAX_NAME
 
 
-def create_cohort(course: Course, name: str, *, now: datetime | None = None) -> Cohort:
-    name = " ".join(name.split())
-    if not name:
-        raise CaseError(_("Escribe un nombre para el grupo."))
-    if len(name) > MAX_COHORT_NAME:
-        raise CaseError(_("El nombre puede tener hasta %(n)s caracteres.", n=MAX_COHORT_NAME))
-    taken = {cohort.name.casefold() for cohort in cohorts_of([course.id])}
-    if name.casefold() in taken:
-        raise CaseError(_("Ya hay un grupo llamado «%(name)s» en este curso.", name=name))
-    cohort = Cohort(course_id=course.id, name=name, created_at=now or utcnow())
+def create_cohort(
+    course: Course, name: str, *, now: datetime | None = None, by: User | None = None
+) -> Cohort:
+    """A new cohort of the course, from the course's team page (see academy.progress.cohorts,
+    which logs it)."""
     try:
-        with db.session.begin_nested():
-            db.session.add(cohort)
-    except IntegrityError:
-        raise CaseError(_("Ya hay un grupo llamado «%(name)s» en este curso.", name=name)) from None
+        cohort = cohorts.create(course, name, by=by)
+    except cohorts.CohortError as error:
+        raise CaseError(str(error)) from None
+    if now is not None:
+        cohort.created_at = now
     return cohort
 
 
-def assign_cohorts(course: Course, choices: Mapping[int, int | None]) -> int:
+def assign_cohorts(
+    course: Course, choices: Mapping[int, int | None], *, by: User | None = None
+) -> int:
     """Put enrolled learners (by user id) in a cohort of the course, or in none; how many moved.
+    Each move into a cohort is logged.
 
-    All or nothing: a cohort of another course refuses the whole list.
+    All or nothing: a cohort of another course, or a closed one someone would join, refuses
+    the whole list.
     """
-    known = {cohort.id for cohort in cohorts_of([course.id])}
+    known = {cohort.id: cohort for cohort in cohorts_of([course.id])}
     if any(cohort_id is not None and cohort_id not in known for cohort_id in choices.values()):
         raise CaseError(_("Uno de los grupos elegidos no es de este curso. Recarga la página."))
     moved = 0
     for enrolment in db.session.scalars(
-        select(Enrolment).where(
-            Enrolment.course_id == course.id, Enrolment.user_id.in_(list(choices))
-        )
+        select(Enrolment)
+        .where(Enrolment.course_id == course.id, Enrolment.user_id.in_(list(choices)))
+        .options(selectinload(Enrolment.user))
     ):
         wanted = choices[enrolment.user_id]
-        if enrolment.cohort_id != wanted:
-            enrolment.cohort_id = wanted
-            moved += 1
+        if enrolment.cohort_id == wanted:
+            continue
+        if wanted is not None:
+            cohort = known[wanted]
+            if not cohort.is_open or cohort.archived:
+                raise CaseError(
+                    _(
+                        "El grupo «%(name)s» está cerrado: no recibe nuevas inscripciones. "
+                        "No cambiamos ningún grupo.",
+                        name=cohort.name,
+                    )
+                )
+            audit.record(
+                audit.AuditAction.COHORT_JOINED,
+                actor=by,
+                target_type="enrolment",
+                target_id=enrolment.id,
+                target_label=enrolment.user.email,
+                course=course.slug,
+                group=cohort.name,
+            )
+        enrolment.cohort_id = wanted
+        moved += 1
     return moved
 
 

@@ -721,7 +721,11 @@ def add_cohort(slug: str) -> Any:
     if not form.validate():
         return render_team(course, cohort_form=form, status=422)
     try:
-        cohort = services.create_cohort(course, form.name.data or "")
+        cohort = services.create_cohort(
+            course,
+            form.name.data or "",
+            by=current_user._get_current_object(),  # type: ignore[attr-defined]
+        )
     except services.CaseError as error:
         form.name.errors = [str(error)]
         return render_team(course, cohort_form=form, status=422)
@@ -743,7 +747,11 @@ def assign_cohorts(slug: str) -> Any:
         except ValueError:
             abort(400)
     try:
-        moved = services.assign_cohorts(course, choices)
+        moved = services.assign_cohorts(
+            course,
+            choices,
+            by=current_user._get_current_object(),  # type: ignore[attr-defined]
+        )
     except services.CaseError as error:
         return render_team(course, error=str(error), status=422)
     flash(
