@@ -13,8 +13,8 @@ from markupsafe import Markup, escape
 
 from academy.reports.services import PlaceRow
 
-WIDTH = 720
-LABEL_WIDTH = 250
+WIDTH = 780
+LABEL_WIDTH = 330
 BAR_WIDTH = 330
 ROW_HEIGHT = 28
 TOP = 34
