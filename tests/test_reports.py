@@ -291,7 +291,7 @@ def test_bad_dates_are_named_in_spanish(seed, client, auth, make_user, query, me
 def test_admin_reads_every_page(seed, client, auth, make_user):
     _admin(auth, make_user)
     index = client.get("/informes/")
-    assert index.status_code == 200 and "66.7 %" in index.text
+    assert index.status_code == 200 and "66,7 %" in index.text  # Spanish decimals
     course = client.get("/informes/cursos/curso-ejemplo/")
     assert course.status_code == 200
     assert "Grupo A" in course.text and "Grupo B" in course.text and "<svg" in course.text
@@ -304,7 +304,7 @@ def test_admin_reads_every_page(seed, client, auth, make_user):
     learners = client.get("/informes/personas/")
     assert learners.status_code == 200 and learners.text.count('href="/informes/personas/') >= 6
     learner = client.get(f"/informes/personas/{seed.learners['L1']}")
-    assert learner.status_code == 200 and "90.0" in learner.text
+    assert learner.status_code == 200 and "90,0" in learner.text
 
 
 def test_trainer_sees_only_their_cohorts(app, seed, client, auth):

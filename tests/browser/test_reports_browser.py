@@ -61,7 +61,7 @@ def test_admin_reads_the_region_report(page: Page, live: LiveServer, axe: Axe) -
     table = page.get_by_role("table", name="Cifras por región, de norte a sur")
     expect(table).to_be_visible()
     santiago = table.get_by_role("row", name="Metropolitana de Santiago")
-    expect(santiago.get_by_role("cell")).to_have_text(["1", "1", "1", "52", "1", "1.9 %"])
+    expect(santiago.get_by_role("cell")).to_have_text(["1", "1", "1", "52", "1", "1,9 %"])
     expect(table.get_by_role("row", name="Total")).to_contain_text("345")
     axe(page)
     santiago.get_by_role("link").click()
