@@ -112,6 +112,9 @@ class Defaults:
     CERTIFICATE_KEY_PASSPHRASE: str | None = None
     # Where the signature says it was made.
     CERTIFICATE_SIGNATURE_LOCATION = "Chile"
+    # Background jobs render certificates in a child process replaced after this many renders
+    # (academy/certificates/render_process.py): WeasyPrint keeps about 0.2 MiB per document.
+    CERTIFICATE_RENDERS_PER_PROCESS = 200
 
     BABEL_DEFAULT_LOCALE = "es"
     BABEL_DEFAULT_TIMEZONE = "America/Santiago"
@@ -297,6 +300,12 @@ def check(app: Flask) -> None:
     if config["ENV"] not in ENVIRONMENTS:
         raise ConfigError(f"ACADEMY_ENV must be one of {', '.join(ENVIRONMENTS)}.")
     check_signatories(config.get("CERTIFICATE_SIGNATORIES"), app.instance_path)
+    renders = config.get("CERTIFICATE_RENDERS_PER_PROCESS")
+    if isinstance(renders, bool) or not isinstance(renders, int) or renders < 1:
+        raise ConfigError(
+            "ACADEMY_CERTIFICATE_RENDERS_PER_PROCESS must be a whole number of at least 1 "
+            f"(certificates a rendering process makes before it is replaced): got {renders!r}."
+        )
     if config["ENV"] != "production":
         return
     key = str(config["SECRET_KEY"])

@@ -16,7 +16,11 @@ Per database, in one process and one run:
    the database's clients on this machine's clock). The worker first issues a batch of one, so
    that its start-up (imports, fonts) is not counted: it is a constant, not growth;
 3. **the worker's memory**: its resident set (``/proc/PID/status``: VmRSS now, VmHWM the peak)
-   sampled while it works, reported once 100 certificates are committed and at the end.
+   sampled while it works, reported once 100 certificates are committed and at the end; and,
+   since the worker renders in a child process it replaces every
+   ``ACADEMY_CERTIFICATE_RENDERS_PER_PROCESS`` certificates (academy/certificates/
+   render_process.py), its children's resident sets too (the rendering child, Python's resource
+   tracker), and the largest sum of the worker's and its children's seen so far.
 
 Prints the ratio batch / (count × mean single time) (the issue's target: at most 1.2, the batch
 grows linearly), the time per certificate over the first and the last tenth of the batch, and
@@ -71,6 +75,8 @@ class Sample:
     position: int
     rss_kb: int
     peak_kb: int
+    children_kb: int  # the worker's descendants' resident sets, summed
+    most_kb: int  # the largest worker + descendants sum sampled until now
 
 
 def memory_kb(pid: int) -> tuple[int, int]:
@@ -81,6 +87,32 @@ def memory_kb(pid: int) -> tuple[int, int]:
         if name in ("VmRSS", "VmHWM"):
             fields[name] = int(value.split()[0])
     return fields["VmRSS"], fields["VmHWM"]
+
+
+def descendants(pid: int) -> list[int]:
+    """The processes started by ``pid``, and by them, from each one's parent in /proc."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:  # it ended meanwhile
+                continue
+            parents[int(entry.name)] = int(stat.rpartition(")")[2].split()[1])
+    found, frontier = [], [pid]
+    while frontier:
+        children = [child for child, parent in parents.items() if parent in frontier]
+        found += children
+        frontier = children
+    return found
+
+
+def children_kb(pid: int) -> int:
+    total = 0
+    for child in descendants(pid):
+        with contextlib.suppress(OSError, KeyError):  # ended meanwhile, or a zombie (no VmRSS)
+            total += memory_kb(child)[0]
+    return total
 
 
 def configure(database_url: str, scratch: Path) -> dict[str, object]:
@@ -173,13 +205,15 @@ def watch(
 ) -> list[Sample]:
     """Samples of the batch's progress and the worker's memory until it is done (or the
     deadline passes, or the worker dies)."""
-    samples = []
+    samples: list[Sample] = []
     while True:
         status, position, _failed, _created, _finished = batch_row(app, batch_id)
         if worker.poll() is not None:
             break
         rss, peak = memory_kb(worker.pid)
-        samples.append(Sample(time.perf_counter(), position, rss, peak))
+        children = children_kb(worker.pid)
+        most = max([rss + children] + [sample.most_kb for sample in samples[-1:]])
+        samples.append(Sample(time.perf_counter(), position, rss, peak, children, most))
         if status == BatchStatus.DONE or time.perf_counter() > deadline:
             break
         time.sleep(POLL)
@@ -307,6 +341,13 @@ def bench(label: str, database_url: str, count: int, rounds: int, timeout: float
             f"[{label}] worker memory after {mark.position} certificates: peak "
             f"{mark.peak_kb / 1024:.0f} MiB (now {mark.rss_kb / 1024:.0f} MiB); after "
             f"{end.position}: peak {end.peak_kb / 1024:.0f} MiB (now {end.rss_kb / 1024:.0f} MiB)"
+        )
+        print(
+            f"[{label}] with its children (the rendering process): after {mark.position} "
+            f"certificates {(mark.rss_kb + mark.children_kb) / 1024:.0f} MiB (children "
+            f"{mark.children_kb / 1024:.0f} MiB), most until then {mark.most_kb / 1024:.0f} MiB; "
+            f"after {end.position}: {(end.rss_kb + end.children_kb) / 1024:.0f} MiB (children "
+            f"{end.children_kb / 1024:.0f} MiB), most {end.most_kb / 1024:.0f} MiB"
         )
     first = samples[0]
     print(

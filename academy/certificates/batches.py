@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from academy.auth.models import User
-from academy.certificates import services
+from academy.certificates import render_process, rendering, services
 from academy.certificates.models import (
     BatchStatus,
     Certificate,
@@ -127,6 +127,7 @@ def run(
 
     Call it outside any transaction. Safe to run again, and at once in two workers: each step
     locks the batch's row, so they take turns and never issue the same learner twice."""
+    render_process.CHILD.start()  # before any lock: see rendering.in_child_process
     while True:
         if stop():
             return False
@@ -154,7 +155,9 @@ def _step(batch: CertificateBatch) -> None:
     user_id = batch.user_ids[batch.position]
     by = services.Actor(batch.created_by)
     try:
-        with db.session.begin_nested():  # whatever a refused issue wrote goes
+        # A batch renders one certificate after another: in the recycled child process, so
+        # that the worker's memory stays flat however long the batch.
+        with db.session.begin_nested(), rendering.in_child_process():
             services.issue(batch.course, user_id, by=by)
     except services.AlreadyIssued:
         batch.skipped += 1
@@ -217,6 +220,7 @@ def on_completion(enrolment: Enrolment) -> None:
 def issue_on_completion(user_id: int, course_id: int) -> None:
     """The job's work: the certificate, unless the course stopped issuing automatically or the
     learner already holds one (the job may run twice)."""
+    render_process.CHILD.start()  # before the completion's lock
     with transaction():
         course = db.session.get(Course, course_id)
         if course is None or not course.certificate_automatic:
@@ -224,7 +228,8 @@ def issue_on_completion(user_id: int, course_id: int) -> None:
         if services.valid_certificate(user_id, course_id) is not None:
             return
         try:
-            services.issue(course, user_id, by=AUTOMATIC)
+            with rendering.in_child_process():  # a worker runs these all day long
+                services.issue(course, user_id, by=AUTOMATIC)
         except services.AlreadyIssued:
             return
 

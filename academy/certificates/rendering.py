@@ -8,7 +8,9 @@ no network, no other local file. The academy ships a ``default`` template as pac
 used when the content directory has none of that name.
 
 Nothing here touches the database or the request: :mod:`academy.certificates.services`
-builds the context and keeps the PDF.
+builds the context and keeps the PDF. Inside :func:`in_child_process` (the background jobs that
+render one certificate after another), the PDF is made in a child process replaced every few
+hundred renders (academy/certificates/render_process.py), from the same plain data.
 """
 
 from __future__ import annotations
@@ -16,6 +18,9 @@ from __future__ import annotations
 import json
 import mimetypes
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import resources
@@ -37,6 +42,8 @@ from jinja2 import (
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
+
+from academy.certificates import render_process
 
 ENTRY = "certificate.html"
 # Archival PDF that may carry attached files (the certificate's data as JSON).
@@ -307,6 +314,22 @@ def logo(folder: Path) -> str | None:
     return None
 
 
+_IN_CHILD: ContextVar[bool] = ContextVar("certificates_render_in_child", default=False)
+
+
+@contextmanager
+def in_child_process() -> Iterator[None]:
+    """Certificates rendered inside this block (in this thread) are made in the child process
+    of academy/certificates/render_process.py, replaced every ``CERTIFICATE_RENDERS_PER_PROCESS``
+    renders, so that WeasyPrint's memory leaves with it. For the jobs that render many in a row;
+    a web request renders its one certificate in-process, in the language of whoever asked."""
+    token = _IN_CHILD.set(True)
+    try:
+        yield
+    finally:
+        _IN_CHILD.reset(token)
+
+
 def render(
     name: str,
     context: dict[str, Any],
@@ -317,4 +340,21 @@ def render(
     folder = template_folder(name)
     # Every route through here gets the folder's logo, whoever built the context.
     context = {"logo": logo(folder), **context}
+    if _IN_CHILD.get():
+        limit = int(current_app.config["CERTIFICATE_RENDERS_PER_PROCESS"])
+        return render_process.CHILD.run(
+            limit, render_folder, folder, context, metadata, data, created
+        )
+    return render_folder(folder, context, metadata, data, created)
+
+
+def render_folder(
+    folder: Path,
+    context: dict[str, Any],
+    metadata: PdfMetadata,
+    data: dict[str, Any] | None = None,
+    created: datetime | None = None,
+) -> bytes:
+    """The PDF of the template in ``folder`` for ``context``, here or in the child process
+    (which has no application: everything it needs is in the arguments)."""
     return render_pdf(folder, render_html(folder, context), metadata, data, created)
