@@ -55,11 +55,11 @@ def test_an_admin_creates_renames_closes_and_archives_a_cohort(
     bad_dates = client.post(ADMIN + "nuevo", data={**form, "name": "Otro", "ends_on": "2027-01-01"})
     assert bad_dates.status_code == 422
     assert "no puede ser anterior" in bad_dates.text
-    assert (
-        client.post(ADMIN + "nuevo", data={**form, "name": "X", "starts_on": "ayer"}).status_code
-        == 422
-    )
-    assert client.post(ADMIN + "nuevo", data={**form, "course": "999999"}).status_code == 422
+    not_a_date = client.post(ADMIN + "nuevo", data={**form, "name": "X", "starts_on": "ayer"})
+    assert not_a_date.status_code == 422
+    assert "Escribe la fecha como año, mes y día" in not_a_date.text
+    no_course = client.post(ADMIN + "nuevo", data={**form, "course": "999999"})
+    assert no_course.status_code == 422 and "Opción inválida." in no_course.text
 
     page = client.get(ADMIN)
     assert "Generación marzo" in page.text and "Abierto" in page.text

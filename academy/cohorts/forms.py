@@ -13,7 +13,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from academy.progress.cohorts import MAX_NAME
 
-DATE_MESSAGE = _l("Escribe la fecha como día, mes y año (por ejemplo 2027-03-01).")
+DATE_MESSAGE = _l("Escribe la fecha como año, mes y día (por ejemplo 2027-03-01).")
 
 
 class SpanishDateField(DateField):
