@@ -356,3 +356,26 @@ def test_the_course_team_page_logs_cohorts_and_refuses_a_closed_one(
         ("cohort.reopened", admin.id, "Marzo"),
         ("cohort.joined", admin.id, "ana@muni.cl"),
     ]
+
+
+def test_learners_and_search_results_come_in_pages(
+    client, auth, make_user, example_course, query, monkeypatch
+):
+    from academy.cohorts import views
+
+    monkeypatch.setattr(views, "LEARNERS_PAGE_SIZE", 2)
+    monkeypatch.setattr(views, "SEARCH_PAGE_SIZE", 2)
+    auth.as_role(make_user, "admin")
+    people = [make_user(full_name=f"Paz Número {n}") for n in range(3)]
+    cohort_id = make_cohort(query, example_course.id, "Marzo", None, [p.id for p in people])
+
+    first = client.get(f"{ADMIN}{cohort_id}").text
+    assert "Paz Número 0" in first and "Paz Número 2" not in first
+    assert "Página 1 de 2" in first
+    second = client.get(f"{ADMIN}{cohort_id}?pagina=2").text
+    assert "Paz Número 2" in second and "Paz Número 0" not in second
+
+    search = f"{ADMIN}{cohort_id}/inscribir"
+    found = client.get(search, query_string={"q": "paz", "pagina": "2"}).text
+    assert "3 personas encontradas" in found and "Paz Número 2" in found
+    assert "q=paz" in found  # the pager keeps the search
