@@ -182,10 +182,8 @@ def seed(database_url: str, smtp_port: int, work: Path, users: int) -> dict[str,
         "lessons": [f"{base}/lecciones/{item.slug}" for item in by_kind["reading"]],
         "quizzes": [f"{base}/lecciones/{item.slug}" for item in by_kind["quiz"]],
         "cases": [f"{base}/casos/{item.slug}/" for item in by_kind["case"]],
-        "reports": [
-            f"/editor/cursos/{COURSE}/lecciones/{item.slug}/cuestionario/estadisticas"
-            for item in by_kind["quiz"]
-        ],
+        "course_report": f"/informes/cursos/{COURSE}/",
+        "region_report": "/informes/territorio/",
         "certificate_list": f"/admin/cursos/{COURSE}/certificados",
         "floor": SIGNED_IN_PATH,
     }

@@ -24,12 +24,13 @@ CASE_SAVE = "case: save draft"
 CASE_SAVED = "case: page after saving"
 CERTIFICATE = "certificate: download PDF"
 REVIEW_QUEUE = "trainer: review queue"
-REPORT = "admin: quiz statistics (report)"
+REPORT = "admin: course report"
+REGION_REPORT = "admin: report by region"
 CERTIFICATE_LIST = "admin: course certificates"
 FLOOR = "floor: signed-in bare route"
 
 ACTIONS = (
     SIGN_IN_FORM, SIGN_IN, MY_COURSES, READ_LESSON, QUIZ_LESSON, QUIZ_START, QUIZ_QUESTIONS,
     QUIZ_ANSWER, QUIZ_CONFIRM, QUIZ_SUBMIT, QUIZ_RESULT, CASE_OPEN, CASE_SAVE, CASE_SAVED,
-    CERTIFICATE, REVIEW_QUEUE, REPORT, CERTIFICATE_LIST, FLOOR,
+    CERTIFICATE, REVIEW_QUEUE, REPORT, REGION_REPORT, CERTIFICATE_LIST, FLOOR,
 )  # fmt: skip

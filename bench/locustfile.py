@@ -8,7 +8,7 @@ Simulated people, each signed in with an account of their own from the seeded ac
 - graduates (learners who finished the course and hold a certificate) open «Mis cursos», find
   their certificate there and download its PDF, and reread lessons;
 - trainers open their review queue;
-- admins open a report: the statistics of a quiz (there is no reports page yet) and the list of
+- admins open reports (the course's, by cohort; the one by region and comuna) and the list of
   a course's certificates.
 
 Every form is fetched first and posted with its CSRF token and a Referer, as a browser does
@@ -58,6 +58,7 @@ from bench.journey import (
     QUIZ_START,
     QUIZ_SUBMIT,
     READ_LESSON,
+    REGION_REPORT,
     REPORT,
     REVIEW_QUEUE,
     SIGN_IN,
@@ -303,7 +304,11 @@ class Admin(Person):
 
     @task(2)
     def report(self) -> None:
-        self.page(random.choice(plan()["reports"]), REPORT)
+        self.page(plan()["course_report"], REPORT)
+
+    @task(1)
+    def region_report(self) -> None:
+        self.page(plan()["region_report"], REGION_REPORT)
 
     @task(1)
     def certificate_list(self) -> None:
