@@ -39,10 +39,11 @@ What it writes, deterministically for a seed (only the wall-clock times move wit
   done and the completion recorded on the enrolment at the time of the last one). Reading
   lessons are marked done; quiz lessons are done when an attempt passed; case lessons when a
   trainer approved the case (the course's rule, ``casos_se_completan: al-aprobar``).
-- **Quiz attempts** drawn with the product's own ``draw_layout`` and graded with the question
-  types' own grading (each question's possible responses are graded once by
-  ``Question.grade`` and reused), pass or fail decided by the quiz's own rule; failed attempts
-  before a pass within the attempt limit; some attempts in progress with answers saved.
+- **Quiz attempts** drawn with the product's own ``draw_layout`` (:data:`LAYOUTS` draws per
+  quiz, each attempt takes one) and graded with the question types' own grading (each
+  question's possible responses are graded once by ``Question.grade`` and reused), pass or
+  fail decided by the quiz's own rule; failed attempts before a pass within the attempt limit;
+  some attempts in progress with answers saved.
 - **Case submissions** whose texts have each prompt's minimum number of words: approved (some
   after being returned once), waiting for review (submitted or in review, for 0 to 45 days),
   returned, and drafts; reviews score every rubric criterion with one of its levels.
@@ -76,6 +77,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -121,6 +123,7 @@ STAGES = (("not_started", 0.15), ("part_way", 0.55), ("completed", 0.30))
 CERTIFIED = 0.70  # of the completed learners
 LESSONS_COURSE_SHARE = 0.10  # of the learners, in the optional long course
 CHUNK = 1_000  # learners generated and inserted at a time
+LAYOUTS = 64  # drawn per quiz (question draw and option order), shared by the attempts
 
 # Census 2017 (INE, resultados definitivos), population by region (CUT region code).
 REGION_POPULATION_2017 = {
@@ -297,9 +300,11 @@ class QuizPlan:
 
     revision_id: int
     quiz: Any  # academy.quizzes.format.Quiz
-    # key -> [(response, score)], the first one the correct response.
-    menu: dict[str, list[tuple[Any, Fraction]]]
+    # key -> [(response, score, score as stored)], the first one the correct response.
+    menu: dict[str, list[tuple[Any, Fraction, Decimal]]]
     points: dict[str, Fraction]
+    # Layouts drawn once by the product's draw_layout; each attempt takes one of them.
+    layouts: list[list[dict[str, Any]]]
 
 
 @dataclass
@@ -319,7 +324,7 @@ class LessonPlan:
     case: CasePlan | None = None
 
 
-def _response_menu(question: Any) -> list[tuple[Any, Fraction]]:
+def _response_menu(question: Any) -> list[tuple[Any, Fraction, Decimal]]:
     """The correct response and a few wrong ones, each as stored and with its score."""
 
     raws: list[Any] = []
@@ -342,10 +347,10 @@ def _response_menu(question: Any) -> list[tuple[Any, Fraction]]:
         response = question.parse_response(raw)
         if response != correct:
             menu.append((response, question.grade(response)))
-    return menu
+    return [(response, score, to_decimal(score)) for response, score in menu]
 
 
-def course_plan(course: Course) -> list[LessonPlan]:
+def course_plan(course: Course, rng: random.Random) -> list[LessonPlan]:
     """The course's published lessons in order, with what attempts and submissions need."""
 
     plans = []
@@ -361,6 +366,7 @@ def course_plan(course: Course) -> list[LessonPlan]:
                 context.quiz,
                 {question.key: _response_menu(question) for question in context.quiz.questions},
                 {question.key: question.points for question in context.quiz.questions},
+                [draw_layout(context.quiz, rng) for _n in range(LAYOUTS)],
             )
         elif item.kind == "case":
             assert lesson.published is not None
@@ -557,7 +563,7 @@ def generate(
 
     course = import_participation_course()
     summary.course_id = course.id
-    plans = course_plan(course)
+    plans = course_plan(course, random.Random(f"{seed}:layouts"))
     long_course = import_lessons_course(lessons_course) if lessons_course else None
     if long_course is not None:
         summary.lessons_course_slug = long_course.slug
@@ -842,7 +848,7 @@ class Lives:
 
         rng, quiz = self.rng, plan.quiz
         assert quiz is not None
-        layout = draw_layout(quiz.quiz, rng)
+        layout = rng.choice(quiz.layouts)
         keys = [entry["key"] for entry in layout]
         maximum = sum((quiz.points[key] for key in keys), Fraction(0))
         started = finished - timedelta(minutes=rng.uniform(4, 25))
@@ -866,7 +872,7 @@ class Lives:
         skill = 0.9 if outcome == "pass" else 0.45
         for tries in range(8):
             picked = {key: self.pick(quiz, key, skill) for key in keys}
-            total = sum((score for _r, score in picked.values()), Fraction(0))
+            total = sum((score for _r, score, _s in picked.values()), Fraction(0))
             passed = quiz.quiz.settings.passed(total, maximum)
             if passed == (outcome == "pass"):
                 break
@@ -879,12 +885,12 @@ class Lives:
                    percent=to_decimal(share * 100, "0.001"), passed=passed)  # fmt: skip
         answers = [
             {"question_key": key, "response": response, "saved_at": finished,
-             "score": to_decimal(score)}
-            for key, (response, score) in picked.items()
+             "score": stored}
+            for key, (response, _score, stored) in picked.items()
         ]  # fmt: skip
         self.attempts.append((row, answers))
 
-    def pick(self, quiz: QuizPlan, key: str, skill: float) -> tuple[Any, Fraction]:
+    def pick(self, quiz: QuizPlan, key: str, skill: float) -> tuple[Any, Fraction, Decimal]:
         menu = quiz.menu[key]
         if self.rng.random() < skill or len(menu) == 1:
             return menu[0]
