@@ -15,7 +15,8 @@ from babel import Locale
 from flask import Flask, current_app, g, has_app_context, has_request_context, request, session
 from flask_babel import get_locale, get_translations
 from flask_babel.speaklater import LazyString
-from jinja2 import pass_context
+from jinja2 import pass_eval_context
+from jinja2.nodes import EvalContext
 from markupsafe import Markup
 
 from academy.extensions import babel
@@ -89,20 +90,25 @@ def lazy_gettext(string: str, **variables: Any) -> LazyString:
     return LazyString(gettext, string, **variables)
 
 
-@pass_context
-def _jinja_gettext(context: Any, string: str, **variables: Any) -> str:
+# pass_eval_context, not pass_context as Jinja's own gettext: a pass_context function called
+# inside a block or a loop gets a context derived for that one call (every variable of the
+# page copied into a new Context), and a page calls _() dozens of times, mostly in blocks.
+@pass_eval_context
+def _jinja_gettext(eval_ctx: EvalContext, string: str, **variables: Any) -> str:
     # As Jinja's newstyle gettext (jinja2.ext._make_new_gettext), minus two indirections.
     text = _request_catalog()[1].ugettext(string)
-    if context.eval_ctx.autoescape:
+    if eval_ctx.autoescape:
         text = Markup(text)  # noqa: S704 (the catalog's own text, as Jinja's i18n does)
     return text % variables  # type: ignore[no-any-return]
 
 
-@pass_context
-def _jinja_ngettext(context: Any, singular: str, plural: str, num: int, **variables: Any) -> str:
+@pass_eval_context
+def _jinja_ngettext(
+    eval_ctx: EvalContext, singular: str, plural: str, num: int, **variables: Any
+) -> str:
     variables.setdefault("num", num)
     text = _request_catalog()[1].ungettext(singular, plural, num)
-    if context.eval_ctx.autoescape:
+    if eval_ctx.autoescape:
         text = Markup(text)  # noqa: S704 (the catalog's own text, as Jinja's i18n does)
     return text % variables  # type: ignore[no-any-return]
 
