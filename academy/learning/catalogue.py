@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask_login import current_user, login_required
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import undefer
 
@@ -24,6 +24,7 @@ from academy.courses.models import (
 from academy.courses.services import lesson_body
 from academy.courses.visibility import published_course
 from academy.extensions import db, limiter
+from academy.i18n import gettext
 from academy.learning import offline
 from academy.progress import services as progress
 from academy.security import image_headers, opened_as_page
@@ -73,6 +74,11 @@ class OutlineUnit(NamedTuple):
     rows: list[OutlineRow]
     intro: Markup | None = None
 
+    @property
+    def items_html(self) -> Markup:
+        """The unit's lessons as the outline's list items (see :func:`outline_item`)."""
+        return Markup("".join([row.html for row in self.rows]))  # noqa: S704 (escaped there)
+
 
 class OutlineRow(NamedTuple):
     """One lesson of the outline as the template shows it, its link and label made."""
@@ -84,6 +90,40 @@ class OutlineRow(NamedTuple):
     state: str  # a State, or "none" when nobody's progress is shown
     label: str | None
     current: bool
+    html: str  # the row as the outline's list item
+
+
+def outline_item(
+    href: str, title: str, state: str, label: str | None, current: bool, optional: str | None
+) -> str:
+    """One lesson of the outline as an HTML list item (what ``_outline.html`` shows per row).
+
+    ``optional``: the translated "opcional" for a lesson that is not required, else None.
+    The outline has a row per lesson (200 in a long course), so the row is put together here
+    from its escaped link and title, kept per lesson (the same for every learner), rather
+    than by a template loop that escapes each value again on every page.
+    """
+    link, title_html = _item_parts(href, title)
+    current_mark = ' aria-current="page"' if current else ""
+    note = _item_note(label, optional)
+    return (
+        f'<li class="course-outline-item state-{state}">{link}{current_mark}{title_html}{note}</li>'
+    )
+
+
+@lru_cache(maxsize=8192)
+def _item_parts(href: str, title: str) -> tuple[str, str]:
+    return f'<a href="{escape(href)}"', f">{escape(title)}</a>"
+
+
+@lru_cache(maxsize=256)
+def _item_note(label: str | None, optional: str | None) -> str:
+    if label is None and optional is None:
+        return ""
+    text = escape(label) if label is not None else ""
+    if optional is not None:
+        text = f"{text} · {escape(optional)}" if label is not None else escape(optional)
+    return f'<span class="state-label">{text}</span>'
 
 
 def lesson_urls(course_slug: str) -> Callable[[str], str]:
@@ -114,6 +154,7 @@ def outline_units(
     each unit with its introduction when ``intros`` (unit id -> stored HTML) has one."""
     requirements = {r.item.lesson_id: r for r in state.items} if state else {}
     labels: dict[progress.State, str] = {}
+    optional = gettext("opcional")
     units: list[OutlineUnit] = []
     unit_id = None
     for item in outline:
@@ -127,15 +168,15 @@ def outline_units(
             label = labels.get(requirement.state)
             if label is None:
                 label = labels[requirement.state] = requirement.label
+        href = url(item.slug)
+        row_state = requirement.state if requirement else "none"
+        current = item.lesson_id == current_id
+        html = outline_item(
+            href, item.title, row_state, label, current, None if item.required else optional
+        )
         units[-1].rows.append(
             OutlineRow(
-                item.lesson_id,
-                item.title,
-                item.required,
-                url(item.slug),
-                requirement.state if requirement else "none",
-                label,
-                item.lesson_id == current_id,
+                item.lesson_id, item.title, item.required, href, row_state, label, current, html
             )
         )
     return units
