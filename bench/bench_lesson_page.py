@@ -215,6 +215,13 @@ def report(workers: int, runs: Runs) -> None:
               f"median {ratio(runs, yardstick):.2f}")  # fmt: skip
     worst = max(run["p99"] for run in runs["lesson"])
     print(f"  lesson page p99, worst round: {worst:.2f} ms")
+    # Issue 16's figures: against the signed-in route, what every learner's page pays.
+    pairs = list(zip(runs["lesson"], runs["signed-in"], strict=True))
+    throughput = median(lesson["rps"] / floor["rps"] for lesson, floor in pairs)
+    p99 = median(lesson["p99"] / floor["p99"] for lesson, floor in pairs)
+    each = ", ".join(f"{lesson['p99'] / floor['p99']:.2f}" for lesson, floor in pairs)
+    print(f"  against the signed-in route (median of rounds): throughput {throughput:.2f} "
+          f"(target ≥ 0.6), p99 {p99:.2f} (target ≤ 1.5); p99 per round: {each}")  # fmt: skip
 
 
 if __name__ == "__main__":

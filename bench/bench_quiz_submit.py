@@ -635,6 +635,9 @@ def report(
           f"p50 {percentile(floor, 0.50):.1f} ms, p99 {percentile(floor, 0.99):.1f} ms, "
           f"max {max(floor):.1f} ms; CPU per request {floor_cpu / len(floor) * 1000:.1f} ms "
           f"(gunicorn worker and PostgreSQL)")  # fmt: skip
+    ratio = p99 / percentile(floor, 0.99)
+    print(f"submit p99 / floor p99 (issue 16): {ratio:.2f} "
+          f"(target ≤ 2: {'met' if ratio <= 2 else 'NOT met'})")  # fmt: skip
 
 
 if __name__ == "__main__":
