@@ -1,6 +1,6 @@
 """Lesson-page throughput and latency under gunicorn, against a bare Flask route (issue 4).
 
-Run: ``.venv/bin/python bench/bench_lesson_page.py`` (needs ``wrk``: ``apt-get install wrk``).
+Run: ``.venv/bin/python bench/bench_lesson_page.py`` (needs ``wrk``; scripts/bootstrap installs it).
 
 In one run, on 127.0.0.1, gunicorn with sync workers (as deployed) serves three things:
 
@@ -127,7 +127,7 @@ NAMES = ("lesson", "route", "signed-in", "minimal")
 
 def main() -> None:
     if shutil.which("wrk") is None:
-        sys.exit("wrk is needed: apt-get install wrk")
+        sys.exit("wrk is needed: scripts/bootstrap installs it (apt-get install wrk)")
     work = Path(tempfile.mkdtemp(prefix="academy-bench-"))
     database_url = os.environ.get("ACADEMY_BENCH_DATABASE_URL") or f"sqlite:///{work}/bench.db"
     counts = [int(n) for n in os.environ.get("BENCH_WORKERS", str(os.cpu_count() or 1)).split(",")]
