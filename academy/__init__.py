@@ -16,8 +16,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     settings.load(app, config)
 
+    from academy import chrome, errors, i18n, inputs, jobs, security
     from academy import db as database
-    from academy import errors, i18n, inputs, jobs, security
     from academy.extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
@@ -26,6 +26,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     login_manager.init_app(app)
     i18n.init_app(app)
+    chrome.init_app(app)
     database.init_app(app)
     security.init_app(app)
     errors.init_app(app)
