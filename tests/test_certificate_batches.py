@@ -286,9 +286,7 @@ def test_stalled_batches_are_found_for_the_worker_to_run_again(app, example_cour
             old.updated_at = utcnow() - batches.STALLED - timedelta(minutes=1)
             recent = batches.create_here(course, [graduates[1].id], cohort=None, by=CLI)
         assert old.id in batches.stalled() and recent.id not in batches.stalled()
-        from academy.certificates import jobs as certificate_jobs
-
-        certificate_jobs.resume_stalled_batches()  # immediate: runs the stalled one
+        batches.resume_stalled_batches()  # immediate: runs the stalled one
         assert db.session.get(CertificateBatch, old.id).status == BatchStatus.DONE
         assert db.session.get(CertificateBatch, recent.id).status == BatchStatus.QUEUED
 
@@ -536,8 +534,6 @@ def test_a_stopping_worker_puts_the_batch_back_in_the_queue(
 ):
     import threading
 
-    from academy.certificates import jobs as certificate_jobs
-
     with app.app_context():
         course = db.session.get(Course, example_course.id)
         with transaction():
@@ -548,11 +544,11 @@ def test_a_stopping_worker_puts_the_batch_back_in_the_queue(
         monkeypatch.setattr(settings, "immediate", False)
         monkeypatch.setattr(settings, "store", MemoryStorage(jobs.QUEUE_NAME))
         monkeypatch.setattr(jobs.queue, "stop_flag", stop)
-        certificate_jobs.run_batch.call_local(batch.id)  # as the consumer runs it
+        batches.run_batch.call_local(batch.id)  # as the consumer runs it
         assert db.session.get(CertificateBatch, batch.id).position == 0
         assert len(jobs.queue) == 1  # there for the next worker
         stop.clear()
-        certificate_jobs.run_batch.call_local(batch.id)
+        batches.run_batch.call_local(batch.id)
         assert db.session.get(CertificateBatch, batch.id).status == BatchStatus.DONE
 
 

@@ -107,8 +107,6 @@ def test_import_creates_updates_and_invites_after_commit_then_changes_nothing(
 
 
 def test_invitations_are_written_a_step_at_a_time_and_never_twice(app, mailbox, monkeypatch):
-    from academy.people import jobs
-
     monkeypatch.setattr(imports, "INVITATIONS_PER_STEP", 1)
     text = HEADER + "".join(f"p{n}@muni.cl,Persona {n},,Arica,\n" for n in range(3))
 
@@ -123,7 +121,7 @@ def test_invitations_are_written_a_step_at_a_time_and_never_twice(app, mailbox, 
     import_id = run(app, do_import)  # the job runs at once in the tests, after the commit
     sent = [m["To"] for m in mailbox.messages]
     assert sorted(sent) == ["p0@muni.cl", "p1@muni.cl", "p2@muni.cl"]
-    run(app, lambda: jobs.send_invitations.call_local(import_id))  # a second run sends none
+    run(app, lambda: imports.send_invitations.call_local(import_id))  # a second run sends none
     assert len(mailbox.messages) == 3
     count = run(app, lambda: db.session.scalar(select(func.count(OutgoingMail.id))))
     assert count == 3

@@ -22,7 +22,6 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from academy.auth.permissions import can_issue_certificates, require
 from academy.certificates import batches, services
-from academy.certificates import jobs as _jobs  # noqa: F401  # the worker finds its jobs
 from academy.certificates.models import BatchStatus, CertificateBatch
 from academy.courses.models import Course
 from academy.errors import render_error

@@ -1,7 +1,7 @@
 """Certificates for many learners at once, and on completion, issued in the background.
 
 An admin sees the eligible learners of a course (or of one of its cohorts), confirms, and a
-:class:`CertificateBatch` is saved with that list; a job (academy/certificates/jobs.py) issues
+:class:`CertificateBatch` is saved with that list; a job (:func:`run_batch`, below) issues
 them one per transaction, moving the batch's ``position`` in the same transaction as the
 certificate. So a worker killed half-way loses nothing and repeats nothing: the next run starts
 at the first learner not yet committed, and the database's "one valid certificate per learner
@@ -13,7 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
+from flask import current_app
 from flask_babel import gettext as _
+from huey import crontab
 from sqlalchemy import select
 
 from academy.auth.models import User
@@ -28,6 +30,7 @@ from academy.certificates.rendering import CertificateTemplateError
 from academy.courses.models import Course
 from academy.db import transaction, utcnow
 from academy.extensions import db
+from academy.jobs import enqueue_after_commit, job, periodic_job, queue, stopping
 from academy.progress.models import Cohort, Enrolment
 
 # A batch that has committed nothing for this long lost its worker: it is enqueued again.
@@ -68,10 +71,7 @@ def create(
 ) -> CertificateBatch:
     """A batch for these learners, all of whom must be eligible now; enqueued once committed."""
     batch = create_here(course, user_ids, cohort=cohort, by=by)
-    from academy.certificates import jobs
-    from academy.jobs import enqueue_after_commit
-
-    enqueue_after_commit(jobs.run_batch, batch.id)
+    enqueue_after_commit(run_batch, batch.id)
     return batch
 
 
@@ -211,10 +211,7 @@ def on_completion(enrolment: Enrolment) -> None:
     course = db.session.get(Course, enrolment.course_id)
     if course is None or not course.certificate_automatic:
         return
-    from academy.certificates import jobs
-    from academy.jobs import enqueue_after_commit
-
-    enqueue_after_commit(jobs.issue_on_completion, enrolment.user_id, enrolment.course_id)
+    enqueue_after_commit(issue_automatically, enrolment.user_id, enrolment.course_id)
 
 
 def issue_on_completion(user_id: int, course_id: int) -> None:
@@ -236,3 +233,30 @@ def issue_on_completion(user_id: int, course_id: int) -> None:
 
 def set_automatic(course: Course, automatic: bool) -> None:
     course.certificate_automatic = automatic
+
+
+# The jobs (academy/jobs.py): declared here, beside the work they do, so that this module is
+# all the worker needs to import to find them (the factory imports it with the batch pages).
+
+
+@job()
+def run_batch(batch_id: int) -> None:
+    # A worker asked to stop (a restart) stops between two learners and leaves the rest to
+    # the next one, which finds the batch in the queue again.
+    if not run(batch_id, stop=stopping) and not queue.immediate:
+        run_batch(batch_id)
+
+
+@job(retries=3, retry_delay=60)
+def issue_automatically(user_id: int, course_id: int) -> None:
+    # Retried: a template or key problem fixed meanwhile, or the database back, issues it;
+    # the admin's list of eligible learners shows it meanwhile.
+    issue_on_completion(user_id, course_id)
+
+
+@periodic_job(crontab(minute="*"))
+def resume_stalled_batches() -> None:
+    """A batch whose worker was killed is run again from where it stopped."""
+    for batch_id in stalled():
+        current_app.logger.warning("certificate batch %s stalled: running it again", batch_id)
+        run_batch(batch_id)

@@ -8,7 +8,7 @@ would do (new, updated, unchanged) or every reason it cannot (row and column, in
 writes them all: the caller commits once, so a file is imported whole or not at all. Rows are
 keyed by email: importing the same file twice changes nothing the second time. New people get
 an email with a link to choose their password, sent by the job queue once the transaction
-commits (:mod:`academy.people.jobs`).
+commits (:func:`send_invitations`).
 
 The columns are in ``docs/administracion.md``.
 """
@@ -40,8 +40,9 @@ from academy.auth import emails
 from academy.auth import services as accounts
 from academy.auth.models import User
 from academy.courses.models import Course
-from academy.db import utcnow
+from academy.db import transaction, utcnow
 from academy.extensions import db
+from academy.jobs import enqueue_after_commit, job
 from academy.people.models import PeopleImport
 from academy.progress.models import Cohort, Enrolment
 
@@ -636,10 +637,7 @@ def apply(data: bytes, *, actor: User | None, upload: PeopleImport) -> tuple[Rep
     db.session.flush()
     _record(upload, created, enrolments, emails_by_id, actor)
     if created:
-        from academy.jobs import enqueue_after_commit
-        from academy.people import jobs
-
-        enqueue_after_commit(jobs.send_invitations, upload.id)
+        enqueue_after_commit(send_invitations, upload.id)
     return report, applied
 
 
@@ -760,6 +758,22 @@ def queue_invitations(import_id: int) -> list[int] | None:
         rows.append(outbox.queue(message, send_after_commit=False))
     upload.invited = start + len(ids)
     return rows
+
+
+# Declared here, beside the work it does, so that the worker finds it: the factory imports this
+# module with the people pages.
+@job(retries=3, retry_delay=60)
+def send_invitations(import_id: int) -> None:
+    """Write an import's invitations into the outbox a few at a time, each step committed with
+    the import's pointer (so a worker stopped half-way resumes where it was, and nobody gets
+    two), and send each step's messages once it commits. A message that cannot be sent stays
+    for ``academy mail retry`` (every five minutes in the worker)."""
+    while True:
+        with transaction():
+            ids = queue_invitations(import_id)
+        if ids is None:
+            return
+        outbox.deliver(ids)
 
 
 # Files waiting between their dry run and their confirmation -----------------------------
