@@ -13,7 +13,7 @@ import enum
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from functools import cache
+from functools import cache, cached_property
 from typing import Any
 
 from sqlalchemy import Select, and_, bindparam, case, select, update
@@ -70,15 +70,17 @@ class CourseProgress:
     items: tuple[Requirement, ...]
     completed_at: datetime | None
 
-    @property
+    # Worked out once per object (its items never change): a page asks for them several
+    # times per course, «Mis cursos» for every course the learner has.
+    @cached_property
     def required(self) -> list[Requirement]:
         return [r for r in self.items if r.item.required]
 
-    @property
+    @cached_property
     def left(self) -> list[Requirement]:
         return [r for r in self.required if not r.done]
 
-    @property
+    @cached_property
     def percent(self) -> int:
         required = self.required
         if not required:
