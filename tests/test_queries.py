@@ -332,3 +332,24 @@ def test_people_come_in_pages_with_the_shared_pager(client, auth, make_user, mon
     assert f'rel="next" href="/admin/personas/?pagina=2&amp;{search}"' in page
     second = client.get("/admin/personas/?q=z%C3%BA%C3%B1iga&rol=learner&pagina=2").text
     assert "Zúñiga 2" in second and "Zúñiga 0" not in second
+
+
+def test_a_quiz_parsed_once_is_never_read_from_its_stored_data_again(
+    app, example_quiz, count_statements
+):
+    """The parsed quiz is kept per process; its revision's ``data`` (large, deferred) is read
+    only when the cache misses. Handing in an attempt used to load it every time."""
+    from sqlalchemy import select
+
+    from academy.quizzes import storage
+    from academy.quizzes.models import QuizRevision
+
+    with app.app_context():
+        revision_id = db.session.scalar(select(QuizRevision.id).order_by(QuizRevision.id.desc()))
+        first = storage.load(db.session.get(QuizRevision, revision_id))
+        db.session.expunge_all()
+        revision = db.session.get(QuizRevision, revision_id)  # as a request finds it
+        with count_statements() as seen:
+            again = storage.load(revision)
+        assert again is first
+        assert seen.all == []

@@ -80,14 +80,15 @@ def quiz_from_data(data: dict[str, Any]) -> quiz_format.Quiz:
 
 
 class _Revision:
-    """A revision as the cache sees it: equal by id and content hash, carrying its data for
-    the one parse a miss needs (then dropped: the cache keeps only the parsed quiz)."""
+    """A revision as the cache sees it: equal by id and content hash, carrying the revision
+    for the one parse a miss needs (then dropped: the cache keeps only the parsed quiz). Its
+    ``data`` is read only then: the column is deferred, so a hit never loads it."""
 
-    __slots__ = ("data", "key")
+    __slots__ = ("key", "revision")
 
     def __init__(self, revision: Any) -> None:
         self.key = (revision.id, revision.content_hash)
-        self.data: dict[str, Any] | None = revision.data
+        self.revision: Any = revision
 
     def __hash__(self) -> int:
         return hash(self.key)
@@ -99,9 +100,9 @@ class _Revision:
 # functools' LRU is safe to share between a server's threads, unlike a hand-made dict.
 @lru_cache(maxsize=256)
 def _parsed(revision: _Revision) -> quiz_format.Quiz:
-    assert revision.data is not None
-    quiz = quiz_from_data(revision.data)
-    revision.data = None
+    assert revision.revision is not None
+    quiz = quiz_from_data(revision.revision.data)
+    revision.revision = None
     return quiz
 
 
