@@ -131,6 +131,7 @@ def seed(database_url: str, smtp_port: int, work: Path, users: int) -> dict[str,
     from academy.courses.services import get_course
     from academy.db import utcnow
     from academy.extensions import db
+    from academy.progress import cohorts as progress_cohorts
     from academy.progress import services as progress
 
     app = create_app(seed_config(database_url, smtp_port))
@@ -167,7 +168,7 @@ def seed(database_url: str, smtp_port: int, work: Path, users: int) -> dict[str,
                     hand_in_case(cases, user.id, case_lessons[0])
                     enrolment.completed_at = utcnow() - timedelta(days=1)
                 if role == "trainers":
-                    cases.add_trainer(course, email)
+                    progress_cohorts.add_course_trainer(course, email)
         db.session.commit()
         title = course.title
         lesson_page = capture_lesson_page(app, emails["learners"][0], by_kind["reading"][0].slug)

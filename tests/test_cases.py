@@ -23,6 +23,7 @@ from academy.courses.models import Course, Lesson
 from academy.courses.services import get_course
 from academy.db import utcnow
 from academy.extensions import db
+from academy.progress import cohorts
 from academy.progress import services as progress
 from academy.progress.models import Cohort, CourseTrainer, Enrolment
 from tests.conftest import CONTENT_FIXTURE, AuthActions
@@ -62,7 +63,10 @@ def enrol(query, user: User, course: Course) -> None:
 
 
 def assign(query, course: Course, trainer: User) -> None:
-    write(query, lambda: services.add_trainer(db.session.get(Course, course.id), trainer.email))
+    write(
+        query,
+        lambda: cohorts.add_course_trainer(db.session.get(Course, course.id), trainer.email),
+    )
 
 
 @pytest.fixture
@@ -603,7 +607,7 @@ def test_queue_oldest_first_with_waiting_time_and_filters(
     course = query(lambda: db.session.get(Course, case_course.id))
     people = [make_user(full_name=f"Participante {name}") for name in ("Ana", "Bruno", "Carla")]
     cohort = write(
-        query, lambda: services.create_cohort(db.session.get(Course, course.id), "Lagos")
+        query, lambda: cohorts.create(db.session.get(Course, course.id), "Lagos", by=None)
     )
     for days, person in zip((1, 3, 2), people, strict=True):
         enrol(query, person, course)
@@ -618,8 +622,8 @@ def test_queue_oldest_first_with_waiting_time_and_filters(
         write(query, hand_in)
     write(
         query,
-        lambda: services.assign_cohorts(
-            db.session.get(Course, course.id), {people[0].id: cohort.id}
+        lambda: cohorts.assign(
+            db.session.get(Course, course.id), {people[0].id: cohort.id}, by=None
         ),
     )
 
@@ -853,28 +857,28 @@ def test_team_services_refuse_what_cannot_be(make_user, case_course, example_cou
 
     def scenario():
         course = db.session.get(Course, case_course.id)
-        with pytest.raises(services.CaseError, match="No hay ninguna cuenta"):
-            services.add_trainer(course, "nadie@muni.cl")
-        with pytest.raises(services.CaseError, match="cuenta de participante"):
-            services.add_trainer(course, learner.email)
-        user, added = services.add_trainer(course, f"  {trainer.email.upper()} ")
+        with pytest.raises(cohorts.CohortError, match="No hay ninguna cuenta"):
+            cohorts.add_course_trainer(course, "nadie@muni.cl")
+        with pytest.raises(cohorts.CohortError, match="cuenta de participante"):
+            cohorts.add_course_trainer(course, learner.email)
+        user, added = cohorts.add_course_trainer(course, f"  {trainer.email.upper()} ")
         assert user.id == trainer.id and added
-        assert services.add_trainer(course, trainer.email) == (user, False)
-        assert [t.id for t in services.trainers_of(course.id)] == [trainer.id]
-        services.create_cohort(course, "  Generación   marzo ")
-        with pytest.raises(services.CaseError, match="Ya hay un grupo"):
-            services.create_cohort(course, "generación marzo")
-        with pytest.raises(services.CaseError, match="nombre"):
-            services.create_cohort(course, "   ")
+        assert cohorts.add_course_trainer(course, trainer.email) == (user, False)
+        assert [t.id for t in cohorts.course_trainers(course.id)] == [trainer.id]
+        cohorts.create(course, "  Generación   marzo ", by=None)
+        with pytest.raises(cohorts.CohortError, match="Ya hay un grupo"):
+            cohorts.create(course, "generación marzo", by=None)
+        with pytest.raises(cohorts.CohortError, match="nombre"):
+            cohorts.create(course, "   ", by=None)
         other = Course(slug="otro", title="Otro curso")
         db.session.add(other)
         db.session.flush()
-        foreign = services.create_cohort(other, "Ajeno")
+        foreign = cohorts.create(other, "Ajeno", by=None)
         progress.enrol(learner.id, course)
-        with pytest.raises(services.CaseError, match="no es de este curso"):
-            services.assign_cohorts(course, {learner.id: foreign.id})
-        assert services.remove_trainer(course, trainer.id).id == trainer.id
-        assert services.remove_trainer(course, trainer.id) is None
+        with pytest.raises(cohorts.CohortError, match="no es de este curso"):
+            cohorts.assign(course, {learner.id: foreign.id}, by=None)
+        assert cohorts.remove_course_trainer(course, trainer.id).id == trainer.id
+        assert cohorts.remove_course_trainer(course, trainer.id) is None
 
     query(scenario)
 

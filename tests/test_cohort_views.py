@@ -258,7 +258,7 @@ def test_a_cohort_trainer_reviews_the_case_work_of_their_cohort_only(
         from academy.progress import services as progress
 
         progress.enrol(solo.id, db.session.get(Course, case_course.id))
-        cases.add_trainer(db.session.get(Course, case_course.id), course_trainer.email)
+        cohorts.add_course_trainer(db.session.get(Course, case_course.id), course_trainer.email)
         lesson = db.session.get(Lesson, case_lesson.id)
         ids = {}
         for person in (ana, bea, solo):

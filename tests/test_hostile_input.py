@@ -149,7 +149,7 @@ def test_whole_numbers_stop_at_the_database_integer():
 @pytest.fixture
 def case_in_review(app, make_user, query, case_lesson) -> tuple[FlaskClient, FlaskClient, int]:
     """The learner's and the trainer's clients, and the learner's submission, in review."""
-    from academy.cases import services as cases
+    from academy.progress import cohorts as progress_cohorts
     from academy.progress import services as progress
 
     learner = make_user("learner")
@@ -158,7 +158,7 @@ def case_in_review(app, make_user, query, case_lesson) -> tuple[FlaskClient, Fla
     def set_up() -> None:
         course = db.session.get(Course, case_lesson.course_id)
         progress.enrol(learner.id, course)
-        cases.add_trainer(course, trainer.email)
+        progress_cohorts.add_course_trainer(course, trainer.email)
         db.session.commit()
 
     query(set_up)

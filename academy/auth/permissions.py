@@ -25,7 +25,8 @@ def can_edit_courses(user: User) -> bool:
 
 
 def can_review_cases(user: User) -> bool:
-    """Trainers and admins have a review queue; which courses' cases is cases.services.teaches."""
+    """Trainers and admins have a review queue; whose cases they review is
+    academy.progress.cohorts.teaches."""
     return user.is_authenticated and user.is_trainer
 
 

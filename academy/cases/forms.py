@@ -14,9 +14,9 @@ from wtforms import EmailField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from academy.cases import definition as case_definition
-from academy.cases.services import MAX_COHORT_NAME
 from academy.courses.forms import LessonForm
 from academy.forms import unix_newlines
+from academy.progress import cohorts
 
 
 class CaseLessonForm(LessonForm):
@@ -58,7 +58,7 @@ class CohortForm(FlaskForm):
         validators=[
             DataRequired(_l("Escribe un nombre para el grupo.")),
             Length(
-                max=MAX_COHORT_NAME,
+                max=cohorts.MAX_NAME,
                 message=_l("El nombre puede tener hasta %(max)d caracteres."),
             ),
         ],

@@ -11,20 +11,19 @@ from typing import cast
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from academy import audit
 from academy.auth.models import User
 from academy.cases.definition import CaseDefinition, from_data
 from academy.cases.models import CaseSubmission, SubmissionStatus
 from academy.courses.models import CaseCompletion, Course, Lesson, LessonRevision
-from academy.db import upsert, utcnow
+from academy.db import utcnow
 from academy.extensions import db
 from academy.progress import cohorts
 from academy.progress import services as progress
-from academy.progress.models import Cohort, CohortTrainer, CourseTrainer, Enrolment
+from academy.progress.models import Enrolment
 from academy.text import unix_newlines
 
 MAX_RESPONSE_CHARS = 40_000
@@ -52,29 +51,11 @@ def definition_of(revision: LessonRevision) -> CaseDefinition:
 # Who may see what --------------------------------------------------------------------------
 
 
-def teaches(user: User, course_id: int) -> bool:
-    if user.is_admin:
-        return True
-    if not user.is_trainer:
-        return False
-    query = select(CourseTrainer.user_id).where(
-        CourseTrainer.course_id == course_id, CourseTrainer.user_id == user.id
-    )
-    return db.session.scalar(query) is not None
-
-
 def can_review(user: User, submission: CaseSubmission) -> bool:
     """A course's trainers review all its case work; a cohort's trainers, its learners' work."""
     course_id = submission.lesson.course_id
-    return teaches(user, course_id) or cohorts.may_see_learner(user, submission.user_id, course_id)
-
-
-def taught_course_ids(user: User) -> list[int] | None:
-    """The courses whose case work the user reviews; None means all (admins)."""
-    if user.is_admin:
-        return None
-    return list(
-        db.session.scalars(select(CourseTrainer.course_id).where(CourseTrainer.user_id == user.id))
+    return cohorts.teaches(user, course_id) or cohorts.may_see_learner(
+        user, submission.user_id, course_id
     )
 
 
@@ -452,155 +433,6 @@ def _complete(submission: CaseSubmission) -> None:
     enrolment = progress.get_enrolment(submission.user_id, submission.lesson.course_id)
     if enrolment is not None:
         progress.mark_done(enrolment, submission.lesson_id)
-
-
-# Who teaches a course, and who learns together ----------------------------------------------
-
-
-def trainers_of(course_id: int) -> list[User]:
-    return list(
-        db.session.scalars(
-            select(User)
-            .join(CourseTrainer, CourseTrainer.user_id == User.id)
-            .where(CourseTrainer.course_id == course_id)
-            .order_by(User.full_name)
-        )
-    )
-
-
-def add_trainer(course: Course, email: str) -> tuple[User, bool]:
-    """Let a trainer (or admin) account review the course's cases; False if they already did."""
-    address = email.strip().lower()
-    user = db.session.scalar(select(User).where(User.email == address))
-    if user is None:
-        raise CaseError(_("No hay ninguna cuenta con el correo %(email)s.", email=address))
-    if not user.is_trainer:
-        raise CaseError(
-            _(
-                "%(name)s tiene una cuenta de participante. Solo las cuentas de relator o de "
-                "administración pueden revisar casos: cambia su rol en «Personas» y vuelve a "
-                "intentarlo.",
-                name=user.full_name,
-            )
-        )
-    if not user.active:
-        raise CaseError(_("La cuenta de %(name)s está desactivada.", name=user.full_name))
-    if db.session.get(CourseTrainer, (course.id, user.id)) is not None:
-        return user, False
-    # Two admins adding the same person at once both succeed: the row is there once.
-    upsert(
-        CourseTrainer.__table__,
-        {"course_id": course.id, "user_id": user.id, "added_at": utcnow()},
-        conflict=["course_id", "user_id"],
-    )
-    return user, True
-
-
-def remove_trainer(course: Course, user_id: int) -> User | None:
-    """Stop a trainer reviewing the course; their past reviews stay signed with their name."""
-    link = db.session.get(CourseTrainer, (course.id, user_id))
-    if link is None:
-        return None
-    user = link.user
-    db.session.delete(link)
-    db.session.flush()
-    return user
-
-
-def courses_taught(user: User) -> list[Course]:
-    """The courses whose queue the user may filter by: those they teach and those of the
-    cohorts they follow (every course, for admins)."""
-    query = select(Course).order_by(Course.title)
-    ids = taught_course_ids(user)
-    if ids is not None:
-        followed = select(Cohort.course_id).where(
-            Cohort.id.in_(select(CohortTrainer.cohort_id).where(CohortTrainer.user_id == user.id))
-        )
-        query = query.where(or_(Course.id.in_(ids), Course.id.in_(followed)))
-    return list(db.session.scalars(query))
-
-
-def cohorts_of(course_ids: Sequence[int]) -> list[Cohort]:
-    return list(
-        db.session.scalars(
-            select(Cohort)
-            .where(Cohort.course_id.in_(course_ids))
-            .options(selectinload(Cohort.course))
-            .order_by(Cohort.course_id, Cohort.name)
-        )
-    )
-
-
-MAX_COHORT_NAME = cohorts.MAX_NAME
-
-
-def create_cohort(
-    course: Course, name: str, *, now: datetime | None = None, by: User | None = None
-) -> Cohort:
-    """A new cohort of the course, from the course's team page (see academy.progress.cohorts,
-    which logs it)."""
-    try:
-        cohort = cohorts.create(course, name, by=by)
-    except cohorts.CohortError as error:
-        raise CaseError(str(error)) from None
-    if now is not None:
-        cohort.created_at = now
-    return cohort
-
-
-def assign_cohorts(
-    course: Course, choices: Mapping[int, int | None], *, by: User | None = None
-) -> int:
-    """Put enrolled learners (by user id) in a cohort of the course, or in none; how many moved.
-    Each move into a cohort is logged.
-
-    All or nothing: a cohort of another course, or a closed one someone would join, refuses
-    the whole list.
-    """
-    known = {cohort.id: cohort for cohort in cohorts_of([course.id])}
-    if any(cohort_id is not None and cohort_id not in known for cohort_id in choices.values()):
-        raise CaseError(_("Uno de los grupos elegidos no es de este curso. Recarga la página."))
-    moved = 0
-    for enrolment in db.session.scalars(
-        select(Enrolment)
-        .where(Enrolment.course_id == course.id, Enrolment.user_id.in_(list(choices)))
-        .options(selectinload(Enrolment.user))
-    ):
-        wanted = choices[enrolment.user_id]
-        if enrolment.cohort_id == wanted:
-            continue
-        if wanted is not None:
-            cohort = known[wanted]
-            if not cohort.is_open or cohort.archived:
-                raise CaseError(
-                    _(
-                        "El grupo «%(name)s» está cerrado: no recibe nuevas inscripciones. "
-                        "No cambiamos ningún grupo.",
-                        name=cohort.name,
-                    )
-                )
-            audit.record(
-                audit.AuditAction.COHORT_JOINED,
-                actor=by,
-                target_type="enrolment",
-                target_id=enrolment.id,
-                target_label=enrolment.user.email,
-                course=course.slug,
-                group=cohort.name,
-            )
-        enrolment.cohort_id = wanted
-        moved += 1
-    return moved
-
-
-def cohort_sizes(course_id: int) -> dict[int, int]:
-    """How many learners each cohort of the course has (cohort id → count)."""
-    rows = db.session.execute(
-        select(Enrolment.cohort_id, func.count())
-        .where(Enrolment.course_id == course_id, Enrolment.cohort_id.is_not(None))
-        .group_by(Enrolment.cohort_id)
-    )
-    return {cohort_id: count for cohort_id, count in rows}
 
 
 # What the progress service shows -------------------------------------------------------------

@@ -425,7 +425,7 @@ def queue() -> Any:
         .offset((page - 1) * PER_PAGE)
     )
     rows = list(db.session.scalars(query))
-    courses = services.courses_taught(current_user)
+    courses = progress_cohorts.courses_followed(current_user)
     return render_template(
         "cases/queue.html",
         rows=rows[:PER_PAGE],
@@ -652,12 +652,13 @@ def render_team(
     error: str | None = None,
     status: int = 200,
 ) -> Any:
+    cohorts = progress_cohorts.of_courses([course.id])
     page = render_template(
         "cases/team.html",
         course=course,
-        trainers=services.trainers_of(course.id),
-        cohorts=services.cohorts_of([course.id]),
-        sizes=services.cohort_sizes(course.id),
+        trainers=progress_cohorts.course_trainers(course.id),
+        cohorts=cohorts,
+        sizes=progress_cohorts.sizes([cohort.id for cohort in cohorts]),
         roster=paginate(progress.roster(course), per_page=ROSTER_PAGE_SIZE),
         trainer_form=trainer_form or TrainerForm(formdata=None),
         cohort_form=cohort_form or CohortForm(formdata=None),
@@ -684,8 +685,8 @@ def add_trainer(slug: str) -> Any:
     if not form.validate():
         return render_team(course, trainer_form=form, status=422)
     try:
-        user, added = services.add_trainer(course, form.email.data or "")
-    except services.CaseError as error:
+        user, added = progress_cohorts.add_course_trainer(course, form.email.data or "")
+    except progress_cohorts.CohortError as error:
         form.email.errors = [str(error)]
         return render_team(course, trainer_form=form, status=422)
     if added:
@@ -699,7 +700,7 @@ def add_trainer(slug: str) -> Any:
 @require(can_manage_people)
 def remove_trainer(slug: str, user_id: int) -> Any:
     course = admin_course(slug)
-    user = services.remove_trainer(course, user_id)
+    user = progress_cohorts.remove_course_trainer(course, user_id)
     if user is None:
         abort(404)
     flash(
@@ -721,12 +722,12 @@ def add_cohort(slug: str) -> Any:
     if not form.validate():
         return render_team(course, cohort_form=form, status=422)
     try:
-        cohort = services.create_cohort(
+        cohort = progress_cohorts.create(
             course,
             form.name.data or "",
             by=current_user._get_current_object(),  # type: ignore[attr-defined]
         )
-    except services.CaseError as error:
+    except progress_cohorts.CohortError as error:
         form.name.errors = [str(error)]
         return render_team(course, cohort_form=form, status=422)
     flash(_("Creamos el grupo «%(name)s».", name=cohort.name), "success")
@@ -747,12 +748,12 @@ def assign_cohorts(slug: str) -> Any:
         except ValueError:
             abort(400)
     try:
-        moved = services.assign_cohorts(
+        moved = progress_cohorts.assign(
             course,
             choices,
             by=current_user._get_current_object(),  # type: ignore[attr-defined]
         )
-    except services.CaseError as error:
+    except progress_cohorts.CohortError as error:
         return render_team(course, error=str(error), status=422)
     flash(
         ngettext(

@@ -27,6 +27,7 @@ from academy.courses.models import Course
 from academy.errors import render_error
 from academy.extensions import db
 from academy.inputs import whole_number
+from academy.progress import cohorts as progress_cohorts
 from academy.progress import services as progress
 from academy.progress.models import Cohort
 
@@ -81,7 +82,7 @@ def _confirm_page(course: Course, cohort: Cohort | None, form: BatchForm) -> str
         "certificates/batch_confirm.html",
         course=course,
         cohort=cohort,
-        cohorts=batches.cohorts_of(course),
+        cohorts=progress_cohorts.of_courses([course.id]),
         eligible=batches.eligible(course, cohort),
         form=form,
     )

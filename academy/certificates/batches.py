@@ -43,14 +43,6 @@ class BatchError(services.CertificateError):
     pass
 
 
-def cohorts_of(course: Course) -> list[Cohort]:
-    return list(
-        db.session.scalars(
-            select(Cohort).where(Cohort.course_id == course.id).order_by(Cohort.name)
-        )
-    )
-
-
 def cohort_named(course: Course, name: str) -> Cohort | None:
     return db.session.scalar(
         select(Cohort).where(Cohort.course_id == course.id, Cohort.name == name.strip())

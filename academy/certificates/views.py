@@ -26,7 +26,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from academy.auth.permissions import can_issue_certificates, require
-from academy.certificates import archives, batches, codes, rendering, services
+from academy.certificates import archives, codes, rendering, services
 from academy.certificates.forms import (
     IssueForm,
     ReissueForm,
@@ -41,6 +41,7 @@ from academy.certificates.rendering import CertificateTemplateError
 from academy.errors import render_error
 from academy.extensions import db, limiter
 from academy.inputs import whole_number
+from academy.progress import cohorts as progress_cohorts
 from academy.progress import services as progress
 from academy.progress.models import Cohort
 from academy.security import opened_as_page
@@ -106,7 +107,7 @@ def _course_page(found: Any, validity_form: ValidityForm) -> str:
         issue_form=IssueForm(),
         reissue_form=ReissueForm(),
         validity_form=validity_form,
-        cohorts=batches.cohorts_of(found),
+        cohorts=progress_cohorts.of_courses([found.id]),
     )
 
 

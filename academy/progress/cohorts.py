@@ -20,7 +20,7 @@ import csv
 import enum
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -239,6 +239,85 @@ def unassign_trainer(cohort: Cohort, user_id: int, *, by: User | None) -> User |
     return user
 
 
+# Course trainers: who teaches a course (reviews its case work, sees all its learners) --------
+
+
+def teaches(user: User, course_id: int) -> bool:
+    """Whether the user teaches the course (admins teach every course)."""
+    if user.is_admin:
+        return True
+    if not user.is_trainer:
+        return False
+    return db.session.get(CourseTrainer, (course_id, user.id)) is not None
+
+
+def taught_course_ids(user: User) -> list[int] | None:
+    """The courses the user teaches; None means all (admins)."""
+    if user.is_admin:
+        return None
+    return list(db.session.scalars(_taught_courses(user)))
+
+
+def courses_followed(user: User) -> list[Course]:
+    """The courses the user teaches and those of the cohorts they follow, by title (every
+    course, for admins)."""
+    query = select(Course).order_by(Course.title)
+    if not user.is_admin:
+        followed = select(Cohort.course_id).where(Cohort.id.in_(_followed_cohorts(user)))
+        query = query.where(or_(Course.id.in_(_taught_courses(user)), Course.id.in_(followed)))
+    return list(db.session.scalars(query))
+
+
+def course_trainers(course_id: int) -> list[User]:
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(CourseTrainer, CourseTrainer.user_id == User.id)
+            .where(CourseTrainer.course_id == course_id)
+            .order_by(User.full_name)
+        )
+    )
+
+
+def add_course_trainer(course: Course, email: str) -> tuple[User, bool]:
+    """Let a trainer (or admin) account teach the course; False if they already did."""
+    address = email.strip().lower()
+    user = db.session.scalar(select(User).where(User.email == address))
+    if user is None:
+        raise CohortError(_("No hay ninguna cuenta con el correo %(email)s.", email=address))
+    if not user.is_trainer:
+        raise CohortError(
+            _(
+                "%(name)s tiene una cuenta de participante. Solo las cuentas de relator o de "
+                "administración pueden revisar casos: cambia su rol en «Personas» y vuelve a "
+                "intentarlo.",
+                name=user.full_name,
+            )
+        )
+    if not user.active:
+        raise CohortError(_("La cuenta de %(name)s está desactivada.", name=user.full_name))
+    if db.session.get(CourseTrainer, (course.id, user.id)) is not None:
+        return user, False
+    # Two admins adding the same person at once both succeed: the row is there once.
+    upsert(
+        CourseTrainer.__table__,
+        {"course_id": course.id, "user_id": user.id, "added_at": utcnow()},
+        conflict=["course_id", "user_id"],
+    )
+    return user, True
+
+
+def remove_course_trainer(course: Course, user_id: int) -> User | None:
+    """The trainer stops teaching the course; their past reviews stay signed with their name."""
+    link = db.session.get(CourseTrainer, (course.id, user_id))
+    if link is None:
+        return None
+    user = link.user
+    db.session.delete(link)
+    db.session.flush()
+    return user
+
+
 # Learners -----------------------------------------------------------------------------------
 
 
@@ -438,6 +517,61 @@ def enrol_csv(cohort: Cohort, data: bytes, *, by: User | None) -> tuple[CsvMatch
     if match.problems:
         return match, None
     return match, enrol(cohort, match.user_ids, by=by)
+
+
+def of_courses(course_ids: Sequence[int]) -> list[Cohort]:
+    """Every cohort of these courses (archived ones too), by course and name."""
+    return list(
+        db.session.scalars(
+            select(Cohort)
+            .where(Cohort.course_id.in_(course_ids))
+            .options(selectinload(Cohort.course))
+            .order_by(Cohort.course_id, Cohort.name)
+        )
+    )
+
+
+def assign(course: Course, choices: Mapping[int, int | None], *, by: User | None) -> int:
+    """Put enrolled learners (by user id) in a cohort of the course, or in none; how many moved.
+    Each move into a cohort is logged.
+
+    All or nothing: a cohort of another course, or a closed one someone would join, refuses
+    the whole list.
+    """
+    known = {cohort.id: cohort for cohort in of_courses([course.id])}
+    if any(cohort_id is not None and cohort_id not in known for cohort_id in choices.values()):
+        raise CohortError(_("Uno de los grupos elegidos no es de este curso. Recarga la página."))
+    moved = 0
+    for enrolment in db.session.scalars(
+        select(Enrolment)
+        .where(Enrolment.course_id == course.id, Enrolment.user_id.in_(list(choices)))
+        .options(selectinload(Enrolment.user))
+    ):
+        wanted = choices[enrolment.user_id]
+        if enrolment.cohort_id == wanted:
+            continue
+        if wanted is not None:
+            cohort = known[wanted]
+            if not cohort.is_open or cohort.archived:
+                raise CohortError(
+                    _(
+                        "El grupo «%(name)s» está cerrado: no recibe nuevas inscripciones. "
+                        "No cambiamos ningún grupo.",
+                        name=cohort.name,
+                    )
+                )
+            audit.record(
+                audit.AuditAction.COHORT_JOINED,
+                actor=by,
+                target_type="enrolment",
+                target_id=enrolment.id,
+                target_label=enrolment.user.email,
+                course=course.slug,
+                group=cohort.name,
+            )
+        enrolment.cohort_id = wanted
+        moved += 1
+    return moved
 
 
 def learners(cohort: Cohort) -> Select[tuple[Enrolment]]:

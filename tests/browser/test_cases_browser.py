@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from academy.cases import services
 from academy.courses.services import get_course
 from academy.extensions import db
+from academy.progress import cohorts as progress_cohorts
 from academy.progress.services import enrol
 from tests.browser.conftest import Account, Axe, LiveServer, heading, import_course_folder, log_in
 from tests.conftest import CONTENT_FIXTURE
@@ -63,7 +63,7 @@ def trainer(live: LiveServer, course: None) -> Account:
     with live.app.app_context():
         found = get_course("curso-ejemplo")
         assert found is not None
-        services.add_trainer(found, account.email)
+        progress_cohorts.add_course_trainer(found, account.email)
         db.session.commit()
     return account
 
@@ -239,7 +239,7 @@ def test_a_stale_review_is_refused_and_nothing_typed_is_lost(
     with live.app.app_context():
         found = get_course("curso-ejemplo")
         assert found is not None
-        services.add_trainer(found, other.email)
+        progress_cohorts.add_course_trainer(found, other.email)
         db.session.commit()
     log_in(page, learner)
     page.goto(WORK)
