@@ -21,8 +21,9 @@ from academy.courses import content, services
 from academy.courses.content import CourseSource
 from academy.db import transaction
 from academy.frontmatter import Problem, report_problems
-from academy.quizzes import format as quiz_format
+from academy.quizzes import reader as quiz_reader
 from academy.quizzes import services as quizzes
+from academy.quizzes.model import Quiz as ParsedQuiz
 
 
 @click.group("content")
@@ -33,7 +34,7 @@ def content_group() -> None:
 @dataclass
 class Content:
     courses: list[CourseSource] = field(default_factory=list)
-    quizzes: list[quiz_format.Quiz] = field(default_factory=list)
+    quizzes: list[ParsedQuiz] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
 
@@ -84,7 +85,7 @@ def load_all(paths: Iterable[Path]) -> Content:
             if quiz_file.resolve() in seen_quizzes:
                 continue
             seen_quizzes.add(quiz_file.resolve())
-            quiz, problems = quiz_format.load_quiz(quiz_file)
+            quiz, problems = quiz_reader.load_quiz(quiz_file)
             found.problems += openable(problems, quiz_file.parent.parent)
             if quiz is not None:
                 found.quizzes.append(quiz)
@@ -99,7 +100,7 @@ def load_all(paths: Iterable[Path]) -> Content:
             if quiz_file.resolve() in seen_quizzes:
                 continue
             seen_quizzes.add(quiz_file.resolve())
-            quiz, problems = quiz_format.load_quiz(quiz_file)
+            quiz, problems = quiz_reader.load_quiz(quiz_file)
             found.problems += openable(problems, folder.parent)
             if quiz is not None:
                 found.quizzes.append(quiz)

@@ -36,7 +36,7 @@ from academy.db import upsert, utcnow
 from academy.extensions import db
 from academy.progress import services as progress
 from academy.quizzes import storage
-from academy.quizzes.format import Quiz as ParsedQuiz
+from academy.quizzes.model import Quiz as ParsedQuiz
 from academy.quizzes.models import Answer, Attempt, AttemptStatus, Quiz, QuizRevision
 from academy.quizzes.questions import Question, RawResponse, ResponseError
 from academy.quizzes.services import get_quiz

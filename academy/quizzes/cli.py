@@ -8,9 +8,9 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
+from academy.courses.content import SLUG_RE
 from academy.frontmatter import report_problems
-from academy.quizzes import format as quiz_format
-from academy.quizzes import gift, services, storage
+from academy.quizzes import gift, reader, services, storage
 
 
 @click.group("quizzes")
@@ -33,7 +33,7 @@ def import_gift(file: Path, target: Path, title: str | None, passing: int, force
         raise click.ClickException(f"no existe el archivo {file}")
     if target.exists() and not force:
         raise click.ClickException(f"{target} ya existe (usa --force para reemplazarlo)")
-    if not quiz_format.SLUG_RE.match(target.stem) or target.suffix != ".md":
+    if not SLUG_RE.match(target.stem) or target.suffix != ".md":
         raise click.ClickException(
             "el destino debe llamarse nombre-en-minusculas.md (ej. quizzes/mecanismos.md)"
         )
@@ -43,7 +43,7 @@ def import_gift(file: Path, target: Path, title: str | None, passing: int, force
         sys.exit(1)
     title = title or target.stem.replace("-", " ").capitalize()
     markdown, problems = gift.gift_to_quiz_markdown(text, title, str(file), passing=passing)
-    quiz, check = quiz_format.parse_quiz(markdown, str(target), slug=target.stem)
+    quiz, check = reader.parse_quiz(markdown, str(target), slug=target.stem)
     if quiz is None or check:
         report_problems(problems + check)
         click.echo("No se escribió el cuestionario.", err=True)
@@ -77,7 +77,7 @@ def export_gift(source: str, target: Path | None) -> None:
     """Write a quiz (a file, or a quiz's slug in the database) as GIFT."""
     path = Path(source)
     if path.is_file():
-        quiz, problems = quiz_format.load_quiz(path)
+        quiz, problems = reader.load_quiz(path)
         if quiz is None or problems:
             report_problems(problems)
             sys.exit(1)

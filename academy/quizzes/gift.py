@@ -52,17 +52,8 @@ from markdownify import ATX, MarkdownConverter, chomp
 from academy import markdown
 from academy.courses.content import SLUG_RE, read_text
 from academy.frontmatter import Problem
-from academy.quizzes.format import (
-    SHORT_OPTIONS,
-    AnswerSpec,
-    QuestionSpec,
-    Quiz,
-    QuizSettings,
-    build_questions,
-    check_points,
-    derive_key,
-    dump_quiz,
-)
+from academy.quizzes.builder import AnswerSpec, QuestionSpec, build_questions, derive_key
+from academy.quizzes.model import Quiz, QuizSettings
 from academy.quizzes.questions import (
     ChoiceQuestion,
     Matching,
@@ -78,6 +69,8 @@ from academy.quizzes.questions import (
     parse_number,
     parse_percent,
 )
+from academy.quizzes.schema import SHORT_OPTIONS, check_points
+from academy.quizzes.writer import dump_quiz
 from academy.text import file_text
 
 __all__ = [

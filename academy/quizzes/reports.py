@@ -41,7 +41,7 @@ from academy.extensions import db
 from academy.progress import cohorts
 from academy.quizzes import storage
 from academy.quizzes.attempts import FINISHED
-from academy.quizzes.format import Quiz as ParsedQuiz
+from academy.quizzes.model import Quiz as ParsedQuiz
 from academy.quizzes.models import Attempt
 from academy.quizzes.questions import (
     Choice,

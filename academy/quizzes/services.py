@@ -15,8 +15,8 @@ from sqlalchemy.orm import aliased
 
 from academy.courses.models import Course, Lesson, LessonKind, RevisionSource
 from academy.extensions import db
-from academy.quizzes import format as quiz_format
-from academy.quizzes import storage
+from academy.quizzes import reader, storage, writer
+from academy.quizzes.model import Quiz as ParsedQuiz
 from academy.quizzes.models import Quiz, QuizRevision
 
 
@@ -24,13 +24,14 @@ def get_quiz(slug: str) -> Quiz | None:
     return db.session.scalar(select(Quiz).where(Quiz.slug == slug))
 
 
-def conflict(quiz: quiz_format.Quiz) -> str | None:
+def conflict(quiz: ParsedQuiz) -> str | None:
     """Why importing ``quiz`` would overwrite a web edit, or None."""
     existing = get_quiz(quiz.slug)
     if existing is None or existing.latest is None:
         return None
     latest = existing.latest
-    if existing.imported_revision_id != latest.id and latest.content_hash != quiz.content_hash():
+    edited = latest.content_hash != writer.content_hash(quiz)
+    if existing.imported_revision_id != latest.id and edited:
         who = latest.author.full_name if latest.author else "?"
         return (
             f"{quiz.file}: el cuestionario «{quiz.slug}» se editó en la web "
@@ -41,21 +42,21 @@ def conflict(quiz: quiz_format.Quiz) -> str | None:
 
 def add_revision(
     quiz_row: Quiz,
-    quiz: quiz_format.Quiz,
+    quiz: ParsedQuiz,
     *,
     source: RevisionSource,
     author_id: int | None,
     note: str = "",
 ) -> QuizRevision:
     """A new revision, or the latest one when nothing changed."""
-    digest = quiz.content_hash()
+    digest = writer.content_hash(quiz)
     latest = quiz_row.latest
     if latest is not None and latest.content_hash == digest:
         return latest
     revision = QuizRevision(
         number=(latest.number if latest else 0) + 1,
         title=quiz.settings.title,
-        source_md=quiz_format.dump_quiz(quiz),
+        source_md=writer.dump_quiz(quiz),
         data=storage.to_data(quiz),
         content_hash=digest,
         source=source.value,
@@ -67,7 +68,7 @@ def add_revision(
     return revision
 
 
-def import_quiz(quiz: quiz_format.Quiz, *, publish: bool = True) -> tuple[Quiz, bool]:
+def import_quiz(quiz: ParsedQuiz, *, publish: bool = True) -> tuple[Quiz, bool]:
     """Upsert a checked quiz by slug; returns the row and whether anything changed."""
     row = get_quiz(quiz.slug)
     created = row is None
@@ -97,7 +98,7 @@ def save_draft(
     row: Quiz, source_text: str, *, author_id: int, note: str = ""
 ) -> tuple[QuizRevision | None, list]:
     """Check and save a quiz edited in the web editor; problems block the save."""
-    quiz, problems = quiz_format.parse_quiz(source_text, f"{row.slug}.md", slug=row.slug)
+    quiz, problems = reader.parse_quiz(source_text, f"{row.slug}.md", slug=row.slug)
     if quiz is None or problems:
         return None, problems
     return add_revision(row, quiz, source=RevisionSource.EDITOR, author_id=author_id, note=note), []

@@ -15,14 +15,15 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import Any
 
-from academy.quizzes import format as quiz_format
 from academy.quizzes import questions
+from academy.quizzes.model import Quiz as ParsedQuiz
+from academy.quizzes.model import QuizSettings
 
 _TYPES: dict[str, type] = {
     cls.__name__: cls
     for cls in (
-        quiz_format.Quiz,
-        quiz_format.QuizSettings,
+        ParsedQuiz,
+        QuizSettings,
         questions.RichText,
         questions.Choice,
         questions.TextAnswer,
@@ -72,9 +73,9 @@ def from_data(data: Any) -> Any:
     return data
 
 
-def quiz_from_data(data: dict[str, Any]) -> quiz_format.Quiz:
+def quiz_from_data(data: dict[str, Any]) -> ParsedQuiz:
     quiz = from_data(data)
-    if not isinstance(quiz, quiz_format.Quiz):
+    if not isinstance(quiz, ParsedQuiz):
         raise TypeError("not a quiz")
     return quiz
 
@@ -99,13 +100,13 @@ class _Revision:
 
 # functools' LRU is safe to share between a server's threads, unlike a hand-made dict.
 @lru_cache(maxsize=256)
-def _parsed(revision: _Revision) -> quiz_format.Quiz:
+def _parsed(revision: _Revision) -> ParsedQuiz:
     assert revision.revision is not None
     quiz = quiz_from_data(revision.revision.data)
     revision.revision = None
     return quiz
 
 
-def load(revision: Any) -> quiz_format.Quiz:
+def load(revision: Any) -> ParsedQuiz:
     """The parsed quiz of a revision (immutable), cached per process by id and content hash."""
     return _parsed(_Revision(revision))

@@ -63,8 +63,7 @@ from academy.progress import services as progress
 from academy.progress.models import Enrolment
 from academy.quizzes import attempts, forms, reports, services, storage
 from academy.quizzes.attempts import AttemptError, QuizContext
-from academy.quizzes.format import Quiz as ParsedQuiz
-from academy.quizzes.format import parse_quiz
+from academy.quizzes.model import Quiz as ParsedQuiz
 from academy.quizzes.models import Attempt, AttemptStatus, Quiz, QuizRevision
 from academy.quizzes.questions import (
     Choice,
@@ -78,6 +77,7 @@ from academy.quizzes.questions import (
     RichText,
     ShortAnswer,
 )
+from academy.quizzes.reader import parse_quiz
 
 bp = Blueprint("quizzes", __name__, template_folder="templates")
 
