@@ -19,6 +19,7 @@ import csv
 import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 from flask import Response, stream_with_context
@@ -48,13 +49,29 @@ def unsafe_cell(text: str) -> str:
 
 
 def csv_chunks(
-    header: Iterable[Any], rows: Iterable[Iterable[Any]], *, rows_per_chunk: int = 200
+    header: Iterable[Any],
+    rows: Iterable[Iterable[Any]],
+    *,
+    rows_per_chunk: int = 200,
+    made_safe: bool = False,
 ) -> Iterator[str]:
-    """The CSV text, BOM first, a few rows at a time; every cell made safe."""
+    """The CSV text, BOM first, a few rows at a time; every cell made safe. ``made_safe``:
+    the caller already passed every cell that could hold text through :func:`safe_cell` (the
+    others are numbers it computed), so rows are written as they come, a chunk at a time: a
+    list of tens of thousands of people costs a third of the time."""
     buffer = io.StringIO()
     buffer.write(BOM)
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([safe_cell(cell) for cell in header])
+    if made_safe:
+        remaining = iter(rows)
+        while chunk := list(islice(remaining, rows_per_chunk)):
+            writer.writerows(chunk)
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+        yield buffer.getvalue()
+        return
     for n, row in enumerate(rows, start=1):
         writer.writerow([safe_cell(cell) for cell in row])
         if n % rows_per_chunk == 0:
@@ -64,9 +81,15 @@ def csv_chunks(
     yield buffer.getvalue()
 
 
-def csv_response(filename: str, header: Iterable[Any], rows: Iterable[Iterable[Any]]) -> Response:
+def csv_response(
+    filename: str,
+    header: Iterable[Any],
+    rows: Iterable[Iterable[Any]],
+    *,
+    made_safe: bool = False,
+) -> Response:
     """A streamed download; the request (its session, its locale) lasts until the last row."""
-    chunks = (chunk.encode("utf-8") for chunk in csv_chunks(header, rows))
+    chunks = (chunk.encode("utf-8") for chunk in csv_chunks(header, rows, made_safe=made_safe))
     response = Response(stream_with_context(chunks), mimetype="text/csv")
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'

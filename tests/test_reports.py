@@ -452,3 +452,13 @@ def test_the_aggregates_are_grouped_in_sql(app):
         ):
             assert "GROUP BY" in str(statement.compile(db.engine))
         assert Cohort.__tablename__ == "cohorts"
+
+
+def test_rows_made_safe_by_the_report_are_written_as_the_checked_ones():
+    from academy import csvio
+
+    rows = [["'=1+1", "ana@muni.cl", 3], ["Ana", "'-x", 0]] * 300
+    header = ["=nombre", "correo", "cursos"]
+    assert "".join(csvio.csv_chunks(header, rows, made_safe=True)) == "".join(
+        csvio.csv_chunks(header, rows)
+    )

@@ -74,7 +74,9 @@ def export_command(
     rows = 0
     with transaction():
         with target.open("w", encoding="utf-8", newline="") as out:
-            for chunk in csvio.csv_chunks(exported.header, exported.rows):
+            for chunk in csvio.csv_chunks(
+                exported.header, exported.rows, made_safe=exported.made_safe
+            ):
                 out.write(chunk)
                 rows += chunk.count("\r\n")
         if exported.personal:
