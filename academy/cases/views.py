@@ -45,7 +45,7 @@ from academy.cases.forms import CohortForm, TrainerForm
 from academy.cases.models import CaseSubmission, SubmissionStatus
 from academy.courses.kinds import LessonVisit
 from academy.courses.models import CaseCompletion, Course, Lesson, LessonKind, LessonRevision
-from academy.courses.services import lesson_body
+from academy.courses.revisions import lesson_body
 from academy.courses.visibility import published_course, published_lesson
 from academy.db import utcnow
 from academy.extensions import db, limiter

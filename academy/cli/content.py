@@ -17,7 +17,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from academy.courses import content, services
+from academy.courses import content, exporting, importing, lookups
 from academy.courses.content import CourseSource
 from academy.db import transaction
 from academy.frontmatter import Problem, report_problems
@@ -160,7 +160,7 @@ def import_command(paths: tuple[Path, ...], force: bool, draft: bool) -> None:
     try:
         with transaction():
             lines = import_content(found, force=force, publish=not draft)
-    except services.ImportConflict as conflict:
+    except importing.ImportConflict as conflict:
         for line in conflict.conflicts:
             click.echo(f"conflicto: {line}", err=True)
         click.echo(
@@ -177,9 +177,9 @@ def import_content(found: Content, *, force: bool, publish: bool) -> list[str]:
     """Quizzes first (lessons point at them), then courses; nothing if anything conflicts."""
     if not force:
         conflicts = [c for quiz in found.quizzes if (c := quizzes.conflict(quiz))]
-        conflicts += [c for course in found.courses for c in services.find_conflicts(course)]
+        conflicts += [c for course in found.courses for c in importing.find_conflicts(course)]
         if conflicts:
-            raise services.ImportConflict(conflicts)
+            raise importing.ImportConflict(conflicts)
     lines = []
     for quiz in found.quizzes:
         new = quizzes.get_quiz(quiz.slug) is None
@@ -187,11 +187,11 @@ def import_content(found: Content, *, force: bool, publish: bool) -> list[str]:
         state = "nuevo" if new else "actualizado" if changed else "sin cambios"
         lines.append(f"cuestionario {quiz.slug}: {state}.")
     for course in found.courses:
-        lines.append(describe(services.import_course(course, force=True, publish=publish)))
+        lines.append(describe(importing.import_course(course, force=True, publish=publish)))
     return lines
 
 
-def describe(report: services.ImportReport) -> str:
+def describe(report: importing.ImportReport) -> str:
     if not report.changed:
         return f"{report.course}: sin cambios."
     parts = []
@@ -215,12 +215,12 @@ def describe(report: services.ImportReport) -> str:
 @with_appcontext
 def export_command(course: str, directory: Path) -> None:
     """Write COURSE to DIRECTORY/courses/<course>/ and its quizzes to DIRECTORY/quizzes/."""
-    found = services.get_course(course)
+    found = lookups.get_course(course)
     if found is None:
         raise click.ClickException(f"no existe el curso «{course}»")
-    root = services.export_course(found, directory / "courses")
+    root = exporting.export_course(found, directory / "courses")
     written = 0
-    for slug in sorted(services.quiz_refs(found)):
+    for slug in sorted(lookups.quiz_refs(found)):
         row = quizzes.get_quiz(slug)
         if row is not None and row.latest is not None:
             quizzes.export_quiz(row, directory / "quizzes")
@@ -244,7 +244,7 @@ def import_bundled() -> None:
         with transaction():
             for line in import_content(found, force=False, publish=True):
                 click.echo(line)
-    except services.ImportConflict as conflict:
+    except importing.ImportConflict as conflict:
         click.echo(
             f"{len(conflict.conflicts)} lecciones o cuestionarios editados en la web; se "
             "conservan (usa `academy content import --force` para reemplazarlos).",

@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import abort
 from flask_babel import lazy_gettext as _l
 
-from academy.courses import services
+from academy.courses import lookups
 from academy.courses.models import Course, Lesson, LessonRevision, RevisionSource, Unit
 
 SOURCE_LABELS = {
@@ -21,22 +21,22 @@ SOURCE_LABELS = {
 
 
 def course_or_404(slug: str) -> Course:
-    return services.get_course(slug) or abort(404)
+    return lookups.get_course(slug) or abort(404)
 
 
 def unit_or_404(course: Course, unit_slug: str) -> Unit:
-    unit = services.get_unit(course, unit_slug)
+    unit = lookups.get_unit(course, unit_slug)
     if unit is None or unit.retired_at is not None:
         abort(404)
     return unit
 
 
 def lesson_or_404(course: Course, lesson_slug: str, *, retired: bool = False) -> Lesson:
-    lesson = services.get_lesson(course, lesson_slug)
+    lesson = lookups.get_lesson(course, lesson_slug)
     if lesson is None or (lesson.retired_at is not None and not retired):
         abort(404)
     return lesson
 
 
 def revision_or_404(lesson: Lesson, number: int) -> LessonRevision:
-    return services.get_revision(lesson, number) or abort(404)
+    return lookups.get_revision(lesson, number) or abort(404)

@@ -1,7 +1,8 @@
 """The trainers' course editor: courses, units and lessons, their text, history and images.
 
 Every page works without JavaScript; ``static/js/editor.js`` only adds the live preview. The
-logic lives in :mod:`academy.courses.services`; these views read forms, call it and answer.
+logic lives in :mod:`academy.courses.structure`, ``revisions``, ``diffs`` and ``images``; these
+views read forms, call it and answer.
 Writes are committed after the view returns, and only when the answer is not an error, so a
 refused save (422) or a conflict (409) leaves the database as it was.
 """
@@ -30,7 +31,8 @@ from markupsafe import Markup
 
 from academy import audit, markdown
 from academy.auth.permissions import can_edit_courses, require
-from academy.courses import kinds, services
+from academy.courses import diffs, kinds, lookups, revisions, structure
+from academy.courses import images as course_images  # a view here is called images
 from academy.courses.editing import (
     SOURCE_LABELS,
     course_or_404,
@@ -82,18 +84,18 @@ FIELD_LABELS = {
     "objectives": _l("Objetivos"),
 }
 IMAGE_ERRORS = {
-    services.ImageProblem.TOO_LARGE: _l(
+    course_images.ImageProblem.TOO_LARGE: _l(
         "La imagen pesa más de 2 MB. Redúcela (por ejemplo a 1600 píxeles de ancho) y vuelve "
         "a subirla."
     ),
-    services.ImageProblem.NOT_AN_IMAGE: _l(
+    course_images.ImageProblem.NOT_AN_IMAGE: _l(
         "El archivo no es una imagen PNG, JPEG o WebP válida. Ábrelo en tu equipo, guárdalo "
         "en uno de esos formatos y vuelve a subirlo."
     ),
-    services.ImageProblem.TOO_MANY_PIXELS: _l(
+    course_images.ImageProblem.TOO_MANY_PIXELS: _l(
         "La imagen es demasiado grande en píxeles. Redúcela a menos de 6000 píxeles por lado."
     ),
-    services.ImageProblem.UNSAFE_SVG: _l(
+    course_images.ImageProblem.UNSAFE_SVG: _l(
         "El SVG no se puede usar: solo se aceptan dibujos, sin scripts ni referencias a otros "
         "archivos. Corrige lo siguiente y vuelve a subirlo."
     ),
@@ -103,7 +105,7 @@ DIRECTIONS = {"up": -1, "down": 1}
 # An upload request carries the file plus the form around it. Allowing more than the 2 MB the
 # image may weigh lets a slightly larger file reach the form, which then says what is wrong
 # beside the field; only far larger requests get the generic 413 page.
-UPLOAD_REQUEST_LIMIT = 4 * services.MAX_UPLOAD_BYTES
+UPLOAD_REQUEST_LIMIT = 4 * course_images.MAX_UPLOAD_BYTES
 LESSON_TEXT_ENDPOINTS = frozenset({"editor.edit_lesson", "editor.preview"})
 
 
@@ -160,7 +162,7 @@ def render_preview(lesson: Lesson, body: str) -> markdown.Rendered | str:
     """The lesson text as it would be saved, or why it will not be rendered at all (too long,
     or nested too deeply: the form's own check says so beside the field)."""
     try:
-        return services.render_for(lesson, body)
+        return revisions.render_for(lesson, body)
     except markdown.MarkdownRefused as error:
         return refusal_message(error)
 
@@ -171,7 +173,7 @@ def render_preview(lesson: Lesson, body: str) -> markdown.Rendered | str:
 @bp.get("/")
 @require(can_edit_courses)
 def index() -> str:
-    return render_template("editor/index.html", courses=services.all_courses())
+    return render_template("editor/index.html", courses=lookups.all_courses())
 
 
 @bp.route("/nuevo-curso", methods=["GET", "POST"])
@@ -180,8 +182,8 @@ def new_course() -> Any:
     form = NewCourseForm()
     if form.validate_on_submit():
         try:
-            course = services.create_course(slug=form.slug.data, **form.fields_for_service())
-        except services.SlugTaken:
+            course = structure.create_course(slug=form.slug.data, **form.fields_for_service())
+        except structure.SlugTaken:
             form.slug.errors.append(_("Ya hay un curso con ese identificador. Elige otro."))
         else:
             flash(
@@ -200,13 +202,13 @@ def new_course() -> Any:
 @require(can_edit_courses)
 def course(slug: str) -> str:
     found = course_or_404(slug)
-    units, retired = services.editor_outline(found)
+    units, retired = structure.editor_outline(found)
     return render_template(
         "editor/course.html",
         course=found,
         units=units,
         retired=retired,
-        changes=services.STATUS_CHANGES[found.status],
+        changes=structure.STATUS_CHANGES[found.status],
         enrolment_labels=ENROLMENT_LABELS,
         case_labels=CASE_LABELS,
     )
@@ -217,9 +219,9 @@ def course(slug: str) -> str:
 def edit_course(slug: str) -> Any:
     found = course_or_404(slug)
     form = CourseForm() if request.method == "POST" else CourseForm.for_course(found)
-    form.assets = services.asset_paths(found)
+    form.assets = lookups.asset_paths(found)
     if form.validate_on_submit():
-        services.update_course(found, **form.fields_for_service())
+        structure.update_course(found, **form.fields_for_service())
         flash(_("Guardamos los datos del curso."), "success")
         return redirect(url_for("editor.course", slug=found.slug))
     status = 422 if form.is_submitted() else 200
@@ -244,8 +246,8 @@ def course_status(slug: str) -> Response:
     if status not in STATUS_MESSAGES:
         abort(400)
     try:
-        changed = services.set_course_status(found, status)
-    except services.CourseNotReady:
+        changed = structure.set_course_status(found, status)
+    except structure.CourseNotReady:
         flash(_("Publica al menos una lección antes de publicar el curso."), "error")
     else:
         if changed:
@@ -274,14 +276,14 @@ def course_status(slug: str) -> Response:
 def new_unit(slug: str) -> Any:
     found = course_or_404(slug)
     form = NewUnitForm(course=found)
-    form.assets = services.asset_paths(found)
+    form.assets = lookups.asset_paths(found)
     form.unit_slug = form.slug.data or ""
     if form.validate_on_submit():
         try:
-            unit = services.create_unit(
+            unit = structure.create_unit(
                 found, slug=form.slug.data, title=form.title.data, summary_md=form.summary.data
             )
-        except services.SlugTaken:
+        except structure.SlugTaken:
             form.slug.errors.append(_("Este curso ya tiene una unidad con ese identificador."))
         else:
             flash(_("Creamos la unidad «%(title)s».", title=unit.title), "success")
@@ -297,9 +299,9 @@ def edit_unit(slug: str, unit_slug: str) -> Any:
     unit = unit_or_404(found, unit_slug)
     data = {"title": unit.title, "summary": unit.summary_md}
     form = UnitForm() if request.method == "POST" else UnitForm(data=data)
-    form.assets, form.unit_slug = services.asset_paths(found), unit.slug
+    form.assets, form.unit_slug = lookups.asset_paths(found), unit.slug
     if form.validate_on_submit():
-        services.update_unit(unit, title=form.title.data, summary_md=form.summary.data)
+        structure.update_unit(unit, title=form.title.data, summary_md=form.summary.data)
         flash(_("Guardamos la unidad «%(title)s».", title=unit.title), "success")
         return to_outline(found, f"unidad-{unit.slug}")
     status = 422 if form.is_submitted() else 200
@@ -319,7 +321,7 @@ def move_unit(slug: str, unit_slug: str) -> Response:
     found = course_or_404(slug)
     unit = unit_or_404(found, unit_slug)
     step = direction_or_400()
-    if services.move_unit(unit, step):
+    if structure.move_unit(unit, step):
         if step < 0:
             flash(_("Subiste la unidad «%(title)s».", title=unit.title), "success")
         else:
@@ -335,7 +337,7 @@ def new_lesson(slug: str, unit_slug: str) -> Any:
     form = NewLessonForm(course=found)
     if form.validate_on_submit():
         try:
-            lesson = services.create_lesson(
+            lesson = structure.create_lesson(
                 unit,
                 slug=form.slug.data,
                 kind=form.kind.data,
@@ -346,7 +348,7 @@ def new_lesson(slug: str, unit_slug: str) -> Any:
                 objectives=lines(form.objectives.data),
                 trainer_id=trainer_id(),
             )
-        except services.SlugTaken:
+        except structure.SlugTaken:
             form.slug.errors.append(_("Este curso ya tiene una lección con ese identificador."))
         else:
             flash(
@@ -367,7 +369,7 @@ def move_lesson(slug: str, lesson_slug: str) -> Response:
     found = course_or_404(slug)
     lesson = lesson_or_404(found, lesson_slug)
     step = direction_or_400()
-    if services.move_lesson(lesson, step):
+    if structure.move_lesson(lesson, step):
         if step < 0:
             flash(_("Subiste la lección «%(title)s».", title=lesson.title), "success")
         else:
@@ -381,7 +383,7 @@ def retire_lesson(slug: str, lesson_slug: str) -> Any:
     found = course_or_404(slug)
     lesson = lesson_or_404(found, lesson_slug)
     if request.method == "POST":
-        services.retire_lesson(lesson)
+        structure.retire_lesson(lesson)
         flash(
             _(
                 "Retiramos la lección «%(title)s». Su historial y el avance de los participantes "
@@ -465,7 +467,7 @@ def edit_lesson(slug: str, lesson_slug: str) -> Any:
 
 def save_lesson(course: Course, lesson: Lesson, form: LessonForm) -> Response:
     before = lesson.latest
-    saved = services.save_draft(
+    saved = revisions.save_draft(
         lesson,
         trainer_id=trainer_id(),
         title=form.title.data,
@@ -529,7 +531,7 @@ def publish_lesson(slug: str, lesson_slug: str) -> Response:
     if not lesson.has_unpublished_changes:
         flash(_("La revisión %(n)s ya es la publicada.", n=latest.number), "info")
         return back
-    problems = services.publish_problems(lesson)
+    problems = structure.publish_problems(lesson)
     if problems:
         flash(
             _(
@@ -540,7 +542,7 @@ def publish_lesson(slug: str, lesson_slug: str) -> Response:
             "error",
         )
         return back
-    services.publish(lesson)
+    revisions.publish(lesson)
     audit.record(
         audit.AuditAction.LESSON_PUBLISHED,
         actor=current_user._get_current_object(),  # type: ignore[attr-defined]
@@ -611,7 +613,7 @@ def compare(slug: str, lesson_slug: str) -> str:
         "editor/compare.html",
         course=found,
         lesson=lesson,
-        diff=services.diff_revisions(old, new),
+        diff=diffs.diff_revisions(old, new),
         field_labels=FIELD_LABELS,
         revisions=list(reversed(lesson.revisions)),
     )
@@ -628,7 +630,7 @@ def restore(slug: str, lesson_slug: str, number: int) -> Response:
     else:
         try:
             with unique_or_taken():
-                restored = services.restore(lesson, old, trainer_id=trainer_id())
+                restored = revisions.restore(lesson, old, trainer_id=trainer_id())
         except Taken:
             flash(
                 _(
@@ -658,18 +660,18 @@ def restore(slug: str, lesson_slug: str, number: int) -> Response:
 def images(slug: str, unit_slug: str) -> Any:
     found = course_or_404(slug)
     unit = unit_or_404(found, unit_slug)
-    back_to = services.get_lesson(found, request.args.get("leccion", ""))
+    back_to = lookups.get_lesson(found, request.args.get("leccion", ""))
     if back_to is not None and back_to.unit_id != unit.id:
         back_to = None
     form = ImageForm()
     if form.validate_on_submit():
         upload = form.image.data
-        data = upload.stream.read(services.MAX_UPLOAD_BYTES + 1)
+        data = upload.stream.read(course_images.MAX_UPLOAD_BYTES + 1)
         try:
-            asset, replaced = services.store_image(
+            asset, replaced = course_images.store_image(
                 found, unit, filename=upload.filename or "", data=data, uploaded_by_id=trainer_id()
             )
-        except services.ImageRejected as error:
+        except course_images.ImageRejected as error:
             form.image.errors.append(str(IMAGE_ERRORS[error.problem]))
             form.image.errors.extend(error.details)
         else:
@@ -691,10 +693,10 @@ def images(slug: str, unit_slug: str) -> Any:
     uploaded = None
     name = request.args.get("archivo", "")
     if name and not form.is_submitted():
-        asset = services.get_asset(found, f"{unit.slug}/{name}")
+        asset = course_images.get_asset(found, f"{unit.slug}/{name}")
         if asset is not None:
             alt = request.args.get("alt", "")[:200] or _("Describe la imagen")
-            uploaded = (asset, name, services.image_markdown(alt, name), alt)
+            uploaded = (asset, name, course_images.image_markdown(alt, name), alt)
     status = 422 if form.is_submitted() else 200
     return render_template(
         "editor/images.html",
@@ -704,9 +706,10 @@ def images(slug: str, unit_slug: str) -> Any:
         back_to=back_to,
         uploaded=uploaded,
         assets=[
-            (asset, asset.path.partition("/")[2]) for asset in services.unit_assets(found, unit)
+            (asset, asset.path.partition("/")[2])
+            for asset in course_images.unit_assets(found, unit)
         ],
-        markdown_for=services.image_markdown,
+        markdown_for=course_images.image_markdown,
     ), status
 
 
@@ -715,7 +718,7 @@ def images(slug: str, unit_slug: str) -> Any:
 def asset(slug: str, unit_slug: str, name: str) -> Response:
     """An image of any course, drafts included, for the editor's previews."""
     found = course_or_404(slug)
-    image = services.get_asset(found, f"{unit_slug}/{name}", with_data=True) or abort(404)
+    image = course_images.get_asset(found, f"{unit_slug}/{name}", with_data=True) or abort(404)
     response = image_headers(Response(image.data, mimetype=image.mime))
     response.set_etag(image.sha256)
     response.cache_control.private = True

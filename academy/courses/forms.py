@@ -21,7 +21,7 @@ from wtforms.validators import (
 )
 
 from academy import markdown
-from academy.courses import content, kinds, services
+from academy.courses import content, kinds, lookups, structure
 from academy.courses.models import CaseCompletion, Course, EnrolmentPolicy
 from academy.forms import (
     CHOOSE,
@@ -93,7 +93,7 @@ def markdown_problems(form: FlaskForm, field: TextAreaField) -> None:
     """
     assets = getattr(form, "assets", frozenset())
     try:
-        problems = services.render_text(
+        problems = lookups.render_text(
             field.data or "", assets, getattr(form, "unit_slug", None)
         ).problems
     except markdown.MarkdownRefused as error:
@@ -261,7 +261,7 @@ class NewCourseForm(CourseForm):
     slug = slug_field(_l("Identificador del curso"))
 
     def validate_slug(self, field: StringField) -> None:
-        if services.course_slug_taken(field.data):
+        if structure.course_slug_taken(field.data):
             raise ValidationError(_l("Ya hay un curso con ese identificador. Elige otro."))
 
 
@@ -288,7 +288,7 @@ class NewUnitForm(UnitForm):
         self.course = course
 
     def validate_slug(self, field: StringField) -> None:
-        if services.unit_slug_taken(self.course, field.data):
+        if structure.unit_slug_taken(self.course, field.data):
             raise ValidationError(_l("Este curso ya tiene una unidad con ese identificador."))
 
 
@@ -330,7 +330,7 @@ class NewLessonForm(FlaskForm):
             raise ValidationError(problem)
 
     def validate_slug(self, field: StringField) -> None:
-        if services.lesson_slug_taken(self.course, field.data):
+        if structure.lesson_slug_taken(self.course, field.data):
             raise ValidationError(
                 _l("Este curso ya tiene una lección con ese identificador (quizás retirada).")
             )

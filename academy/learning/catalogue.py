@@ -14,14 +14,14 @@ from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import undefer
 
-from academy.courses import kinds, services
+from academy.courses import kinds, lookups, revisions
 from academy.courses.kinds import CourseRef, LessonVisit
 from academy.courses.models import (
     Course,
     CourseAsset,
     CourseStatus,
 )
-from academy.courses.services import lesson_body
+from academy.courses.revisions import lesson_body
 from academy.courses.visibility import published_course
 from academy.extensions import db, limiter
 from academy.i18n import gettext
@@ -58,7 +58,7 @@ def course_page(slug: str) -> str:
         "courses/course.html",
         course=course,
         units=outline_units(
-            lesson_urls(course.slug), outline, state, intros=services.unit_intros(course.id)
+            lesson_urls(course.slug), outline, state, intros=lookups.unit_intros(course.id)
         ),
         enrolment=enrolment,
         progress=state,
@@ -227,12 +227,12 @@ def lesson_page(slug: str, lesson_slug: str) -> tuple[str, int] | str:
     intro = None
     if first_of_unit:
         intro = unit_intro(
-            services.unit_intros(course.id, lesson.unit_id).get(lesson.unit_id),
+            lookups.unit_intros(course.id, lesson.unit_id).get(lesson.unit_id),
             on_lesson_page=True,
         )
     kind = kinds.get(lesson.kind)
     panel = kind.panel(LessonVisit(course, lesson, enrolled))
-    revision = services.revision_text(found.revision_id, found.revision_created_at)
+    revision = revisions.revision_text(found.revision_id, found.revision_created_at)
     url = lesson_urls(course.slug)
     return render_template(
         "courses/lesson.html",

@@ -18,8 +18,8 @@ from flask import render_template
 from markupsafe import Markup
 from sqlalchemy import select
 
+from academy.courses.lookups import assets_by_path, unit_intros
 from academy.courses.models import Course, CourseAsset, Lesson, LessonRevision
-from academy.courses.services import assets_by_path, unit_intros
 from academy.extensions import db
 from academy.progress.services import published_outline
 
