@@ -18,6 +18,7 @@ from academy.auth.models import User
 from academy.courses.models import Course
 from academy.extensions import db
 from academy.progress import services as progress
+from academy.quizzes import services as quizzes
 from tests.conftest import BACKENDS, PASSWORD, separate_database, test_config
 from tests.test_editor import lesson_form
 
@@ -198,6 +199,35 @@ def test_publishing_a_course_and_a_lesson_is_recorded(client, auth, make_user, q
         ("course.published", trainer.id, "curso-ejemplo", {}),
         ("lesson.published", trainer.id, "curso-ejemplo/niveles", {"revision": 2}),
     ]
+
+
+@pytest.mark.usefixtures("example_quiz")
+def test_publishing_a_quiz_revision_is_recorded_and_shown(client, auth, make_user, query):
+    trainer = auth.as_role(make_user, "trainer")
+    quiz = "/editor/cuestionarios/ejemplo"
+    source = query(lambda: quizzes.get_quiz("ejemplo").latest.source_md)
+    saved = client.post(
+        quiz,
+        data={"source": source.replace("aprobacion: 60", "aprobacion: 70"), "base": "1",
+              "action": "save"},
+    )  # fmt: skip
+    assert saved.status_code == 303
+    assert events(query) == []  # importing the quiz and saving a draft publish nothing
+    for number in ("2", "2", "1"):  # the second is already published: refused, not recorded
+        assert client.post(f"{quiz}/publicar", data={"revision": number}).status_code == 303
+    quiz_id = query(lambda: quizzes.get_quiz("ejemplo").id)
+    found = events(query)
+    assert [
+        (e.action, e.actor_id, e.target_type, e.target_id, e.target_label, e.detail) for e in found
+    ] == [
+        ("quiz.published", trainer.id, "quiz", quiz_id, "ejemplo", {"revision": 2}),
+        ("quiz.published", trainer.id, "quiz", quiz_id, "ejemplo", {"revision": 1}),
+    ]
+    auth.logout()
+    auth.as_role(make_user, "admin")
+    page = client.get(AUDIT, query_string={"accion": "quiz.published"}).text
+    assert rows_of(page) == 2 and "Cuestionario publicado" in page
+    assert "<dt>Revisión</dt><dd>2</dd>" in page
 
 
 @pytest.mark.usefixtures("example_quiz")
@@ -425,5 +455,52 @@ def test_the_migration_moves_certificate_events_and_goes_back(
             db.session.rollback()
             upgrade()
             assert db.session.scalar(text("SELECT count(*) FROM audit_events")) == 2
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_migration_for_quiz_publication_widens_the_actions_and_keeps_the_log(
+    backend, smtp_server, tmp_path_factory
+):
+    before, after = "f3c9a1e7b5d4", "f2be9251d39c"
+    insert = (
+        "INSERT INTO audit_events (occurred_at, action, actor, target_label, detail)"
+        " VALUES ('2026-01-02', :action, 'rita@muni.cl', 'ejemplo', '{}')"
+    )
+    with separate_database(backend, "auditquiz", tmp_path_factory) as url:
+        application = create_app(test_config(url, smtp_server[1]))
+        with application.app_context():
+            upgrade(revision=before)
+            db.session.execute(text(insert), {"action": "lesson.published"})
+            db.session.commit()
+            with pytest.raises(IntegrityError):
+                db.session.execute(text(insert), {"action": "quiz.published"})
+            db.session.rollback()
+
+            upgrade(revision=after)
+            db.session.execute(text(insert), {"action": "quiz.published"})
+            db.session.commit()
+            actions = db.session.scalars(text("SELECT action FROM audit_events ORDER BY id"))
+            assert list(actions) == ["lesson.published", "quiz.published"]
+            indexes = {i["name"] for i in db.inspect(db.engine).get_indexes("audit_events")}
+            assert "ix_audit_events_target" in indexes and "ix_audit_events_action" in indexes
+            # Still append-only, still refusing actions it does not know.
+            for statement in ("UPDATE audit_events SET actor = 'x'", "DELETE FROM audit_events"):
+                with pytest.raises(DBAPIError, match="append-only"):
+                    db.session.execute(text(statement))
+                db.session.rollback()
+            with pytest.raises(IntegrityError):
+                db.session.execute(text(insert), {"action": "quiz.deleted"})
+            db.session.rollback()
+
+            # Down with a quiz publication recorded: the event and the wider list stay.
+            downgrade(revision=before)
+            assert db.session.scalar(text("SELECT count(*) FROM audit_events")) == 2
+            db.session.execute(text(insert), {"action": "quiz.published"})
+            db.session.rollback()
+            with pytest.raises(DBAPIError, match="append-only"):
+                db.session.execute(text("DELETE FROM audit_events"))
+            db.session.rollback()
             db.session.remove()
             db.engine.dispose()

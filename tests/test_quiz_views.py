@@ -156,7 +156,7 @@ def use_quiz_text(query, text):
         row = quizzes.get_quiz("ejemplo")
         revision, problems = quizzes.save_draft(row, text, author_id=None)
         assert revision is not None, problems
-        quizzes.publish(row, revision)
+        quizzes.publish(row, revision, by=None)
         db.session.commit()
 
     query(change)

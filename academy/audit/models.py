@@ -35,6 +35,7 @@ class AuditAction(enum.StrEnum):
     PEOPLE_IMPORTED = "people.imported"
     COURSE_PUBLISHED = "course.published"
     LESSON_PUBLISHED = "lesson.published"
+    QUIZ_PUBLISHED = "quiz.published"
     ENROLLED = "enrolment.created"
     COHORT_CREATED = "cohort.created"
     COHORT_RENAMED = "cohort.renamed"

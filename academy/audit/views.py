@@ -32,6 +32,7 @@ ACTION_LABELS = {
     AuditAction.PEOPLE_IMPORTED: _l("Importación de personas"),
     AuditAction.COURSE_PUBLISHED: _l("Curso publicado"),
     AuditAction.LESSON_PUBLISHED: _l("Lección publicada"),
+    AuditAction.QUIZ_PUBLISHED: _l("Cuestionario publicado"),
     AuditAction.ENROLLED: _l("Inscripción"),
     AuditAction.COHORT_CREATED: _l("Grupo creado"),
     AuditAction.COHORT_RENAMED: _l("Grupo renombrado"),

@@ -13,6 +13,8 @@ from pathlib import Path
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import aliased
 
+from academy import audit
+from academy.auth.models import User
 from academy.courses.models import Course, Lesson, LessonKind, RevisionSource
 from academy.extensions import db
 from academy.quizzes import reader, storage, writer
@@ -104,11 +106,23 @@ def save_draft(
     return add_revision(row, quiz, source=RevisionSource.EDITOR, author_id=author_id, note=note), []
 
 
-def publish(row: Quiz, revision: QuizRevision | None = None) -> QuizRevision:
+def publish(row: Quiz, revision: QuizRevision | None = None, *, by: User | None) -> QuizRevision:
+    """Publish ``revision`` (the latest by default). A change of the published revision goes to
+    the audit log, by ``by`` (None: the command line or the academy itself); publishing the
+    revision already published records nothing. Imports publish without this (as lessons do)."""
     chosen = revision or row.latest
     if chosen is None or chosen.quiz_id != row.id:
         raise ValueError("revision does not belong to this quiz")
-    row.published = chosen
+    if row.published_revision_id != chosen.id:
+        row.published = chosen
+        audit.record(
+            audit.AuditAction.QUIZ_PUBLISHED,
+            actor=by,
+            target_type="quiz",
+            target_id=row.id,
+            target_label=row.slug,
+            revision=chosen.number,
+        )
     return chosen
 
 

@@ -936,7 +936,7 @@ def publish(quiz_slug: str) -> Response:
     if row.published_revision_id == revision.id:
         flash(_("La revisión %(n)s ya es la publicada.", n=revision.number), "info")
         return redirect(back, 303)
-    services.publish(row, revision)
+    services.publish(row, revision, by=current_user._get_current_object())  # type: ignore[attr-defined]
     flash(
         _(
             "Publicamos la revisión %(n)s. Los intentos nuevos la usan; los que están en curso "
