@@ -42,7 +42,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from academy.courses import editor as courses_editor
     from academy.learning import catalogue, home, my_courses
     from academy.people import views as people_views
-    from academy.quizzes import views as quizzes_views
+
+    # The quiz pages' modules attach their routes to one blueprint (endpoints quizzes.*).
+    from academy.quizzes import attempt_views, editor_views, preview_views, statistics_views  # noqa: F401
+    from academy.quizzes import blueprint as quizzes_blueprint
     from academy.reports import views as reports_views
 
     app.register_blueprint(home.bp)
@@ -54,7 +57,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(my_courses.bp)
     app.register_blueprint(cases_views.bp)
     app.register_blueprint(cohorts_views.bp)
-    app.register_blueprint(quizzes_views.bp)
+    app.register_blueprint(quizzes_blueprint.bp)
     app.register_blueprint(certificates_views.bp)
     app.register_blueprint(certificate_batch_views.bp)
     app.register_blueprint(reports_views.bp)

@@ -16,11 +16,11 @@ from sqlalchemy import insert, select
 from academy.auth import services as accounts
 from academy.auth.models import User
 from academy.courses import editor
-from academy.courses import services as courses
+from academy.courses import images as courses
 from academy.courses.models import CourseAsset, LessonRevision
 from academy.extensions import db
+from academy.quizzes import editor_views as quiz_views
 from academy.quizzes import services as quizzes
-from academy.quizzes import views as quiz_views
 from academy.quizzes.models import Quiz
 from tests.test_editor import EDITOR, get_lesson, image_bytes, lesson_form, upload
 

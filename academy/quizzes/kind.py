@@ -12,7 +12,7 @@ from academy.courses.content import check_slug
 from academy.courses.kinds import KindState, LessonVisit, OutlineItem
 from academy.frontmatter import Key
 from academy.i18n import lazy_gettext as _l
-from academy.quizzes import attempts, services, views
+from academy.quizzes import attempt_views, attempts, services
 
 
 class QuizKind:
@@ -62,7 +62,7 @@ class QuizKind:
         return attempts.quiz_states(user_id, items)
 
     def panel(self, visit: LessonVisit) -> object | None:
-        return views.quiz_panel(visit)
+        return attempt_views.quiz_panel(visit)
 
 
 KIND = QuizKind()
