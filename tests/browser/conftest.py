@@ -7,7 +7,9 @@
   the mailbox cleared; it fails the test if the application raised while serving it.
 - ``browser`` (session) and ``page`` (per test, a fresh context in Spanish, ``base_url`` set).
 - ``axe``: ``axe(page)`` runs axe-core's WCAG 2.x A/AA rules and fails on any violation.
-- Helpers the test files share: :func:`import_course_folder`, :func:`log_in`, :func:`heading`.
+- Helpers the test files share: :func:`import_course_folder`, :func:`log_in`, :func:`heading`,
+  :func:`activate_from_email`, :func:`upload_people_csv`, :func:`choose_password_from_invitation`,
+  :func:`add_certificate`.
 
 Browser tests must not request ``app``: that fixture's per-test transaction would not be seen by
 the server thread.
@@ -18,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 import threading
 import traceback
 from collections.abc import Callable, Iterator
@@ -35,9 +38,12 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from academy import create_app
 from academy.auth import services as accounts
-from academy.auth.models import Role
+from academy.auth.models import Role, User
+from academy.certificates import codes
+from academy.certificates.models import Certificate
 from academy.courses.content import load_course
-from academy.courses.services import import_course
+from academy.courses.services import get_course, import_course
+from academy.db import utcnow
 from academy.extensions import db, limiter
 from tests.conftest import (
     BACKENDS,
@@ -297,6 +303,33 @@ def import_course_folder(
         db.session.commit()
 
 
+def add_certificate(live: LiveServer, user_id: int, course_slug: str = "curso-ejemplo") -> None:
+    """A valid certificate of the course for the learner, as issuing leaves it but with a
+    stand-in PDF (reports count certificates; rendering one is another test's business)."""
+    with live.app.app_context():
+        course = get_course(course_slug)
+        user = db.session.get(User, user_id)
+        assert course is not None and user is not None
+        db.session.add(
+            Certificate(
+                code=codes.generate(),
+                token=secrets.token_urlsafe(16),
+                user_id=user.id,
+                course_id=course.id,
+                course_version="v1",
+                course_revisions={},
+                template="default",
+                full_name=user.full_name,
+                course_title=course.title,
+                hours=course.hours,
+                completed_at=utcnow(),
+                pdf=b"%PDF",
+                pdf_sha256="0" * 64,
+            )
+        )
+        db.session.commit()
+
+
 def log_in(page: Page, account: Account) -> None:
     page.goto("/entrar")
     page.get_by_label("Correo electrónico").fill(account.email)
@@ -320,3 +353,33 @@ def activate_from_email(page: Page, live: LiveServer, email: str, password: str)
 
 def heading(page: Page) -> Locator:
     return page.get_by_role("heading", level=1)
+
+
+def upload_people_csv(page: Page, path: Path) -> None:
+    """Personas → "Importar personas desde CSV": send the file; the dry run comes next."""
+    page.goto("/admin/personas/")
+    page.get_by_role("link", name="Importar personas desde CSV").click()
+    expect(heading(page)).to_have_text("Importar personas desde CSV")
+    page.get_by_label("Archivo CSV de personas").set_input_files(str(path))
+    page.get_by_role("button", name="Revisar el archivo").click()
+
+
+def choose_password_from_invitation(
+    page: Page,
+    live: LiveServer,
+    account: Account,
+    axe: Callable[[Page], None] | None = None,
+) -> None:
+    """An imported person opens the invitation they were mailed and chooses
+    ``account.password``; the sign-in form comes next. ``axe`` checks the welcome page."""
+    body = live.mailbox.last_to(account.email).get_content()
+    links = re.findall(r"https?://\S+/bienvenida/\S+", body)
+    assert len(links) == 1, body
+    page.goto(links[0])
+    expect(heading(page)).to_have_text(f"Te damos la bienvenida, {account.full_name}")
+    if axe is not None:
+        axe(page)
+    page.get_by_label("Contraseña", exact=True).fill(account.password)
+    page.get_by_label("Repite la contraseña").fill(account.password)
+    page.get_by_role("button", name="Guardar contraseña").click()
+    expect(page.get_by_role("status")).to_contain_text("Tu contraseña quedó guardada")

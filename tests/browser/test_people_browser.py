@@ -5,26 +5,24 @@ password from the mailed link. Every page is checked with axe-core."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import LiveServer, heading, log_in
+from tests.browser.conftest import (
+    Account,
+    Axe,
+    LiveServer,
+    choose_password_from_invitation,
+    heading,
+    log_in,
+    upload_people_csv,
+)
 
 pytestmark = pytest.mark.browser
 
-Axe = Callable[[Page], None]
 HEADER = "correo;nombre;rut;comuna;cargo\r\n"
-
-
-def upload(page: Page, path: Path) -> None:
-    page.goto("/admin/personas/")
-    page.get_by_role("link", name="Importar personas desde CSV").click()
-    expect(heading(page)).to_have_text("Importar personas desde CSV")
-    page.get_by_label("Archivo CSV de personas").set_input_files(str(path))
-    page.get_by_role("button", name="Revisar el archivo").click()
 
 
 def test_admin_imports_people_with_a_dry_run(
@@ -42,7 +40,7 @@ def test_admin_imports_people_with_a_dry_run(
             + "pedro.diaz@muni.cl;Pedro Díaz;11.111.111-2;valparaiso;\r\n"
         ).encode("cp1252")
     )
-    upload(page, tmp_path / "nomina.csv")
+    upload_people_csv(page, tmp_path / "nomina.csv")
     expect(heading(page)).to_have_text("Revisar la importación de nomina.csv")
     expect(page.get_by_role("alert")).to_contain_text(
         "fila 3, columna «rut»: el dígito verificador del RUT 11.111.111-2 no corresponde."
@@ -51,7 +49,7 @@ def test_admin_imports_people_with_a_dry_run(
     axe(page)
 
     bad.write_bytes(bad.read_bytes().replace(b"11.111.111-2", b"11.111.111-1"))
-    upload(page, bad)
+    upload_people_csv(page, bad)
     table = page.get_by_role("table", name="Resultado de cada fila")
     expect(table.get_by_role("row")).to_have_count(3)
     expect(table).to_contain_text("Nueva")
@@ -62,16 +60,9 @@ def test_admin_imports_people_with_a_dry_run(
     expect(page.get_by_role("table")).to_contain_text("Ñuñoa")
 
     # The new person chooses her password from the mailed link, and signs in.
-    body = live.mailbox.last_to("carla.nunez@muni.cl").get_content()
-    link = re.findall(r"https?://\S+/bienvenida/\S+", body)[0]
+    carla = Account(0, "carla.nunez@muni.cl", "Carla Núñez", "una frase nueva bastante larga")
     page.get_by_role("button", name="Cerrar sesión").click()
-    page.goto(link)
-    expect(heading(page)).to_have_text("Te damos la bienvenida, Carla Núñez")
-    axe(page)
-    page.get_by_label("Contraseña", exact=True).fill("una frase nueva bastante larga")
-    page.get_by_label("Repite la contraseña").fill("una frase nueva bastante larga")
-    page.get_by_role("button", name="Guardar contraseña").click()
-    expect(page.get_by_role("status")).to_contain_text("Tu contraseña quedó guardada")
+    choose_password_from_invitation(page, live, carla, axe)
     page.get_by_label("Correo electrónico").fill("carla.nunez@muni.cl")
     page.get_by_label("Contraseña", exact=True).fill("una frase nueva bastante larga")
     page.get_by_role("button", name="Entrar").click()

@@ -8,13 +8,18 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from academy.certificates import codes
-from academy.certificates.models import Certificate
 from academy.courses.services import get_course
 from academy.db import utcnow
 from academy.extensions import db
 from academy.progress import services as progress
-from tests.browser.conftest import Axe, LiveServer, heading, import_course_folder, log_in
+from tests.browser.conftest import (
+    Axe,
+    LiveServer,
+    add_certificate,
+    heading,
+    import_course_folder,
+    log_in,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -26,26 +31,9 @@ def certified_learner(live: LiveServer) -> None:
     with live.app.app_context():
         course = get_course("curso-ejemplo")
         assert course is not None
-        now = utcnow()
-        progress.enrol(learner.id, course).completed_at = now
-        db.session.add(
-            Certificate(
-                code=codes.generate(),
-                token="informe-navegador",
-                user_id=learner.id,
-                course_id=course.id,
-                course_version="v1",
-                course_revisions={},
-                template="default",
-                full_name=learner.full_name,
-                course_title=course.title,
-                hours=course.hours,
-                completed_at=now,
-                pdf=b"%PDF",
-                pdf_sha256="0" * 64,
-            )
-        )
+        progress.enrol(learner.id, course).completed_at = utcnow()
         db.session.commit()
+    add_certificate(live, learner.id)
 
 
 def test_admin_reads_the_region_report(page: Page, live: LiveServer, axe: Axe) -> None:
