@@ -287,7 +287,7 @@ def test_a_cohort_trainer_reviews_the_case_work_of_their_cohort_only(
     assert query(lambda: db.session.get(CaseSubmission, ids[ana.id])).user_id == ana.id
 
 
-def test_quiz_attempts_export_narrows_to_a_cohort_trainers_learners(
+def test_quiz_attempts_export_shows_only_the_learners_a_trainer_may_see(
     client, auth, make_user, example_quiz, query
 ):
     import csv
@@ -311,9 +311,18 @@ def test_quiz_attempts_export_narrows_to_a_cohort_trainers_learners(
 
     auth.login(rita.email)
     assert names_in_export() == {"Ana del grupo de Rita"}
-    # A trainer who follows no cohort of the course keeps the editor's view, as before.
+    # A trainer with no tie to the course (neither teaches it nor follows a cohort of it) may
+    # still edit its content, but sees none of its learners' answers: the reports' rule.
     auth.logout()
-    auth.as_role(make_user, "trainer")
+    outsider = auth.as_role(make_user, "trainer")
+    assert names_in_export() == set()
+    # A trainer of the course sees every learner of it.
+    query(
+        lambda: (
+            cohorts.add_course_trainer(db.session.get(Course, course_id), outsider.email),
+            db.session.commit(),
+        )
+    )
     assert names_in_export() == {"Ana del grupo de Rita", "Bea de otro grupo"}
 
 

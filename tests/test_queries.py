@@ -23,7 +23,7 @@ from academy.progress.services import enrol
 from academy.quizzes import reports
 from academy.quizzes.services import get_quiz, import_quiz
 from tests.conftest import CONTENT_FIXTURE, add_quiz_lesson, example_quiz_source
-from tests.test_quiz_views import EDITOR, correct_answers, finished_attempt
+from tests.test_quiz_views import EDITOR, correct_answers, finished_attempt, teach_the_course
 
 LESSON = "/cursos/curso-ejemplo/lecciones/{}"
 
@@ -256,7 +256,7 @@ def test_quiz_statistics_and_csv_read_attempts_in_batches(
     client, auth, make_user, example_quiz, query, monkeypatch, count_statements
 ):
     monkeypatch.setattr(reports, "BATCH", 2)
-    auth.as_role(make_user, "trainer")
+    teach_the_course(query, auth.as_role(make_user, "trainer"))
     for _ in range(5):
         finished_attempt(query, make_user("learner").id, correct_answers, when=utcnow())
 

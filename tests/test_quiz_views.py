@@ -56,6 +56,18 @@ def trainer(client, auth, make_user, example_quiz):
     return auth.as_role(make_user, "trainer")
 
 
+def teach_the_course(query, user):
+    """The trainer teaches the example course: they see its learners' attempts."""
+    from academy.courses.models import Course
+    from academy.progress import cohorts
+
+    def add():
+        cohorts.add_course_trainer(db.session.scalar(select(Course)), user.email)
+        db.session.commit()
+
+    query(add)
+
+
 def start(client):
     response = client.post(START)
     assert response.status_code == 303, response.text
@@ -838,6 +850,7 @@ def test_correlation():
 
 
 def test_csv_export_of_every_attempt(client, trainer, make_user, query):
+    teach_the_course(query, trainer)
     person = make_user("learner", full_name='=HYPERLINK("x")')
 
     def injected(pairs):

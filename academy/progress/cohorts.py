@@ -708,23 +708,3 @@ def may_see_learner(user: User, learner_id: int, course_id: int) -> bool:
     return bool(
         db.session.scalar(select(sees_learner_of(user, literal(learner_id), literal(course_id))))
     )
-
-
-def cohort_scope(user: User, course_id: int) -> Select[tuple[int]] | None:
-    """The learners of the course a trainer's pages narrow to because they follow cohorts of it
-    (their cohorts' learners), as a subquery for ``user_id.in_(...)``; None when no cohort
-    narrows the view: admins, the course's trainers (course-wide), and trainers who follow no
-    cohort of the course (a course's editors keep their view of its quizzes, as before)."""
-    if user.is_admin or not user.is_trainer:
-        return None
-    if db.session.get(CourseTrainer, (course_id, user.id)) is not None:
-        return None
-    followed = select(Enrolment.user_id).where(
-        Enrolment.course_id == course_id, Enrolment.cohort_id.in_(_followed_cohorts(user))
-    )
-    in_course = select(Cohort.id).where(
-        Cohort.course_id == course_id, Cohort.id.in_(_followed_cohorts(user))
-    )
-    if db.session.scalar(in_course.limit(1)) is None:
-        return None
-    return followed

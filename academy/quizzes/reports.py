@@ -32,7 +32,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import literal, select
 from sqlalchemy.orm import selectinload
 
 from academy.auth.models import User
@@ -309,7 +309,10 @@ def attempt_rows(
     course: Course, lesson: Lesson, local_time: Any, *, viewer: User | None = None
 ) -> Iterator[list[str]]:
     """Every attempt of a quiz lesson, one row per question, as CSV_COLUMNS; of the learners
-    the ``viewer``'s cohorts narrow them to, if any (:func:`academy.progress.cohorts.cohort_scope`).
+    the ``viewer`` may see in the course (:func:`academy.progress.cohorts.sees_learner_of`,
+    the reports' rule): a trainer of the course sees all of them, a trainer who follows
+    cohorts of it their cohorts' learners, any other trainer nobody (the file has only its
+    header): editing a course's content gives no access to its learners' answers.
 
     ``local_time`` turns an aware datetime into the text to write (the caller's timezone).
     """
@@ -321,9 +324,10 @@ def attempt_rows(
         .order_by(User.full_name, User.id, Attempt.number)
         .execution_options(yield_per=BATCH)
     )
-    scope = cohorts.cohort_scope(viewer, course.id) if viewer is not None else None
-    if scope is not None:
-        statement = statement.where(Attempt.user_id.in_(scope))
+    if viewer is not None and not viewer.is_admin:
+        statement = statement.where(
+            cohorts.sees_learner_of(viewer, Attempt.user_id, literal(course.id))
+        )
     rows = db.session.execute(statement)
     for attempt, user in rows:
         quiz = storage.load(attempt.revision)
