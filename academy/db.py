@@ -14,8 +14,10 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Flask, Response
+from flask import Flask, Response, current_app
 from sqlalchemy import Engine, event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from academy.extensions import db
@@ -153,8 +155,6 @@ def _rolled_back(session: Any, previous: Any) -> None:
 def run_after_commit() -> None:
     """Run the callbacks of the transactions committed so far. A failing one is logged and
     does not stop the others: what they follow is already committed."""
-    from flask import current_app
-
     session = db.session()
     while callbacks := session.info.pop(_COMMITTED, None):
         for callback in callbacks:
@@ -207,8 +207,6 @@ def upsert(
     Used where two requests may write the same row at once (two tabs marking one lesson):
     the database, not a read-then-write in Python, decides who wins.
     """
-    from sqlalchemy.dialects import postgresql, sqlite
-
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = insert(table).values(**values)
@@ -232,8 +230,6 @@ def unique_or_taken() -> Iterator[None]:
     requests can both check before either writes: the database's unique constraint is what
     decides, and the loser gets a clear answer (a form error, a retry) instead of a 500.
     """
-    from sqlalchemy.exc import IntegrityError
-
     try:
         with db.session.begin_nested():
             yield

@@ -62,7 +62,7 @@ def _exit_with(parent: Any) -> None:
 
 def _warm_up() -> None:
     """Load WeasyPrint and its fonts, the child's slow first second, before any certificate."""
-    from weasyprint import HTML
+    from weasyprint import HTML  # here: only a rendering process loads WeasyPrint
 
     HTML(string="<p>Academia</p>").render()
 

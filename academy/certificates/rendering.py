@@ -204,7 +204,7 @@ class _FolderOnly:
         self.root = folder.resolve()
 
     def fetcher(self) -> Any:
-        from weasyprint.urls import URLFetcher, URLFetcherResponse
+        from weasyprint.urls import URLFetcher, URLFetcherResponse  # see render_pdf
 
         root = self.root
 
@@ -244,6 +244,8 @@ def render_pdf(
 ) -> bytes:
     """Lay out ``html`` with the folder's files only and return a PDF/A-3b, carrying ``data``
     (if given) as the attached file ``certificado.json``."""
+    # WeasyPrint is imported here, not at the top: it takes about a second to load, and only
+    # a process that renders a certificate (the rendering child, a worker) needs it.
     from weasyprint import HTML
     from weasyprint.urls import FatalURLFetchingError
 
@@ -273,7 +275,7 @@ def render_pdf(
     document.metadata.generator = "academy"
     attachments = []
     if data is not None:
-        from weasyprint import Attachment
+        from weasyprint import Attachment  # see above
 
         # "Data": the file is the information the page shows, machine-readable (PDF/A-3's
         # AFRelationship, which WeasyPrint writes for PDF/A-3 variants).

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
 from flask import current_app
@@ -27,6 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from stdnum.cl import rut as rut_number
+from stdnum.exceptions import ValidationError
 
 from academy import audit, comunas, config
 from academy.auth.models import User
@@ -191,8 +193,6 @@ def _long_date(moment: datetime | None) -> str | None:
     if moment is None:
         return None
     zone = current_app.config.get("BABEL_DEFAULT_TIMEZONE", "UTC")
-    from zoneinfo import ZoneInfo
-
     return format_date(moment.astimezone(ZoneInfo(zone)), "long", locale=CERTIFICATE_LANGUAGE)
 
 
@@ -618,8 +618,6 @@ def mask_rut(compact: str) -> str:
 def by_rut(typed: str) -> tuple[str, list[Certificate]]:
     """The RUT (compact) and every certificate printed with it, newest first; :class:`BadRut`
     if it is not a RUT."""
-    from stdnum.exceptions import ValidationError
-
     try:
         compact = rut_number.validate(typed)
     except ValidationError as error:

@@ -30,6 +30,9 @@ from typing import Any, TypeVar
 
 from flask import Flask, current_app
 
+# pyHanko, asn1crypto and cryptography are imported inside the functions that use them: they
+# are slow to load, and only signing, checking a signature or making a key needs them.
+
 DEVELOPMENT_DIR = "certificados"
 KEY_FILE = "academia.key"
 CERT_FILE = "academia.crt"

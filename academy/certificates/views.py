@@ -7,6 +7,7 @@ list certificates; they are rate-limited per address. PDFs are always the stored
 
 from __future__ import annotations
 
+from io import BytesIO
 from typing import Any
 
 from flask import (
@@ -75,8 +76,6 @@ def _admin() -> services.Actor:
 
 
 def _pdf_response(certificate: Certificate) -> Response:
-    from io import BytesIO
-
     response = send_file(
         BytesIO(services.pdf_of(certificate)),
         mimetype="application/pdf",

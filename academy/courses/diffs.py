@@ -7,9 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from academy.courses import kinds
-from academy.courses.models import (
-    LessonRevision,
-)
+from academy.courses.models import LessonRevision
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,7 @@ from typing import Any
 
 from academy.courses import content, kinds
 from academy.courses.lookups import assets_by_path, unretired_units
-from academy.courses.models import (
-    Course,
-    CourseStatus,
-    Lesson,
-)
+from academy.courses.models import Course, CourseStatus, Lesson
 from academy.frontmatter import dump
 
 # Database values back to the words of the files.

@@ -19,11 +19,7 @@ from werkzeug.utils import secure_filename
 
 from academy import svg
 from academy.courses import content
-from academy.courses.models import (
-    Course,
-    CourseAsset,
-    Unit,
-)
+from academy.courses.models import Course, CourseAsset, Unit
 from academy.db import Taken, unique_or_taken, utcnow
 from academy.extensions import db
 

@@ -14,14 +14,7 @@ from academy.courses import content
 from academy.courses.content import CourseSource, LessonSource
 from academy.courses.images import image_size
 from academy.courses.lookups import assets_by_path, course_lessons, get_course, render_text
-from academy.courses.models import (
-    Course,
-    CourseAsset,
-    CourseStatus,
-    Lesson,
-    RevisionSource,
-    Unit,
-)
+from academy.courses.models import Course, CourseAsset, CourseStatus, Lesson, RevisionSource, Unit
 from academy.courses.revisions import add_revision
 from academy.courses.structure import update_course
 from academy.db import utcnow

@@ -11,13 +11,7 @@ from sqlalchemy.orm import undefer
 
 from academy import markdown
 from academy.courses import content
-from academy.courses.models import (
-    Course,
-    CourseAsset,
-    Lesson,
-    LessonRevision,
-    Unit,
-)
+from academy.courses.models import Course, CourseAsset, Lesson, LessonRevision, Unit
 from academy.extensions import db
 
 

@@ -17,11 +17,7 @@ from sqlalchemy import Select, bindparam, select
 from academy import markdown
 from academy.courses import content
 from academy.courses.lookups import asset_paths, lesson_slugs
-from academy.courses.models import (
-    Lesson,
-    LessonRevision,
-    RevisionSource,
-)
+from academy.courses.models import Lesson, LessonRevision, RevisionSource
 from academy.extensions import db
 from academy.text import unix_newlines
 

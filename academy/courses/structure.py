@@ -23,13 +23,7 @@ from academy.courses.lookups import (
     render_text,
     unretired_units,
 )
-from academy.courses.models import (
-    Course,
-    CourseStatus,
-    Lesson,
-    LessonRevision,
-    Unit,
-)
+from academy.courses.models import Course, CourseStatus, Lesson, LessonRevision, Unit
 from academy.courses.revisions import render_for, save_draft
 from academy.db import utcnow
 from academy.extensions import db

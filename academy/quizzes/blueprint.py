@@ -13,20 +13,14 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any
 
-from flask import (
-    Blueprint,
-    current_app,
-    request,
-)
+from flask import Blueprint, current_app, request
 from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from academy.courses.editing import SOURCE_LABELS
 from academy.quizzes.models import AttemptStatus
-from academy.quizzes.questions import (
-    RichText,
-)
+from academy.quizzes.questions import RichText
 
 bp = Blueprint("quizzes", __name__, template_folder="templates")
 

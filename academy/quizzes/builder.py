@@ -17,9 +17,7 @@ from typing import Any, Final
 
 from academy import markdown
 from academy.courses.content import normalise_body
-from academy.frontmatter import (
-    Problem,
-)
+from academy.frontmatter import Problem
 from academy.quizzes.questions import (
     EMPTY,
     Choice,

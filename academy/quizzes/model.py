@@ -8,11 +8,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Literal
 
-from academy.quizzes.questions import (
-    EMPTY,
-    Question,
-    RichText,
-)
+from academy.quizzes.questions import EMPTY, Question, RichText
 
 # --- the parsed quiz --------------------------------------------------------------------------
 

@@ -7,12 +7,7 @@ import secrets
 from fractions import Fraction
 from typing import Any
 
-from flask import (
-    abort,
-    render_template,
-    request,
-    url_for,
-)
+from flask import abort, render_template, request, url_for
 from flask_babel import gettext as _
 
 from academy.auth.permissions import can_edit_courses, require
@@ -22,9 +17,7 @@ from academy.inputs import whole_number
 from academy.quizzes import attempts, forms, services, storage
 from academy.quizzes.blueprint import bp
 from academy.quizzes.models import QuizRevision
-from academy.quizzes.questions import (
-    ResponseError,
-)
+from academy.quizzes.questions import ResponseError
 from academy.quizzes.shown import (
     add_review,
     error_message,

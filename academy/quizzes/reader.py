@@ -12,22 +12,11 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
 from academy.courses.content import SLUG_RE, display, normalise_body, read_text
-from academy.frontmatter import (
-    Document,
-    Problem,
-    check_keys,
-    parse_yaml,
-    split,
-)
+from academy.frontmatter import Document, Problem, check_keys, parse_yaml, split
 from academy.frontmatter import title as title_problem
 from academy.quizzes.builder import AnswerSpec, QuestionSpec, build_questions, render_markdown
 from academy.quizzes.model import Quiz, QuizSettings
-from academy.quizzes.questions import (
-    QUESTION_TYPES,
-    Question,
-    parse_number,
-    parse_percent,
-)
+from academy.quizzes.questions import QUESTION_TYPES, Question, parse_number, parse_percent
 from academy.quizzes.schema import (
     BOX_ITEM,
     DISTRACTOR,

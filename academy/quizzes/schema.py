@@ -10,14 +10,9 @@ from fractions import Fraction
 from typing import Any, Final
 
 from academy.courses.content import SLUG_RE
-from academy.frontmatter import (
-    Key,
-    one_of,
-)
+from academy.frontmatter import Key, one_of
 from academy.frontmatter import title as title_problem
-from academy.quizzes.questions import (
-    QUESTION_TYPES,
-)
+from academy.quizzes.questions import QUESTION_TYPES
 
 # Spanish words in the files, English values in code and the database.
 COUNTS: Final = {"mejor": "best", "ultimo": "last"}

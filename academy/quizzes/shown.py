@@ -9,11 +9,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from flask import (
-    Response,
-    abort,
-    jsonify,
-)
+from flask import Response, abort, jsonify
 from flask_babel import gettext as _
 
 from academy.courses.editing import lesson_or_404

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from flask import (
-    Response,
-    render_template,
-    stream_with_context,
-)
+from flask import Response, render_template, stream_with_context
 from flask_babel import format_datetime
 from flask_login import current_user
 
