@@ -104,20 +104,6 @@ TABLE: dict[str, tuple[str, str, dict[str, int]]] = {
     "cases.remove_trainer": ("POST", "/admin/cursos/curso-ejemplo/relatores/{learner_id}/quitar", {"anonymous": LOGIN, "learner": 403, "trainer": 403, "admin": 404}),
     "cases.add_cohort": ("POST", "/admin/cursos/curso-ejemplo/grupos", {"anonymous": LOGIN, "learner": 403, "trainer": 403, "admin": 422}),
     "cases.assign_cohorts": ("POST", "/admin/cursos/curso-ejemplo/grupos/asignar", {"anonymous": LOGIN, "learner": 403, "trainer": 403, "admin": 302}),
-    # Reports: admins and trainers (a trainer's figures are those of their cohorts; a course
-    # they neither teach nor follow a cohort of, and a person they do not see, are 404).
-    "reports.index": ("GET", "/informes/", EDITORS),
-    "reports.courses_csv": ("GET", "/informes/cursos.csv", EDITORS),
-    "reports.course": ("GET", "/informes/cursos/curso-ejemplo/", {**EDITORS, "trainer": 404}),
-    "reports.cohorts_csv": ("GET", "/informes/cursos/curso-ejemplo/grupos.csv", {**EDITORS, "trainer": 404}),
-    "reports.regions": ("GET", "/informes/territorio/", EDITORS),
-    "reports.regions_csv": ("GET", "/informes/territorio.csv", EDITORS),
-    "reports.comunas_page": ("GET", "/informes/territorio/comunas/", EDITORS),
-    "reports.comunas_csv": ("GET", "/informes/territorio/comunas.csv", EDITORS),
-    "reports.learners": ("GET", "/informes/personas/", EDITORS),
-    "reports.learners_csv": ("GET", "/informes/personas.csv", EDITORS),
-    "reports.learner": ("GET", "/informes/personas/{learner_id}", {**EDITORS, "trainer": 404, "admin": 404}),
-    "reports.learner_csv": ("GET", "/informes/personas/{learner_id}.csv", {**EDITORS, "trainer": 404, "admin": 404}),
     # Cohorts: admins run them (no cohort 999999: past the permission check, 404); trainers
     # see theirs in "Mis grupos", and a cohort they do not follow is a 404.
     "cohorts.index": ("GET", "/admin/grupos/", ADMINS),
