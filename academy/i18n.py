@@ -68,14 +68,13 @@ def _request_catalog() -> tuple[Any, Any]:
     public ``get_locale()``, itself kept for the request), so ``flask_babel.refresh()`` and
     ``force_locale()``, which replace the locale, are still obeyed.
     """
+    locale = get_locale()
     if not has_app_context():
-        return get_locale(), get_translations()
-    # ``g`` looked up once: each use of the proxy is a context lookup, and this runs for every
-    # _() of a page. Flask-Babel keeps the request's locale in ``g._flask_babel.babel_locale``;
-    # when it is not there (not chosen yet, refreshed, or another Flask-Babel), get_locale()
-    # chooses and keeps it as usual.
+        return locale, get_translations()
+    # ``g`` looked up once for the two uses below: each use of the proxy is a context lookup,
+    # and this runs for every _() of a page. The locale comes from Flask-Babel's public
+    # get_locale(), never from where it keeps it (its private state may change in any release).
     namespace = vars(g._get_current_object())
-    locale = getattr(namespace.get("_flask_babel"), "babel_locale", None) or get_locale()
     cached = namespace.get(_CATALOG)
     if cached is not None and cached[0] is locale:
         return locale, cached[1]
