@@ -318,6 +318,8 @@ def test_trainer_sees_only_their_cohorts(app, seed, client, auth):
     assert seed.emails["L1"] in learners.text and seed.emails["L2"] in learners.text
     assert seed.emails["L3"] not in learners.text and seed.emails["L6"] not in learners.text
     assert client.get(f"/informes/personas/{seed.learners['L3']}").status_code == 404
+    own = client.get(f"/informes/personas/{seed.learners['L1']}")
+    assert own.status_code == 200 and "90,0" in own.text
     assert client.get(f"/informes/personas/?grupo={seed.cohort_b}").status_code == 404
     rows = _csv_rows(client.get("/informes/personas.csv"))
     assert sorted(row[1] for row in rows[1:]) == sorted([seed.emails["L1"], seed.emails["L2"]])
@@ -348,6 +350,10 @@ def test_pages_load_only_what_they_show(app, seed, client, auth, make_user, coun
         assert client.get("/informes/personas/").status_code == 200
     assert not seen.in_templates
     assert any("LIMIT" in s for s in seen.all)
+    with count_statements() as seen:
+        assert client.get(f"/informes/personas/{seed.learners['L1']}").status_code == 200
+    # The session's user, the person (if in scope), their courses with every figure.
+    assert not seen.in_templates and len(seen) == 3, seen.all
 
 
 def test_comuna_list_comes_in_pages(seed, client, auth, make_user):
@@ -454,11 +460,12 @@ def test_the_aggregates_are_grouped_in_sql(app):
         assert Cohort.__tablename__ == "cohorts"
 
 
-def test_rows_made_safe_by_the_report_are_written_as_the_checked_ones():
+def test_text_columns_are_neutralised_as_every_cell_is():
     from academy import csvio
 
-    rows = [["'=1+1", "ana@muni.cl", 3], ["Ana", "'-x", 0]] * 300
-    header = ["=nombre", "correo", "cursos"]
-    assert "".join(csvio.csv_chunks(header, rows, made_safe=True)) == "".join(
-        csvio.csv_chunks(header, rows)
-    )
+    rows = [("=1+1", "ana@muni.cl", None, "Arica", 3), ("Ana", "-x", "+56", None, 0)] * 300
+    header = ["=nombre", "correo", "rut", "comuna", "cursos"]
+    parts = [list(zip(*rows[start : start + 250], strict=True)) for start in range(0, 600, 250)]
+    by_column = "".join(csvio.column_chunks(header, parts, text_columns=(0, 1, 2)))
+    assert by_column == "".join(csvio.csv_chunks(header, rows))
+    assert "'=1+1,ana@muni.cl,,Arica,3\r\nAna,'-x,'+56,,0\r\n" in by_column

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
-from academy import audit, comunas, csvio
+from academy import audit, comunas
 from academy.db import transaction
 from academy.reports import services
 from academy.reports.queries import Scope
@@ -74,9 +74,7 @@ def export_command(
     rows = 0
     with transaction():
         with target.open("w", encoding="utf-8", newline="") as out:
-            for chunk in csvio.csv_chunks(
-                exported.header, exported.rows, made_safe=exported.made_safe
-            ):
+            for chunk in exported.chunks():
                 out.write(chunk)
                 rows += chunk.count("\r\n")
         if exported.personal:

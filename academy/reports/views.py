@@ -66,9 +66,7 @@ def _csv(export: services.Export, scope: Scope, filters: dict[str, str]) -> Resp
             filters=filters,
         )
     day = utcnow().strftime("%Y-%m-%d")
-    return csvio.csv_response(
-        f"informe-{export.name}-{day}.csv", export.header, export.rows, made_safe=export.made_safe
-    )
+    return csvio.download(f"informe-{export.name}-{day}.csv", export.chunks())
 
 
 def _refuse_bad_dates(errors: list[str]) -> Response | None:
