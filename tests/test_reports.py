@@ -460,12 +460,21 @@ def test_the_aggregates_are_grouped_in_sql(app):
         assert Cohort.__tablename__ == "cohorts"
 
 
-def test_text_columns_are_neutralised_as_every_cell_is():
+def test_column_chunks_write_what_the_csv_module_writes():
     from academy import csvio
 
-    rows = [("=1+1", "ana@muni.cl", None, "Arica", 3), ("Ana", "-x", "+56", None, 0)] * 300
-    header = ["=nombre", "correo", "rut", "comuna", "cursos"]
-    parts = [list(zip(*rows[start : start + 250], strict=True)) for start in range(0, 600, 250)]
+    tricky = ["=1+1", "-x", "+56", "@a", "\tb", "\rc", 'say "hi"', "a,b", "two\nlines", "cr\r", ""]
+    tricky += [" lead", "trail ", "Ñuñoa, Región", "'=already", None, "\0nul"]
+    rows = [
+        (text, "ana@muni.cl", tricky[-1 - n % len(tricky)], "Arica", n, 1.5 * n, None)
+        for n, text in enumerate(tricky * 40)
+    ]
+    header = ["=nombre", "correo", "rut", "comuna", "cursos", "nota", "vacío"]
+    parts = [
+        list(zip(*rows[start : start + 250], strict=True)) for start in range(0, len(rows), 250)
+    ]
     by_column = "".join(csvio.column_chunks(header, parts, text_columns=(0, 1, 2)))
     assert by_column == "".join(csvio.csv_chunks(header, rows))
-    assert "'=1+1,ana@muni.cl,,Arica,3\r\nAna,'-x,'+56,,0\r\n" in by_column
+    assert "'=1+1,ana@muni.cl," in by_column and '"a,b",ana@muni.cl,' in by_column
+    one_column = "".join(csvio.column_chunks(["a"], [[["", "x"]]], text_columns=(0,)))
+    assert one_column == "".join(csvio.csv_chunks(["a"], [[""], ["x"]]))
