@@ -91,7 +91,7 @@ def reports(course: Any, learner_id: int) -> list[tuple[str, Callable[[], Any], 
         ),
         (
             "una persona",
-            lambda: services.learner_courses(everyone, learner_id),
+            lambda: services.learner_report(everyone, learner_id),
             f"/informes/personas/{learner_id}",
         ),
         (

@@ -367,22 +367,6 @@ def learner_count(scope: Scope) -> Select[Any]:
 LEARNER = "learner_id"
 
 
-def person(scope: Scope) -> Select[tuple[User]]:
-    """The person :data:`LEARNER`, if they have an enrolment in scope (one person's page
-    shows nobody else); built once without a scope, as :func:`learner_courses`."""
-    clauses = scope.where()
-    if not clauses:
-        return _person()
-    enrolled = select(Enrolment.id).where(Enrolment.user_id == User.id, *clauses).exists()
-    return select(User).where(User.id == _learner(), enrolled)
-
-
-@cache
-def _person() -> Select[tuple[User]]:
-    enrolled = select(Enrolment.id).where(Enrolment.user_id == User.id).exists()
-    return select(User).where(User.id == _learner(), enrolled)
-
-
 def _learner() -> Any:
     return bindparam(LEARNER, type_=Integer())
 
@@ -390,7 +374,10 @@ def _learner() -> Any:
 def learner_courses(scope: Scope) -> Select[Any]:
     """One learner's enrolments in scope with their progress: required lessons done of
     those published, quiz attempts and best score, case work sent and approved, and the
-    certificate in force. The person is the bound parameter :data:`LEARNER`.
+    certificate in force; each row also carries the person (``full_name``, ``email``,
+    ``rut``, ``comuna_cut``), so that one statement answers both who they are and whether
+    the reader may see them (no row: they have no enrolment in scope). The person is the
+    bound parameter :data:`LEARNER`.
 
     Without a scope (an admin, no period) the statement is the same object every time:
     building it (seven subqueries) and computing its cache key took twice as long as the
@@ -452,6 +439,10 @@ def _learner_courses() -> Select[Any]:
     )
     return (
         select(
+            User.full_name,
+            User.email,
+            User.rut,
+            User.comuna_cut,
             Course.slug,
             Course.title,
             Cohort.name.label("cohort"),
@@ -467,6 +458,7 @@ def _learner_courses() -> Select[Any]:
             Certificate.issued_at.label("certified_at"),
         )
         .select_from(Enrolment)
+        .join(User, User.id == Enrolment.user_id)
         .join(Course, Course.id == Enrolment.course_id)
         .outerjoin(Cohort, Cohort.id == Enrolment.cohort_id)
         .outerjoin(Certificate, _certificate_join())

@@ -410,16 +410,35 @@ def learner_page(scope: Scope, number: int) -> Page:
     return page
 
 
-def learner_in_scope(user_id: int, scope: Scope) -> User | None:
-    """The person, if they have an enrolment the reader may see."""
-    return db.session.scalar(queries.person(scope), {queries.LEARNER: user_id})
+@dataclass(frozen=True)
+class Person:
+    """Who one person's report is about, as its statement gives them."""
+
+    id: int
+    full_name: str
+    email: str
+    rut: str | None
+    comuna_cut: str | None
 
 
-def learner_courses(scope: Scope, user_id: int) -> list[Any]:
-    """One person's rows, through the session's Core connection (plain rows, no ORM
-    entities: the ORM's handling of the statement cost as much as the query)."""
+@dataclass(frozen=True)
+class LearnerReport:
+    person: Person
+    rows: list[Any]
+
+
+def learner_report(scope: Scope, user_id: int) -> LearnerReport | None:
+    """One person and their courses in scope, or None if they have no enrolment the reader
+    may see (one person's page shows nobody else). One statement answers both (each row
+    carries the person), through the session's Core connection: plain rows, no ORM entities
+    (the ORM's handling of the statement cost as much as the query)."""
     statement = queries.learner_courses(scope)
-    return list(db.session.connection().execute(statement, {queries.LEARNER: user_id}))
+    rows = list(db.session.connection().execute(statement, {queries.LEARNER: user_id}))
+    if not rows:
+        return None
+    first = rows[0]
+    person = Person(user_id, first.full_name, first.email, first.rut, first.comuna_cut)
+    return LearnerReport(person, rows)
 
 
 # CSV files --------------------------------------------------------------------------------

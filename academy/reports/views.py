@@ -244,12 +244,12 @@ def learners_csv() -> Response:
 @require(can_read_reports)
 def learner(user_id: int) -> tuple[str, int]:
     period, errors, scope = _filters()
-    person = services.learner_in_scope(user_id, scope) or abort(404)
+    report = services.learner_report(scope, user_id) or abort(404)
     return render_template(
         "reports/learner.html",
-        person=person,
-        comuna=comunas.get(person.comuna_cut),
-        rows=services.learner_courses(scope, user_id),
+        person=report.person,
+        comuna=comunas.get(report.person.comuna_cut),
+        rows=report.rows,
         period=period,
         errors=errors,
     ), _status(errors)
@@ -261,11 +261,11 @@ def learner_csv(user_id: int) -> Response:
     period, errors, scope = _filters()
     if errors:
         return render_error(400, " ".join(errors))
-    person = services.learner_in_scope(user_id, scope) or abort(404)
+    report = services.learner_report(scope, user_id) or abort(404)
     export = services.Export(
-        f"persona-{person.id}",
+        f"persona-{user_id}",
         services.learner_course_header(),
-        [services.learner_course_cells(row) for row in services.learner_courses(scope, user_id)],
+        [services.learner_course_cells(row) for row in report.rows],
         personal=True,
     )
-    return _csv(export, scope, {"persona": person.email, **period.args()})
+    return _csv(export, scope, {"persona": report.person.email, **period.args()})
