@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import ColumnElement, Select, false, func, literal, or_, select, true
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, contains_eager, selectinload
 from stdnum.cl import rut as rut_number
 
@@ -33,7 +32,7 @@ from academy import audit
 from academy.auth.models import User
 from academy.courses.models import Course
 from academy.csvio import read_rows
-from academy.db import upsert, utcnow
+from academy.db import Taken, unique_or_taken, upsert, utcnow
 from academy.extensions import db
 from academy.i18n import gettext as _
 from academy.progress import services as progress
@@ -115,9 +114,9 @@ def create(
     )
     try:
         # Two admins naming two cohorts alike at once: the unique constraint decides.
-        with db.session.begin_nested():
+        with unique_or_taken():
             db.session.add(cohort)
-    except IntegrityError:
+    except Taken:
         raise _taken(name) from None
     _record(audit.AuditAction.COHORT_CREATED, cohort, by)
     return cohort
@@ -132,9 +131,9 @@ def rename(cohort: Cohort, name: str, *, by: User | None) -> bool:
         raise _taken(name)
     before = cohort.name
     try:
-        with db.session.begin_nested():
+        with unique_or_taken():
             cohort.name = name
-    except IntegrityError:
+    except Taken:
         raise _taken(name) from None
     _record(audit.AuditAction.COHORT_RENAMED, cohort, by, before=before, after=name)
     return True
