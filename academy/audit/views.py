@@ -145,20 +145,17 @@ def _start_of(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=ZoneInfo(str(get_timezone())))
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def events(filters: Filters) -> Select[tuple[AuditEvent]]:
     """The events the filters ask for, newest first. The person is matched, as part of an
     email or name, against who acted and what it was done to."""
     statement = select(AuditEvent).order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
     if filters.person:
-        pattern = f"%{_escape_like(filters.person.lower())}%"
+        # autoescape: a "%" or "_" typed is matched as itself, not as a wildcard.
+        text = filters.person.lower()
         statement = statement.where(
             or_(
-                func.lower(AuditEvent.actor).like(pattern, escape="\\"),
-                func.lower(AuditEvent.target_label).like(pattern, escape="\\"),
+                func.lower(AuditEvent.actor).contains(text, autoescape=True),
+                func.lower(AuditEvent.target_label).contains(text, autoescape=True),
             )
         )
     if filters.action:
