@@ -478,8 +478,9 @@ def _accounts(values: list[str]) -> dict[str, User]:
     found: dict[str, User] = {}
     for chunk in range(0, len(emails), 500):
         part = emails[chunk : chunk + 500]
-        for user in db.session.scalars(select(User).where(func.lower(User.email).in_(part))):
-            found[user.email.lower()] = user
+        # Stored emails are lower case already (the users_email_lowercase check): the index serves.
+        for user in db.session.scalars(select(User).where(User.email.in_(part))):
+            found[user.email] = user
     for chunk in range(0, len(ruts), 500):
         part = ruts[chunk : chunk + 500]
         for user in db.session.scalars(select(User).where(User.rut.in_(part))):
