@@ -21,7 +21,6 @@ import enum
 import hashlib
 import hmac
 import secrets
-import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -45,6 +44,7 @@ from academy.extensions import db
 from academy.jobs import enqueue_after_commit, job
 from academy.people.models import PeopleImport
 from academy.progress.models import Cohort, Enrolment
+from academy.text import plain
 
 # Rows looked up in the database together (emails and RUTs of this many rows per query).
 BATCH = 500
@@ -186,14 +186,6 @@ class ImportRefused(Exception):
 
 
 # Reading ----------------------------------------------------------------------------------
-
-
-def plain(text: str) -> str:
-    """Lower case, no accents, single spaces: how headers, comunas and cohorts are compared
-    ("Ñuñoa", "NUNOA" and "ñuñoa " are one comuna)."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(bare.replace("_", " ").split())
 
 
 @cache

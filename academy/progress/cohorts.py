@@ -19,7 +19,6 @@ from __future__ import annotations
 import csv
 import enum
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -37,6 +36,7 @@ from academy.extensions import db
 from academy.i18n import gettext as _
 from academy.progress import services as progress
 from academy.progress.models import Cohort, CohortStatus, CohortTrainer, CourseTrainer, Enrolment
+from academy.text import plain
 
 MAX_NAME = 120
 # A CSV of people to enrol: at most this many rows (a cohort is a class, not the country).
@@ -421,11 +421,6 @@ _HEADERS |= {"correo electronico": Key.EMAIL, "rut": Key.RUT, "run": Key.RUT}
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
-def _plain(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.strip().lower())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
 def read_people_csv(data: bytes) -> CsvMatch:
     """Match a CSV of emails or RUTs (one a row; a header row ``correo`` or ``rut`` is optional
     and, with several columns, says which one to read) to active accounts. Each row that names
@@ -442,7 +437,7 @@ def read_people_csv(data: bytes) -> CsvMatch:
                 )
             cells = [cell.strip() for cell in cells]
             if number == 1:
-                keys = [_HEADERS.get(_plain(cell)) for cell in cells]
+                keys = [_HEADERS.get(plain(cell)) for cell in cells]
                 if any(keys):
                     column = next(n for n, key in enumerate(keys) if key)
                     continue
