@@ -65,14 +65,14 @@ def search(filters: Filters | str = "", role: str = "") -> Select[tuple[User]]:
     statement = select(User).order_by(User.full_name, User.id)
     text = filters.query.strip()
     if text:
-        pattern = f"%{_escape_like(text.lower())}%"
+        lowered = text.lower()
         matches = [
-            func.lower(User.full_name).like(pattern, escape="\\"),
-            User.email.like(pattern, escape="\\"),
+            func.lower(User.full_name).contains(lowered, autoescape=True),
+            User.email.contains(lowered, autoescape=True),
         ]
         rut = rut_number.compact(text) if RUT_LIKE.fullmatch(text) else ""
         if rut:
-            matches.append(User.rut.like(f"{_escape_like(rut)}%", escape="\\"))
+            matches.append(User.rut.startswith(rut, autoescape=True))
         statement = statement.where(or_(*matches))
     if filters.role:
         statement = statement.where(User.role == filters.role)
@@ -92,10 +92,6 @@ def search(filters: Filters | str = "", role: str = "") -> Select[tuple[User]]:
 
 # Digits with dots, a dash and a check digit: "12.345.678-5", "12345678", "12345678-k".
 RUT_LIKE = re.compile(r"[0-9][0-9.]*-?[0-9kK]?")
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 EXPORT_COLUMNS = (
