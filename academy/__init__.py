@@ -16,7 +16,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     settings.load(app, config)
 
-    from academy import chrome, errors, i18n, inputs, jobs, security
+    from academy import chrome, errors, fragments, i18n, inputs, jobs, security
     from academy import db as database
     from academy.extensions import csrf, db, limiter, login_manager, migrate
 
@@ -27,11 +27,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     i18n.init_app(app)
     chrome.init_app(app)
+    fragments.init_app(app)
     database.init_app(app)
     security.init_app(app)
     errors.init_app(app)
     inputs.init_app(app)
     jobs.init_app(app)
+
+    from academy.courses import outline
+
+    outline.init_app(app)
 
     from academy.audit import views as audit_views
     from academy.auth import views as auth_views

@@ -15,35 +15,32 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, current_app, render_template, request
+from flask import Flask, current_app, get_flashed_messages, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
+from academy import fragments
 from academy.i18n import current_language
 
-# Rendered where the token and the page's address go, then replaced: plain letters, so that
-# autoescaping leaves them as they are and no page's text can contain them by chance.
-TOKEN_MARK = "academyCsrfTokenMarkQ7v2"  # noqa: S105 (a placeholder, not a secret)
-NEXT_MARK = "academyNextAddressMarkQ7v2"
 TEMPLATES = {"header": "_site_header.html", "footer": "_site_footer.html"}
 _KEPT = "academy_site_chrome"
 _LIMIT = 2048  # combinations kept per application before starting afresh
 
 
 def site_header() -> Markup:
-    return _part("header")
+    return _fill(_frame("header", key()))
 
 
 def site_footer() -> Markup:
-    return _part("footer")
+    return _fill(_frame("footer", key()))
 
 
-def _part(part: str) -> Markup:
+def key() -> tuple[Any, ...]:
+    """What the header and footer depend on, besides the two values put in per request."""
     user = current_user
     signed_in = bool(user.is_authenticated)
-    key = (
-        part,
+    return (
         current_language(),
         request.endpoint,
         request.blueprint,
@@ -53,23 +50,60 @@ def _part(part: str) -> Markup:
         bool(current_app.config.get("REGISTRATION_OPEN")),
         request.script_root,
     )
-    kept: dict[tuple[Any, ...], str] = current_app.extensions[_KEPT]
-    html = kept.get(key)
-    if html is None:
+
+
+def unfilled(part: str, chrome_key: tuple[Any, ...]) -> Markup:
+    """The header or footer with holes for the CSRF token ("csrf") and the page's address
+    ("next"): for a page kept as a frame itself (:mod:`academy.fragments`), whose key then
+    includes ``chrome_key``."""
+    frame = _frame(part, chrome_key)
+    return frame.fill({name: fragments.hole(name) for name in frame.holes})
+
+
+def _frame(part: str, chrome_key: tuple[Any, ...]) -> fragments.Frame:
+    kept: dict[tuple[Any, ...], fragments.Frame] = current_app.extensions[_KEPT]
+    frame = kept.get((part, *chrome_key))
+    if frame is None:
         html = render_template(
-            TEMPLATES[part], csrf_token=lambda: TOKEN_MARK, next_address=NEXT_MARK
+            TEMPLATES[part],
+            csrf_token=lambda: fragments.hole("csrf"),
+            next_address=fragments.hole("next"),
         )
         if len(kept) >= _LIMIT:
             kept.clear()
-        kept[key] = html
-    html = html.replace(TOKEN_MARK, escape(generate_csrf()))
-    if NEXT_MARK in html:
-        html = html.replace(
-            NEXT_MARK, escape(request.full_path if request.query_string else request.path)
-        )
-    return Markup(html)  # noqa: S704 (rendered with autoescape, the two values escaped here)
+        frame = kept[(part, *chrome_key)] = fragments.Frame.split(html)
+    return frame
+
+
+def _fill(frame: fragments.Frame) -> Markup:
+    values = {}
+    if "csrf" in frame.holes:
+        values["csrf"] = escape(generate_csrf())
+    if "next" in frame.holes:
+        values["next"] = next_address()
+    return frame.fill(values)
+
+
+def next_address() -> str:
+    """The page's own address, escaped: where the language form comes back to."""
+    return escape(request.full_path if request.query_string else request.path)
+
+
+def flash_messages() -> Markup:
+    """The messages flashed for this visitor (``flash``), taken from the session, as the
+    box every page shows above its content; nothing when there are none."""
+    messages = get_flashed_messages(with_categories=True)
+    if not messages:
+        return Markup("")
+    items = "".join(
+        f'<p class="flash flash-{escape(category)}">{escape(message)}</p>'
+        for category, message in messages
+    )
+    return Markup(f'<div class="flashes" role="status">{items}</div>')  # noqa: S704 (escaped)
 
 
 def init_app(app: Flask) -> None:
     app.extensions[_KEPT] = {}
-    app.jinja_env.globals.update(site_header=site_header, site_footer=site_footer)
+    app.jinja_env.globals.update(
+        site_header=site_header, site_footer=site_footer, flash_messages=flash_messages
+    )

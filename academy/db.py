@@ -15,10 +15,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, Response, current_app
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, String, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.functions import FunctionElement
 
 from academy.extensions import db
 
@@ -215,6 +217,33 @@ def upsert(
     else:
         statement = statement.on_conflict_do_nothing(index_elements=conflict)
     return db.session.execute(statement)
+
+
+class id_list(FunctionElement[str]):
+    """The ids in a column, joined by commas ("12,15,16"; NULL for none): an aggregate, for
+    a list read in the same row as what it belongs to (parse it with :func:`parse_ids`).
+
+    SQLAlchemy's ``func.aggregate_strings`` does this too, but renders its separator at
+    every execution; here it is part of the statement, cached with it.
+    """
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(id_list)
+def _id_list_sqlite(element: id_list, compiler: Any, **kw: Any) -> str:
+    return f"group_concat({compiler.process(element.clauses, **kw)}, ',')"
+
+
+@compiles(id_list, "postgresql")
+def _id_list_postgresql(element: id_list, compiler: Any, **kw: Any) -> str:
+    return f"string_agg(CAST({compiler.process(element.clauses, **kw)} AS TEXT), ',')"
+
+
+def parse_ids(joined: str | None) -> list[int]:
+    """The ids an :class:`id_list` joined."""
+    return list(map(int, joined.split(","))) if joined else []
 
 
 class Taken(Exception):

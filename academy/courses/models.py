@@ -8,11 +8,13 @@ revisions: the editor and the importer add revisions, publishing points the less
 from __future__ import annotations
 
 import enum
+import secrets
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     CheckConstraint,
     ForeignKey,
     LargeBinary,
@@ -58,6 +60,13 @@ class RevisionSource(enum.StrEnum):
     RESTORE = "restore"
 
 
+def new_outline_version() -> int:
+    """A fresh ``Course.outline_version``: random, so that a version never names two states
+    of an outline, even across a rolled-back transaction or a database restored from a
+    backup (a counter would count to the same number again)."""
+    return secrets.randbits(62)
+
+
 class Course(db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "courses"
     __table_args__ = (
@@ -88,6 +97,12 @@ class Course(db.Model):  # type: ignore[name-defined,misc]
     status: Mapped[str] = mapped_column(String(16), default=CourseStatus.DRAFT.value)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Names the state of the course's units and lessons: a random number, replaced in the
+    # transaction that changes any of them (academy.courses.outline); the published outline
+    # is kept per version.
+    outline_version: Mapped[int] = mapped_column(
+        BigInteger, default=new_outline_version, server_default="0"
+    )
 
     units: Mapped[list[Unit]] = relationship(
         back_populates="course", order_by="Unit.position", cascade="all, delete-orphan"

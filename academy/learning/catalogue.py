@@ -3,17 +3,21 @@ lesson kind's panel asked of its plug-in), the course PDF and the course's image
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from urllib.parse import quote
 
-from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+from flask.blueprints import BlueprintSetupState
 from flask_login import current_user, login_required
+from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import undefer
 
+from academy import chrome, fragments
+from academy.chrome import flash_messages
 from academy.courses import kinds, lookups, revisions
 from academy.courses.kinds import CourseRef, LessonVisit
 from academy.courses.models import (
@@ -21,6 +25,7 @@ from academy.courses.models import (
     CourseAsset,
     CourseStatus,
 )
+from academy.courses.outline import Outline
 from academy.courses.revisions import lesson_body
 from academy.courses.visibility import published_course
 from academy.extensions import db, limiter
@@ -30,6 +35,15 @@ from academy.progress import services as progress
 from academy.security import image_headers, opened_as_page
 
 bp = Blueprint("courses", __name__, url_prefix="/cursos", template_folder="templates")
+
+# Each outline's rows, per language and mount point (see _OutlineRows).
+_ROWS_KEPT = "academy_outline_rows"
+_ROWS_LIMIT = 256
+
+
+@bp.record_once
+def _keep_outline_rows(state: BlueprintSetupState) -> None:
+    state.app.extensions[_ROWS_KEPT] = {}
 
 
 @bp.get("/")
@@ -198,6 +212,16 @@ def unit_intro(stored_html: str | None, *, on_lesson_page: bool = False) -> Mark
 @bp.get("/<slug>/lecciones/<lesson_slug>")
 @login_required
 def lesson_page(slug: str, lesson_slug: str) -> tuple[str, int] | str:
+    """The lesson player: the lesson, its kind's panel, the course's outline with the
+    learner's states and their progress.
+
+    Everything but the learner's own values is the same for everyone who opens the lesson in
+    the same state, language and role: the page is kept as a frame (:mod:`academy.fragments`)
+    per course, outline version, lesson and revision, what the site's header and footer
+    depend on (language, role, mount point…), whether the visitor is enrolled and the
+    lesson's state for them; each request fills in the CSRF token, the page's address,
+    flashed messages, progress, the outline's rows and the kind's panel.
+    """
     user = current_user
     found = progress.open_lesson(user.id, slug, lesson_slug)
     if found is None:
@@ -207,11 +231,11 @@ def lesson_page(slug: str, lesson_slug: str) -> tuple[str, int] | str:
     if not enrolled and not user.is_trainer:
         return render_template("courses/not_enrolled.html", course=course), 403
     outline, position, lesson = found.outline, found.position, found.lesson
-    state = current = None
-    if enrolled:
-        state = progress.states(user.id, course.id, outline, found.marks, found.completed_at)
-        current = state.items[position]
-    if enrolled and current is not None and opened_as_page():
+    states = progress.lesson_states(user.id, outline, found.marks) if enrolled else None
+    current = None
+    if states is not None:
+        current = progress.Requirement(lesson, states[position])
+    if current is not None and opened_as_page():
         progress.visit(
             user.id,
             course.id,
@@ -222,36 +246,148 @@ def lesson_page(slug: str, lesson_slug: str) -> tuple[str, int] | str:
             # wrote its progress row: the row is there, nothing to write.
             started=lesson.lesson_id in found.marks or current.state is not progress.State.PENDING,
         )
+    kind = kinds.get(lesson.kind)
+    chrome_key = chrome.key()  # the language, role and mount point among others
+    key = (
+        "lesson",
+        chrome_key,
+        course,
+        outline.version,
+        position,
+        found.revision,
+        current.state if current is not None else None,
+    )
+    frame = fragments.kept(key, lambda: _lesson_frame(found, course, current, kind, chrome_key))
+    units = _lesson_outline(chrome_key, course.slug, outline, states, position)
+    values = {
+        "csrf": escape(generate_csrf()),
+        "next": chrome.next_address(),
+        "flashes": flash_messages(),
+        "percent": str(progress.percent(outline, states)) if states is not None else "",
+        "panel": _panel_html(kind, LessonVisit(course, lesson, enrolled)),
+        **{f"unit{number}": rows for number, rows in enumerate(units, 1)},
+    }
+    return frame.fill(values)
+
+
+class _FrameProgress(NamedTuple):
+    percent: Markup
+
+
+class _FrameUnit(NamedTuple):
+    title: str
+    items_html: Markup
+    intro: None = None
+
+
+def _lesson_frame(
+    found: progress.Reading,
+    course: CourseRef,
+    current: progress.Requirement | None,
+    kind: kinds.LessonKind,
+    chrome_key: tuple[Any, ...],
+) -> str:
+    """The lesson page with a hole for each value of the visitor's own (see lesson_page)."""
+    outline, position, lesson = found.outline, found.position, found.lesson
     # The unit's introduction opens the unit: it is shown on the unit's first lesson.
-    first_of_unit = position == 0 or outline[position - 1].unit_id != lesson.unit_id
+    items = outline.items
+    first_of_unit = position == 0 or items[position - 1].unit_id != lesson.unit_id
     intro = None
     if first_of_unit:
         intro = unit_intro(
             lookups.unit_intros(course.id, lesson.unit_id).get(lesson.unit_id),
             on_lesson_page=True,
         )
-    kind = kinds.get(lesson.kind)
-    panel = kind.panel(LessonVisit(course, lesson, enrolled))
-    revision = revisions.revision_text(found.revision_id, found.revision_created_at)
-    url = lesson_urls(course.slug)
+    units, unit_id = [], None
+    for item in items:
+        if item.unit_id != unit_id:
+            unit_id = item.unit_id
+            units.append(_FrameUnit(item.unit_title, fragments.hole(f"unit{len(units) + 1}")))
+    revision = revisions.revision_text(*found.revision)
     return render_template(
         "courses/lesson.html",
         course=course,
         lesson=lesson,
         revision=revision,
         body=lesson_body(revision),
-        units=outline_units(url, outline, state, lesson.lesson_id),
+        units=units,
         unit_intro=intro,
-        unit_number=len({item.unit_id for item in outline[: position + 1]}),
-        progress=state,
+        unit_number=outline.unit_numbers[position],
+        progress=_FrameProgress(fragments.hole("percent")) if current is not None else None,
         current=current,
-        previous=outline[position - 1] if position > 0 else None,
-        next=outline[position + 1] if position + 1 < len(outline) else None,
-        lesson_url=url,
-        preview=not enrolled,
-        panel=panel,
-        panel_template=kind.panel_template,
+        previous=items[position - 1] if position > 0 else None,
+        next=items[position + 1] if position + 1 < len(items) else None,
+        lesson_url=lesson_urls(course.slug),
+        preview=current is None,
+        panel=fragments.hole("panel") if kind.panel_template else "",
+        site_header=lambda: chrome.unfilled("header", chrome_key),
+        site_footer=lambda: chrome.unfilled("footer", chrome_key),
+        flash_messages=lambda: fragments.hole("flashes"),
+        csrf_token=lambda: fragments.hole("csrf"),
     )
+
+
+def _panel_html(kind: kinds.LessonKind, visit: LessonVisit) -> Markup | str:
+    """The kind's part of the lesson page for this visitor (nothing for a reading)."""
+    if not kind.panel_template:
+        return ""
+    return Markup(render_template(kind.panel_template, panel=kind.panel(visit)))  # noqa: S704
+
+
+def _lesson_outline(
+    chrome_key: tuple[Any, ...],
+    course_slug: str,
+    outline: Outline,
+    states: Sequence[progress.State] | None,
+    position: int,
+) -> list[str]:
+    """The outline's list items, unit by unit, each lesson in the visitor's state.
+
+    ``chrome_key``: what the page's chrome is kept by, the language and mount point among it.
+    """
+    key = (outline.course_id, outline.version, course_slug, chrome_key)
+    kept: dict[tuple[Any, ...], _OutlineRows] = current_app.extensions[_ROWS_KEPT]
+    rows = kept.get(key)
+    if rows is None:
+        if len(kept) >= _ROWS_LIMIT:
+            kept.clear()
+        rows = kept[key] = _OutlineRows(course_slug, outline)
+    units: list[list[str]] = []
+    unit_id = None
+    for index, item in enumerate(outline.items):
+        if item.unit_id != unit_id:
+            unit_id = item.unit_id
+            units.append([])
+        state = states[index] if states is not None else "none"
+        units[-1].append(rows.row(index, state, index == position))
+    return ["".join(unit) for unit in units]
+
+
+class _OutlineRows:
+    """One course outline's list items for one language and mount point: each lesson's row,
+    made the first time it is shown in a state (the same for every learner in it)."""
+
+    def __init__(self, course_slug: str, outline: Outline) -> None:
+        self.outline = outline
+        self.url = lesson_urls(course_slug)
+        self.optional = gettext("opcional")
+        self.made: list[dict[tuple[str, bool], str]] = [{} for _ in outline.items]
+
+    def row(self, index: int, state: str, current: bool) -> str:
+        made = self.made[index]
+        html = made.get((state, current))
+        if html is None:
+            item = self.outline.items[index]
+            label = progress.STATE_LABELS[state] if state != "none" else None
+            html = made[(state, current)] = outline_item(
+                self.url(item.slug),
+                item.title,
+                state,
+                str(label) if label is not None else None,
+                current,
+                None if item.required else self.optional,
+            )
+        return html
 
 
 @bp.get("/<slug>/pdf")

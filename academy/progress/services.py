@@ -16,15 +16,16 @@ from datetime import datetime
 from functools import cache, cached_property
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, case, select, update
+from sqlalchemy import Select, and_, bindparam, select, update
 from sqlalchemy.orm import contains_eager
 
 from academy import audit
 from academy.auth.models import User
 from academy.courses import kinds
+from academy.courses import outline as outlines
 from academy.courses.kinds import OutlineItem
-from academy.courses.models import Course, CourseStatus, Lesson, LessonRevision, Unit
-from academy.db import upsert, utcnow
+from academy.courses.models import Course, CourseStatus
+from academy.db import id_list, parse_ids, upsert, utcnow
 from academy.extensions import db
 from academy.i18n import lazy_gettext as _l
 from academy.progress.models import Enrolment, LessonProgress, ProgressStatus
@@ -111,37 +112,23 @@ def register_completion_listener(listener: Callable[[Enrolment], None]) -> None:
 
 
 def published_outline(course_id: int) -> list[OutlineItem]:
-    """Every published, live lesson of a course in order, in one query."""
-    rows = db.session.execute(_outline_statement(), {"course_id": course_id})
-    return [OutlineItem(*row) for row in rows]
+    """Every published, live lesson of a course in order (kept per version of the course's
+    outline: one small query for the version, see :mod:`academy.courses.outline`)."""
+    return list(course_outline(course_id).items)
 
 
-# The outline's columns, and the conditions that make a lesson visible to learners.
-_lessons, _units, _revisions = Lesson.__table__, Unit.__table__, LessonRevision.__table__
-_OUTLINE_COLUMNS = (
-    _lessons.c.id,
-    _lessons.c.slug,
-    _lessons.c.kind,
-    _lessons.c.required,
-    _revisions.c.title,
-    _revisions.c.minutes,
-    _units.c.id,
-    _units.c.title,
-)
-_LIVE = (_lessons.c.retired_at.is_(None), _units.c.retired_at.is_(None))
+def course_outline(course_id: int) -> outlines.Outline:
+    """The course's published outline, as kept for its current version."""
+    version = db.session.execute(_version_statement(), {"course_id": course_id}).scalar()
+    return outlines.published(course_id, version or 0)
 
 
-# Statements run on every page view are built once, in Core: no ORM entities to load.
+_courses = Course.__table__
+
+
 @cache
-def _outline_statement() -> Select[Any]:
-    return (
-        select(*_OUTLINE_COLUMNS)
-        .select_from(_lessons)
-        .join(_units, _units.c.id == _lessons.c.unit_id)
-        .join(_revisions, _revisions.c.id == _lessons.c.published_revision_id)
-        .where(_lessons.c.course_id == bindparam("course_id"), *_LIVE)
-        .order_by(_units.c.position, _lessons.c.position)
-    )
+def _version_statement() -> Select[Any]:
+    return select(_courses.c.outline_version).where(_courses.c.id == bindparam("course_id"))
 
 
 def progress_rows(user_id: int, course_id: int) -> dict[int, str]:
@@ -213,14 +200,15 @@ def _states(
 
 def compute_all(user_id: int, enrolments: Sequence[Enrolment]) -> dict[int, CourseProgress]:
     """:func:`compute` for each enrolment of a learner (course id → progress), in the same
-    few queries however many courses: every outline at once, every mark at once, and each
-    lesson kind's provider once."""
+    few queries however many courses: the outlines' versions (each outline kept per version),
+    every mark at once, and each lesson kind's provider once."""
     course_ids = [enrolment.course_id for enrolment in enrolments]
     if not course_ids:
         return {}
-    outlines: dict[int, list[OutlineItem]] = {course_id: [] for course_id in course_ids}
-    for row in db.session.execute(_outlines_statement(), {"course_ids": course_ids}):
-        outlines[row.course_id].append(OutlineItem(*row[:8]))
+    versions = db.session.execute(
+        select(_courses.c.id, _courses.c.outline_version).where(_courses.c.id.in_(course_ids))
+    ).all()
+    found = outlines.published_outlines(versions)
     marks: dict[int, dict[int, str]] = {course_id: {} for course_id in course_ids}
     for course_id, lesson_id, status in db.session.execute(
         select(LessonProgress.course_id, LessonProgress.lesson_id, LessonProgress.status).where(
@@ -228,26 +216,53 @@ def compute_all(user_id: int, enrolments: Sequence[Enrolment]) -> dict[int, Cour
         )
     ):
         marks[course_id][lesson_id] = status
-    provided = provided_states(user_id, [item for items in outlines.values() for item in items])
+    provided = provided_states(user_id, [item for o in found.values() for item in o.items])
     return {
         e.course_id: _states(
-            e.course_id, outlines[e.course_id], marks[e.course_id], e.completed_at, provided
+            e.course_id,
+            list(found[e.course_id].items),
+            marks[e.course_id],
+            e.completed_at,
+            provided,
         )
         for e in enrolments
     }
 
 
-@cache
-def _outlines_statement() -> Select[Any]:
-    """:func:`_outline_statement` for several courses, each row with its course's id."""
-    return (
-        select(*_OUTLINE_COLUMNS, _lessons.c.course_id)
-        .select_from(_lessons)
-        .join(_units, _units.c.id == _lessons.c.unit_id)
-        .join(_revisions, _revisions.c.id == _lessons.c.published_revision_id)
-        .where(_lessons.c.course_id.in_(bindparam("course_ids", expanding=True)), *_LIVE)
-        .order_by(_lessons.c.course_id, _units.c.position, _lessons.c.position)
-    )
+# A reading lesson's state by its progress row's status (None: no row).
+_READING_STATES: dict[str | None, State] = {
+    None: State.PENDING,
+    ProgressStatus.IN_PROGRESS.value: State.IN_PROGRESS,
+    ProgressStatus.DONE.value: State.DONE,
+}
+
+
+def lesson_states(user_id: int, outline: outlines.Outline, marks: dict[int, str]) -> list[State]:
+    """The learner's state in each lesson of the outline, in order: what :func:`states`
+    works out, without a :class:`Requirement` per lesson (the lesson page shows 200 in a long
+    course and needs only the states). ``marks``: the reading marks (lesson id → status)."""
+    provided: dict[int, tuple[State, str | None]] = {}
+    for name, items in outline.by_kind.items():
+        for lesson_id, (state, _detail) in kinds.get(name).states(user_id, items).items():
+            provided[lesson_id] = (State(state), None)
+    reading = _READING_STATES
+    if not provided:
+        return [reading[marks.get(item.lesson_id)] for item in outline.items]
+    return [
+        provided[item.lesson_id][0]
+        if item.lesson_id in provided
+        else reading[marks.get(item.lesson_id)]
+        for item in outline.items
+    ]
+
+
+def percent(outline: outlines.Outline, states: Sequence[State]) -> int:
+    """The share of the required lessons done, as :attr:`CourseProgress.percent` counts it."""
+    required = outline.required_positions
+    if not required:
+        return 100
+    done = sum(1 for index in required if states[index] is State.DONE)
+    return done * 100 // len(required)
 
 
 def _reading_state(status: str | None) -> State:
@@ -263,16 +278,13 @@ def _reading_state(status: str | None) -> State:
 
 @dataclass(frozen=True, slots=True)
 class Reading:
-    """A learner opening one lesson of a published course: all the player reads, in one query."""
+    """A learner opening one lesson of a published course: all the player reads."""
 
     course_id: int
     course_slug: str
     course_title: str
-    outline: list[OutlineItem]
+    outline: outlines.Outline  # the course's, as kept for its version
     position: int  # of the lesson in the outline
-    # The lesson's published revision: its id and creation time (see courses.revision_text).
-    revision_id: int
-    revision_created_at: datetime
     # The learner's reading marks (lesson id → status) and enrolment, if enrolled.
     marks: dict[int, str]
     enrolment_id: int | None
@@ -281,40 +293,44 @@ class Reading:
 
     @property
     def lesson(self) -> OutlineItem:
-        return self.outline[self.position]
+        return self.outline.items[self.position]
+
+    @property
+    def revision(self) -> tuple[int, datetime]:
+        """The lesson's published revision: its id and creation time (see
+        :func:`academy.courses.revisions.revision_text`)."""
+        return self.outline.revisions[self.position]
 
 
 def open_lesson(user_id: int, course_slug: str, lesson_slug: str) -> Reading | None:
     """The lesson if learners may see it, with its course's outline and the learner's marks.
 
     None for unknown, draft and archived courses, and for lessons not in the outline: not
-    published, retired, or in a retired unit. One query: the outline of the published course,
-    LEFT JOIN the learner's enrolment and progress rows (what :func:`published_outline`,
-    :func:`get_enrolment` and :func:`progress_rows` read, in one round trip).
+    published, retired, or in a retired unit. One query, one row whatever the course's size:
+    the published course with its outline's version, the learner's enrolment, and the ids of
+    the lessons the learner has done and started, each list aggregated in the database; the
+    outline itself is kept per version (:mod:`academy.courses.outline`).
     """
-    rows = db.session.execute(
-        _reading_statement(),
-        {"course_slug": course_slug, "lesson_slug": lesson_slug, "user_id": user_id},
-    ).all()
-    outline, marks, found = [], {}, None
-    for position, row in enumerate(rows):
-        item = OutlineItem(*row[:8])
-        outline.append(item)
-        if row.status is not None:
-            marks[item.lesson_id] = row.status
-        if item.slug == lesson_slug:
-            found = position, row
-    if found is None:
+    # On the session's connection: a Core statement, no ORM entity to load.
+    row = (
+        db.session.connection()
+        .execute(_reading_statement(), {"course_slug": course_slug, "user_id": user_id})
+        .first()
+    )
+    if row is None:
         return None
-    position, row = found
+    outline = outlines.published(row.course_id, row.outline_version)
+    position = outline.positions.get(lesson_slug)
+    if position is None:
+        return None
+    marks = dict.fromkeys(parse_ids(row.started), ProgressStatus.IN_PROGRESS.value)
+    marks.update(dict.fromkeys(parse_ids(row.done), ProgressStatus.DONE.value))
     return Reading(
         row.course_id,
         row.course_slug,
         row.course_title,
         outline,
         position,
-        row.revision_id,
-        row.revision_created_at,
         marks,
         row.enrolment_id,
         row.completed_at,
@@ -324,38 +340,41 @@ def open_lesson(user_id: int, course_slug: str, lesson_slug: str) -> Reading | N
 
 @cache
 def _reading_statement() -> Select[Any]:
-    courses, enrolments, marks = Course.__table__, Enrolment.__table__, LessonProgress.__table__
+    enrolments, marks = Enrolment.__table__, LessonProgress.__table__
     user_id = bindparam("user_id")
-    this_lesson = _lessons.c.slug == bindparam("lesson_slug")
+
+    def lessons_marked(status: ProgressStatus) -> Any:
+        return (
+            select(id_list(marks.c.lesson_id))
+            .where(
+                marks.c.user_id == user_id,
+                marks.c.course_id == _courses.c.id,
+                marks.c.status == status.value,
+            )
+            .scalar_subquery()
+        )
+
     return (
         select(
-            *_OUTLINE_COLUMNS,
-            marks.c.status,
-            courses.c.id.label("course_id"),
-            courses.c.slug.label("course_slug"),
-            courses.c.title.label("course_title"),
+            _courses.c.id.label("course_id"),
+            _courses.c.slug.label("course_slug"),
+            _courses.c.title.label("course_title"),
+            _courses.c.outline_version,
             enrolments.c.id.label("enrolment_id"),
             enrolments.c.last_lesson_id,
-            # Wanted once: on the lesson's own row only (datetimes cost a parse per row).
-            case((this_lesson, _revisions.c.id)).label("revision_id"),
-            case((this_lesson, _revisions.c.created_at)).label("revision_created_at"),
-            case((this_lesson, enrolments.c.completed_at)).label("completed_at"),
+            enrolments.c.completed_at,
+            lessons_marked(ProgressStatus.DONE).label("done"),
+            lessons_marked(ProgressStatus.IN_PROGRESS).label("started"),
         )
-        .select_from(courses)
-        .join(_lessons, _lessons.c.course_id == courses.c.id)
-        .join(_units, _units.c.id == _lessons.c.unit_id)
-        .join(_revisions, _revisions.c.id == _lessons.c.published_revision_id)
+        .select_from(_courses)
         .outerjoin(
             enrolments,
-            and_(enrolments.c.course_id == courses.c.id, enrolments.c.user_id == user_id),
+            and_(enrolments.c.course_id == _courses.c.id, enrolments.c.user_id == user_id),
         )
-        .outerjoin(marks, and_(marks.c.lesson_id == _lessons.c.id, marks.c.user_id == user_id))
         .where(
-            courses.c.slug == bindparam("course_slug"),
-            courses.c.status == CourseStatus.PUBLISHED.value,
-            *_LIVE,
+            _courses.c.slug == bindparam("course_slug"),
+            _courses.c.status == CourseStatus.PUBLISHED.value,
         )
-        .order_by(_units.c.position, _lessons.c.position)
     )
 
 
