@@ -19,12 +19,12 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("courses") as batch:
-        batch.add_column(
-            sa.Column("outline_version", sa.BigInteger(), nullable=False, server_default="0")
-        )
+    # ALTER TABLE ADD/DROP COLUMN (SQLite 3.35+): no copy of the table, no cascade.
+    op.add_column(
+        "courses",
+        sa.Column("outline_version", sa.BigInteger(), nullable=False, server_default="0"),
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("courses") as batch:
-        batch.drop_column("outline_version")
+    op.drop_column("courses", "outline_version")
