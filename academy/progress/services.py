@@ -10,13 +10,13 @@ the enrolment and never taken back, even if a trainer later adds a lesson.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cache, cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Select, and_, bindparam, select, update
+from sqlalchemy import Select, and_, bindparam, case, select, update
 from sqlalchemy.orm import contains_eager
 
 from academy import audit
@@ -492,6 +492,106 @@ def enrolments_of(user_id: int) -> list[Enrolment]:
             .options(contains_eager(Enrolment.course))
             .order_by(Enrolment.enrolled_at.desc())
         )
+    )
+
+
+class EnrolledCourse(NamedTuple):
+    """One of a learner's courses as «Mis cursos» lists it (see :func:`enrolled_courses`)."""
+
+    id: int
+    slug: str
+    title: str
+    completed_at: datetime | None
+    # For a course not completed yet: its required lessons and how many of them the learner
+    # has not done (as CourseProgress.required and .left count them); 0 and 0 for a completed
+    # course, whose progress the page does not show.
+    required: int = 0
+    left: int = 0
+
+    @property
+    def percent(self) -> int:
+        """The share of the required lessons done, as :attr:`CourseProgress.percent`."""
+        if not self.required:
+            return 100
+        return (self.required - self.left) * 100 // self.required
+
+
+def enrolled_courses(user_id: int) -> list[EnrolledCourse]:
+    """The learner's enrolments in published courses, newest first, each course not completed
+    yet with its required lessons and how many are left («Mis cursos»).
+
+    The same statements however many courses: one row per enrolment with only what the page
+    shows of the course, its outline's version and the ids of the lessons the learner has
+    done, aggregated in the database (no Course or Enrolment object: a course's description
+    and outcomes are long); the outlines as kept per version; each lesson kind asked once,
+    for all the courses, for the states it decides.
+    """
+    rows = db.session.connection().execute(_enrolled_statement(), {"user_id": user_id}).all()
+    found = outlines.published_outlines(
+        [(row[0], row[3]) for row in rows if row[4] is None]  # id, version; not completed
+    )
+    decided = _done_by_kind(user_id, found.values())
+    courses = []
+    for course_id, slug, title, _version, completed_at, done_ids in rows:
+        if completed_at is not None:
+            courses.append(EnrolledCourse(course_id, slug, title, completed_at))
+            continue
+        required = found[course_id].required
+        marked = parse_ids(done_ids)
+        if decided:
+            marked_set = set(marked)
+            done = sum(1 for id_ in required if decided.get(id_, id_ in marked_set))
+        else:
+            done = len(required.intersection(marked))
+        courses.append(
+            EnrolledCourse(course_id, slug, title, None, len(required), len(required) - done)
+        )
+    return courses
+
+
+def _done_by_kind(user_id: int, found: Iterable[outlines.Outline]) -> dict[int, bool]:
+    """Whether each lesson whose kind decides its state (a quiz, a case) is done, by lesson
+    id; each kind asked once for its lessons in all the outlines."""
+    by_kind: dict[str, list[OutlineItem]] = {}
+    for outline in found:
+        for name, items in outline.by_kind.items():
+            by_kind.setdefault(name, []).extend(items)
+    decided: dict[int, bool] = {}
+    for name, items in by_kind.items():
+        for lesson_id, (state, _detail) in kinds.get(name).states(user_id, items).items():
+            decided[lesson_id] = State(state) is State.DONE
+    return decided
+
+
+@cache
+def _enrolled_statement() -> Select[Any]:
+    enrolments, marks = Enrolment.__table__, LessonProgress.__table__
+    done = (
+        select(id_list(marks.c.lesson_id))
+        .where(
+            marks.c.user_id == enrolments.c.user_id,
+            marks.c.course_id == enrolments.c.course_id,
+            marks.c.status == ProgressStatus.DONE.value,
+        )
+        .scalar_subquery()
+    )
+    return (
+        select(
+            _courses.c.id,
+            _courses.c.slug,
+            _courses.c.title,
+            _courses.c.outline_version,
+            enrolments.c.completed_at,
+            # Read for the courses not completed only: the page shows no progress for the others.
+            case((enrolments.c.completed_at.is_(None), done)).label("done"),
+        )
+        .select_from(enrolments)
+        .join(_courses, _courses.c.id == enrolments.c.course_id)
+        .where(
+            enrolments.c.user_id == bindparam("user_id"),
+            _courses.c.status == CourseStatus.PUBLISHED.value,
+        )
+        .order_by(enrolments.c.enrolled_at.desc())
     )
 
 
