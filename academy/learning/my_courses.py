@@ -4,20 +4,25 @@ enrolment page."""
 
 from __future__ import annotations
 
-from typing import Any
+from functools import cached_property, partial
+from operator import attrgetter
+from typing import Any, NamedTuple
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_translations, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user, login_required
+from markupsafe import Markup, escape
 from werkzeug.wrappers import Response
 
+from academy import fragments
 from academy.auth.permissions import can_manage_people, require
 from academy.cases import services as cases
 from academy.certificates import services as certificates
 from academy.courses.models import LessonKind
 from academy.courses.visibility import published_course, published_lesson
 from academy.errors import render_error
+from academy.i18n import current_language, gettext
 from academy.learning.forms import EnrolPeopleForm
 from academy.pagination import paginate
 from academy.progress import services
@@ -30,20 +35,97 @@ ROSTER_PAGE_SIZE = 50
 @bp.get("/mis-cursos")
 @login_required
 def my_courses() -> str:
-    enrolments = [e for e in services.enrolments_of(current_user.id) if e.course.is_published]
-    states = services.compute_all(current_user.id, enrolments)
-    current, finished = [], []
-    for enrolment in enrolments:
-        state = states[enrolment.course_id]
-        (finished if state.complete else current).append((enrolment, state))
-    finished.sort(key=lambda pair: pair[0].completed_at, reverse=True)
+    """The learner's courses: a card for each one not finished yet, then the finished ones.
+
+    Each card is the same for everyone enrolled in the course but for three values of the
+    learner's (percent, lessons left, Comenzar or Continuar): it is kept as a frame
+    (:mod:`academy.fragments`) per course and filled in per request, so that a learner with
+    thirty courses costs little more than one with a single course.
+    """
+    courses = services.enrolled_courses(current_user.id)
+    current = [course for course in courses if course.completed_at is None]
+    finished = [course for course in courses if course.completed_at is not None]
+    finished.sort(key=attrgetter("completed_at"), reverse=True)
     return render_template(
         "progress/my_courses.html",
-        current=current,
+        current=_course_cards(current),
         finished=finished,
         # Computed here, not in the template: templates run no queries.
         recent_reviews=cases.unseen_reviews(current_user.id),
         certificates=certificates.valid_of_learner(current_user.id),
+    )
+
+
+class _CardProgress(NamedTuple):
+    percent: Markup
+
+
+def _course_cards(courses: list[services.EnrolledCourse]) -> list[Markup]:
+    """Each course's card (``progress/_course_card.html``) with the learner's values put in.
+
+    A card's frame is kept under everything it shows that is not a hole: the course's id,
+    slug and title, the language and the mount point (its links). Each text filled in is
+    translated once per page (the learner's courses share a few).
+    """
+    language, script_root = current_language(), request.script_root
+    texts = _CardTexts()
+    cards = []
+    for course in courses:
+        key = ("my-courses-card", language, script_root, course.id, course.slug, course.title)
+        frame = fragments.kept(key, partial(_card_frame, course))
+        percent = course.percent
+        cards.append(
+            frame.fill(
+                {
+                    "percent": str(percent),
+                    "left": texts.left(course.left),
+                    "action": texts.continue_ if percent else texts.start,
+                }
+            )
+        )
+    return cards
+
+
+class _CardTexts:
+    """The cards' translated texts, each made once per page and escaped."""
+
+    def __init__(self) -> None:
+        self.lefts: dict[int, str] = {0: ""}
+
+    @cached_property
+    def start(self) -> str:
+        return escape(gettext("Comenzar"))
+
+    @cached_property
+    def continue_(self) -> str:
+        return escape(gettext("Continuar"))
+
+    @cached_property
+    def catalog(self) -> Any:
+        return get_translations()
+
+    def left(self, count: int) -> str:
+        """The «Te faltan N lecciones obligatorias.» text (nothing when none is left)."""
+        text = self.lefts.get(count)
+        if text is None:
+            text = self.lefts[count] = escape(
+                self.catalog.ungettext(
+                    "Te falta %(num)d lección obligatoria.",
+                    "Te faltan %(num)d lecciones obligatorias.",
+                    count,
+                )
+                % {"num": count}
+            )
+        return text
+
+
+def _card_frame(course: services.EnrolledCourse) -> str:
+    return render_template(
+        "progress/_course_card.html",
+        course=course,
+        progress=_CardProgress(fragments.hole("percent")),
+        left=fragments.hole("left"),
+        action=fragments.hole("action"),
     )
 
 
