@@ -5,6 +5,7 @@ shows is the one :func:`academy.progress.services.compute` works out."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 from flask import Flask
 from sqlalchemy import select, update
@@ -13,7 +14,7 @@ from academy.courses.models import Course, Lesson
 from academy.db import utcnow
 from academy.extensions import db
 from academy.progress import services as progress
-from academy.progress.models import LessonProgress
+from academy.progress.models import Enrolment, LessonProgress
 from tests.conftest import PASSWORD
 from tests.test_progress import complete
 from tests.test_queries import add_courses
@@ -154,3 +155,32 @@ def test_finished_courses_are_listed_with_their_date_and_drafts_are_not(app, cli
     page = client.get(MY_COURSES).text
     assert "Curso de ejemplo" not in page
     assert "Todavía no estás inscrito o inscrita en ningún curso." in page
+
+
+def finished_list(page: str) -> str:
+    return page.split('<ul class="finished">')[1].split("</ul>")[0]
+
+
+def test_a_finished_course_shows_its_day_in_the_readers_time_zone_and_language(
+    app, client, learner
+):
+    for slug in ("que-es-participar", "niveles"):
+        complete(client, slug)
+    with app.app_context():
+        # 02:00 UTC on 1 March is still 28 February in Santiago (UTC-3).
+        db.session.execute(
+            update(Enrolment).values(completed_at=datetime(2026, 3, 1, 2, 0, tzinfo=UTC))
+        )
+        db.session.commit()
+    item = finished_list(client.get(MY_COURSES).text)
+    assert "— terminado el 28 de febrero de 2026</li>" in item
+    with app.app_context():
+        db.session.execute(
+            update(Enrolment).values(completed_at=datetime(2026, 3, 2, 15, 0, tzinfo=UTC))
+        )
+        db.session.commit()
+    assert "— terminado el 2 de marzo de 2026</li>" in finished_list(client.get(MY_COURSES).text)
+    client.post("/idioma", data={"language": "en", "next": MY_COURSES})
+    item = finished_list(client.get(MY_COURSES).text)
+    assert "— completed on March 2, 2026</li>" in item
+    assert "Descargar" not in item

@@ -4,12 +4,14 @@ enrolment page."""
 
 from __future__ import annotations
 
-from functools import cached_property, partial
+from collections.abc import Mapping
+from datetime import date, datetime
+from functools import cached_property, lru_cache, partial
 from operator import attrgetter
 from typing import Any, NamedTuple
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_translations, ngettext
+from flask_babel import format_date, get_locale, get_translations, ngettext, to_user_timezone
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup, escape
@@ -19,6 +21,7 @@ from academy import fragments
 from academy.auth.permissions import can_manage_people, require
 from academy.cases import services as cases
 from academy.certificates import services as certificates
+from academy.certificates.models import Certificate
 from academy.courses.models import LessonKind
 from academy.courses.visibility import published_course, published_lesson
 from academy.errors import render_error
@@ -40,7 +43,8 @@ def my_courses() -> str:
     Each card is the same for everyone enrolled in the course but for three values of the
     learner's (percent, lessons left, Comenzar or Continuar): it is kept as a frame
     (:mod:`academy.fragments`) per course and filled in per request, so that a learner with
-    thirty courses costs little more than one with a single course.
+    thirty courses costs little more than one with a single course. A finished course's item
+    likewise, with the learner's completion date and certificate filled in.
     """
     courses = services.enrolled_courses(current_user.id)
     current = [course for course in courses if course.completed_at is None]
@@ -49,10 +53,9 @@ def my_courses() -> str:
     return render_template(
         "progress/my_courses.html",
         current=_course_cards(current),
-        finished=finished,
+        finished=_finished_items(finished, certificates.valid_of_learner(current_user.id)),
         # Computed here, not in the template: templates run no queries.
         recent_reviews=cases.unseen_reviews(current_user.id),
-        certificates=certificates.valid_of_learner(current_user.id),
     )
 
 
@@ -126,6 +129,56 @@ def _card_frame(course: services.EnrolledCourse) -> str:
         progress=_CardProgress(fragments.hole("percent")),
         left=fragments.hole("left"),
         action=fragments.hole("action"),
+    )
+
+
+def _finished_items(
+    courses: list[services.EnrolledCourse], in_force: Mapping[int, Certificate]
+) -> list[Markup]:
+    """Each finished course's list item (``progress/_finished_course.html``), kept as a frame
+    per course, language, mount point and whether the learner has a certificate of it in
+    force, with the completion date and the certificate's address filled in."""
+    language, script_root = current_language(), request.script_root
+    items = []
+    for course in courses:
+        certificate = in_force.get(course.id)
+        key = (
+            "my-courses-finished",
+            language,
+            script_root,
+            course.id,
+            course.slug,
+            course.title,
+            certificate is not None,
+        )
+        frame = fragments.kept(key, partial(_finished_frame, course, certificate is not None))
+        assert course.completed_at is not None
+        values = {"date": _long_date(course.completed_at)}
+        if certificate is not None:
+            values["certificate"] = escape(
+                url_for("certificates.my_certificate", certificate_id=certificate.id)
+            )
+        items.append(frame.fill(values))
+    return items
+
+
+def _long_date(moment: datetime) -> str:
+    """``moment|dateformat("long")``, escaped: the day in the reader's time zone, written in
+    their language (the text of each day kept: the same for every reader of a language)."""
+    return _day_text(str(get_locale()), to_user_timezone(moment).date())
+
+
+@lru_cache(maxsize=4096)
+def _day_text(locale: str, day: date) -> str:
+    return escape(format_date(day, "long"))  # in ``locale``, the request's (the key)
+
+
+def _finished_frame(course: services.EnrolledCourse, certificate: bool) -> str:
+    return render_template(
+        "progress/_finished_course.html",
+        course=course,
+        date=fragments.hole("date"),
+        certificate=fragments.hole("certificate") if certificate else None,
     )
 
 
