@@ -17,7 +17,7 @@ from academy.progress import services as progress
 from academy.progress.models import Enrolment, LessonProgress
 from tests.conftest import PASSWORD
 from tests.test_progress import complete
-from tests.test_queries import add_courses
+from tests.test_queries import add_courses, page_cost
 from tests.test_quiz_views import correct_answers, finished_attempt, lesson_row
 
 MY_COURSES = "/mis-cursos"
@@ -184,3 +184,27 @@ def test_a_finished_course_shows_its_day_in_the_readers_time_zone_and_language(
     item = finished_list(client.get(MY_COURSES).text)
     assert "— completed on March 2, 2026</li>" in item
     assert "Descargar" not in item
+
+
+def test_finished_courses_cost_no_statement_more(app, client, learner, tmp_path, count_statements):
+    """With current and finished courses alike: the same statements as for one course (the
+    finished ones' outlines and marks are not read)."""
+    add_courses(app, tmp_path, ["curso-a"], enrol_id=learner.id)
+    one, page = page_cost(client, count_statements, MY_COURSES)
+    assert len(cards(page)) == 2
+    add_courses(app, tmp_path, ["curso-b", "curso-c", "curso-d"], enrol_id=learner.id)
+    with app.app_context():
+        db.session.execute(
+            update(Enrolment)
+            .where(
+                Enrolment.course_id.in_(
+                    select(Course.id).where(Course.slug.in_(["curso-b", "curso-c"]))
+                )
+            )
+            .values(completed_at=utcnow())
+        )
+        db.session.commit()
+    many, page = page_cost(client, count_statements, MY_COURSES)
+    assert len(cards(page)) == 3
+    assert finished_list(page).count("<li>") == 2
+    assert many == one
