@@ -198,37 +198,6 @@ def _states(
     return CourseProgress(course_id, tuple(items), completed_at)
 
 
-def compute_all(user_id: int, enrolments: Sequence[Enrolment]) -> dict[int, CourseProgress]:
-    """:func:`compute` for each enrolment of a learner (course id → progress), in the same
-    few queries however many courses: the outlines' versions (each outline kept per version),
-    every mark at once, and each lesson kind's provider once."""
-    course_ids = [enrolment.course_id for enrolment in enrolments]
-    if not course_ids:
-        return {}
-    versions = db.session.execute(
-        select(_courses.c.id, _courses.c.outline_version).where(_courses.c.id.in_(course_ids))
-    ).all()
-    found = outlines.published_outlines(versions)
-    marks: dict[int, dict[int, str]] = {course_id: {} for course_id in course_ids}
-    for course_id, lesson_id, status in db.session.execute(
-        select(LessonProgress.course_id, LessonProgress.lesson_id, LessonProgress.status).where(
-            LessonProgress.user_id == user_id, LessonProgress.course_id.in_(course_ids)
-        )
-    ):
-        marks[course_id][lesson_id] = status
-    provided = provided_states(user_id, [item for o in found.values() for item in o.items])
-    return {
-        e.course_id: _states(
-            e.course_id,
-            list(found[e.course_id].items),
-            marks[e.course_id],
-            e.completed_at,
-            provided,
-        )
-        for e in enrolments
-    }
-
-
 # A reading lesson's state by its progress row's status (None: no row).
 _READING_STATES: dict[str | None, State] = {
     None: State.PENDING,
