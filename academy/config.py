@@ -57,6 +57,9 @@ class Defaults:
     CONTENT_DIR = str(Path(__file__).resolve().parent.parent)
 
     REGISTRATION_OPEN = True
+    # Characters of rendered pages each process keeps to fill in per request (academy/
+    # fragments.py: lesson pages, course cards; nothing of one learner), least used out first.
+    FRAME_BUDGET = 16 * 1024 * 1024
     PASSWORD_MIN_LENGTH = 10
     # Werkzeug method string; the tests use cheaper scrypt parameters to stay fast.
     PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 (a method name, not a password)
@@ -305,6 +308,12 @@ def check(app: Flask) -> None:
         raise ConfigError(
             "ACADEMY_CERTIFICATE_RENDERS_PER_PROCESS must be a whole number of at least 1 "
             f"(certificates a rendering process makes before it is replaced): got {renders!r}."
+        )
+    budget = config.get("FRAME_BUDGET")
+    if isinstance(budget, bool) or not isinstance(budget, int) or budget < 0:
+        raise ConfigError(
+            "ACADEMY_FRAME_BUDGET must be a whole number of characters, 0 or more (rendered "
+            f"pages each process keeps): got {budget!r}."
         )
     if config["ENV"] != "production":
         return

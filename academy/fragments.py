@@ -26,7 +26,6 @@ from markupsafe import Markup
 _HOLE = "academyHole-{}-Q7v2"
 _HOLES = re.compile(r"academyHole-([A-Za-z0-9]+)-Q7v2")
 _KEPT = "academy_frames"
-_BUDGET = 16 * 1024 * 1024  # characters of frames kept per application (the least used go)
 
 
 def hole(name: str) -> Markup:
@@ -93,10 +92,11 @@ class _Frames:
             self.used -= old.size
         self.frames[key] = frame
         self.used += frame.size
-        while self.used > self.budget and len(self.frames) > 1:
+        while self.used > self.budget and self.frames:
             _, dropped = self.frames.popitem(last=False)
             self.used -= dropped.size
 
 
 def init_app(app: Flask) -> None:
-    app.extensions[_KEPT] = _Frames(app.config.get("FRAME_BUDGET", _BUDGET))
+    # FRAME_BUDGET: characters of frames kept per application (academy/config.py).
+    app.extensions[_KEPT] = _Frames(app.config["FRAME_BUDGET"])
