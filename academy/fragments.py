@@ -14,6 +14,7 @@ hole's value must be escaped HTML: :meth:`Frame.fill` puts it in as given.
 from __future__ import annotations
 
 import re
+import secrets
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
@@ -21,10 +22,13 @@ from dataclasses import dataclass
 from flask import Flask, current_app
 from markupsafe import Markup
 
-# Plain letters, digits and dashes: autoescaping leaves them as they are, and no page's text
-# contains them by chance.
-_HOLE = "academyHole-{}-Q7v2"
-_HOLES = re.compile(r"academyHole-([A-Za-z0-9]+)-Q7v2")
+# Plain letters, digits and dashes, which autoescaping leaves as they are, ending with a
+# random word drawn when the process starts: no page's text can contain a hole, by chance or
+# by design (a trainer writing one into a lesson), since the word never leaves the process
+# (every hole is filled before a page is sent).
+_WORD = secrets.token_hex(8)
+_HOLE = "academyHole-{}-" + _WORD
+_HOLES = re.compile(r"academyHole-([A-Za-z0-9]+)-" + _WORD)
 _KEPT = "academy_frames"
 
 

@@ -169,3 +169,12 @@ def test_the_outline_is_kept_per_version(app, example_course):
         first = progress.course_outline(example_course.id)
         assert progress.course_outline(example_course.id) is first
         assert outline.load(example_course.id) == first
+
+
+def test_a_page_cannot_write_a_hole_of_its_own():
+    """Holes end with a word drawn when the process starts: a lesson's text that looks like
+    one stays text (a trainer cannot make every learner's page fail, or show their token)."""
+    html = f"<p>academyHole-csrf-Q7v2 academyHole-csrf-{'0' * 16} {fragments.hole('csrf')}</p>"
+    frame = fragments.Frame.split(html)
+    assert frame.holes == ("csrf",)
+    assert frame.fill({"csrf": "T"}).endswith(f"-{'0' * 16} T</p>")
