@@ -48,6 +48,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
+from functools import cached_property
+from math import lcm
+from types import MappingProxyType
 from typing import ClassVar, Final, TypeAlias
 
 from flask_babel import lazy_gettext as _l
@@ -353,6 +356,19 @@ def _clamp(value: Fraction) -> Fraction:
     return min(max(value, NOTHING), EVERYTHING)
 
 
+def exact_sum(values: Iterable[Fraction]) -> Fraction:
+    """``sum(values, Fraction(0))``, exactly, in integers: adding fractions one by one builds
+    and reduces a fraction at every step, and a quiz's scores are added on every hand-in."""
+    numerator, denominator = 0, 1
+    for value in values:
+        if value.denominator != denominator:
+            common = lcm(denominator, value.denominator)
+            numerator *= common // denominator
+            denominator = common
+        numerator += value.numerator * (denominator // value.denominator)
+    return Fraction(numerator, denominator)
+
+
 def _values(raw: RawResponse | str | None) -> list[str]:
     """The non-empty submitted values of a question's field."""
     if raw is None:
@@ -396,7 +412,14 @@ class Question(abc.ABC):
         """The score of ``response``, exactly, between 0 and ``points``. Never raises."""
         if response is None:
             return NOTHING
-        return self.points * _clamp(self.credit(response))
+        credit = self.credit(response)
+        # The credit clamped to [0, 1] (a fraction's denominator is positive), without
+        # comparing or multiplying fractions in the usual cases: nothing and everything.
+        if credit.numerator <= 0:
+            return NOTHING
+        if credit.numerator >= credit.denominator:
+            return self.points
+        return self.points * credit
 
     @abc.abstractmethod
     def credit(self, response: object) -> Fraction:
@@ -452,6 +475,11 @@ class ChoiceQuestion(Question):
             for c in self.choices
         }
 
+    @cached_property
+    def _weight_of(self) -> Mapping[str, Fraction]:
+        """:meth:`weights`, worked out once per question for grading (read-only)."""
+        return MappingProxyType(self.weights())
+
     def arrangement(self, rng: random.Random | None = None) -> Arrangement:
         ids = [c.id for c in self.choices]
         if rng is not None:
@@ -480,7 +508,7 @@ class SingleChoice(ChoiceQuestion):
     def credit(self, response: object) -> Fraction:
         if not isinstance(response, str):
             return NOTHING
-        return self.weights().get(response, NOTHING)
+        return self._weight_of.get(response, NOTHING)
 
     def parse_response(self, raw: RawResponse) -> Response:
         value = _one_value(raw)
@@ -532,8 +560,8 @@ class MultipleChoice(ChoiceQuestion):
         return default_multiple_weights(self.choices)
 
     def credit(self, response: object) -> Fraction:
-        weights = self.weights()
-        return sum((weights[i] for i in _id_set(response) if i in weights), NOTHING)
+        weights = self._weight_of
+        return exact_sum(weights[i] for i in _id_set(response) if i in weights)
 
     def parse_response(self, raw: RawResponse) -> Response:
         values = set(_values(raw))
@@ -622,10 +650,28 @@ class ShortAnswer(Question):
         parts = [self._normalise(p.replace("\\*", "*")) for p in _WILDCARD.split(answer.text)]
         return re.fullmatch(".*".join(map(re.escape, parts)), given, re.DOTALL) is not None
 
+    @cached_property
+    def _compared(self) -> tuple[tuple[TextAnswer, str | re.Pattern[str]], ...]:
+        """Each answer as :meth:`matches` compares it, normalised once per question: its
+        text, or a pattern when it has a wildcard."""
+        compared: list[tuple[TextAnswer, str | re.Pattern[str]]] = []
+        for answer in self.answers:
+            if not _WILDCARD.search(answer.text):
+                compared.append((answer, self._normalise(answer.text.replace("\\*", "*"))))
+                continue
+            parts = [self._normalise(p.replace("\\*", "*")) for p in _WILDCARD.split(answer.text)]
+            compared.append((answer, re.compile(".*".join(map(re.escape, parts)), re.DOTALL)))
+        return tuple(compared)
+
     def _best(self, response: object) -> TextAnswer | None:
         if not isinstance(response, str) or len(response) > MAX_TEXT_RESPONSE:
             return None
-        found = [a for a in self.answers if self.matches(a, response)]
+        given = self._normalise(response)
+        found = [
+            answer
+            for answer, expected in self._compared
+            if (given == expected if isinstance(expected, str) else expected.fullmatch(given))
+        ]
         return max(found, key=_answer_weight, default=None)
 
     def credit(self, response: object) -> Fraction:
