@@ -13,7 +13,7 @@ import shutil
 from dataclasses import replace
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from academy.courses import services
 from academy.courses.content import load_course
@@ -21,9 +21,21 @@ from academy.db import utcnow
 from academy.extensions import db
 from academy.progress.services import enrol
 from academy.quizzes import reports
+from academy.quizzes.models import Answer
 from academy.quizzes.services import get_quiz, import_quiz
 from tests.conftest import CONTENT_FIXTURE, add_quiz_lesson, example_quiz_source
-from tests.test_quiz_views import EDITOR, correct_answers, finished_attempt, teach_the_course
+from tests.test_quiz_views import (
+    EDITOR,
+    attempt_url,
+    correct_answers,
+    finished_attempt,
+    form_for,
+    layout,
+    start,
+    teach_the_course,
+    the_attempt,
+    with_action,
+)
 
 LESSON = "/cursos/curso-ejemplo/lecciones/{}"
 
@@ -353,3 +365,47 @@ def test_a_quiz_parsed_once_is_never_read_from_its_stored_data_again(
             again = storage.load(revision)
         assert again is first
         assert seen.all == []
+
+
+# Handing in a quiz: what a whole class does at the same moment ----------------------------
+
+
+def test_handing_in_a_quiz_runs_the_same_few_statements_whatever_its_questions(
+    app, client, example_quiz, learner, query, count_statements
+):
+    """«Entregar» on an attempt whose lesson is already done, or that fails: the learner, the
+    attempt locked (with whether the lesson is done), its answers, and the claim with the grade
+    and every answer's score (one statement on PostgreSQL, two on SQLite). Recording a first
+    pass does more (the lesson's progress and the course's completion)."""
+
+    def hand_in(number, right):
+        start(client)
+        pairs = layout(query, learner, number)
+        responses = correct_answers(pairs)
+        if not right:
+            responses = {key: None for key in responses}
+            responses |= {pairs[0][0].key: correct_answers(pairs[:1])[pairs[0][0].key]}
+        saved = client.post(
+            attempt_url(number), data=with_action(form_for(pairs, responses), "save")
+        )
+        assert saved.status_code == 303
+        with count_statements() as seen:
+            response = client.post(attempt_url(number, "/entregar"))
+        assert response.status_code == 303
+        assert response.headers["Location"] == attempt_url(number)
+        attempt = the_attempt(query, learner, number)
+        assert (attempt.status, attempt.passed) == ("submitted", right)
+        scored = query(
+            lambda: db.session.scalars(
+                select(Answer.score).where(Answer.attempt_id == attempt.id)
+            ).all()
+        )
+        assert len(scored) == len(pairs)  # the questions left blank are saved (and score 0)
+        assert None not in scored
+        return seen
+
+    first = hand_in(1, right=True)  # the lesson becomes done
+    again, failed = hand_in(2, right=True), hand_in(3, right=False)
+    expected = 4 if query(lambda: db.engine.dialect.name) == "postgresql" else 5
+    assert len(again) == len(failed) == expected, (again.all, failed.all)
+    assert len(first) > expected

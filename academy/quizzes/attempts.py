@@ -26,7 +26,8 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import Select, Update, bindparam, case, select, update
+from sqlalchemy import JSON, Select, Update, bindparam, case, func, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -38,7 +39,7 @@ from academy.progress import services as progress
 from academy.quizzes import storage
 from academy.quizzes.model import Quiz as ParsedQuiz
 from academy.quizzes.models import Answer, Attempt, AttemptStatus, Quiz, QuizRevision
-from academy.quizzes.questions import Question, RawResponse, ResponseError
+from academy.quizzes.questions import Question, RawResponse, ResponseError, exact_sum
 from academy.quizzes.services import get_quiz
 
 GRACE = timedelta(seconds=30)
@@ -261,11 +262,7 @@ def grade_responses(
 ) -> tuple[dict[str, Fraction], Fraction, Fraction]:
     """Each question's score, the total and the maximum, exactly (also used by previews)."""
     scores = {q.key: q.grade(responses.get(q.key)) for q in questions}
-    return (
-        scores,
-        sum(scores.values(), Fraction(0)),
-        sum((q.points for q in questions), Fraction(0)),
-    )
+    return scores, exact_sum(scores.values()), exact_sum(q.points for q in questions)
 
 
 def settle(attempt: Attempt, now: datetime) -> bool:
@@ -284,21 +281,97 @@ def submit(attempt: Attempt, *, now: datetime | None = None) -> bool:
 
 
 def finish(attempt: Attempt, status: AttemptStatus, now: datetime) -> bool:
-    """Grade the attempt and claim it, once, whatever other requests do at the same time.
+    """Grade the attempt and claim it, once, whatever other requests do at the same time
+    (:func:`_grade_and_claim`); the attempt object then shows what was recorded."""
+    quiz = quiz_of(attempt)
+    graded = _grade_and_claim(attempt.id, attempt.layout, quiz, status, now)
+    if graded is None:
+        db.session.refresh(attempt)  # another request graded it: show what it recorded
+        return False
+    for name, value in graded.items():
+        set_committed_value(attempt, name, value)
+    if "answers" in attempt.__dict__:
+        db.session.expire(attempt, ["answers"])
+    _record_progress(attempt, graded["passed"], quiz)
+    return True
+
+
+@dataclass(frozen=True)
+class HandIn:
+    """An attempt being handed in, as the submit view's one query found and locked it: plain
+    values rather than an ORM object (a whole class hands in at the same moment), with
+    whether the learner's progress row already says the quiz lesson is done."""
+
+    id: int
+    user_id: int
+    lesson_id: int
+    course_id: int
+    status: str
+    deadline: datetime | None
+    layout: list[dict[str, Any]]
+    revision: RevisionKey
+    lesson_done: bool
+
+
+class RevisionKey:
+    """What :func:`storage.load` needs of a revision: its id and content hash, and its stored
+    ``data`` only when the parsed quiz is not cached (then read, once)."""
+
+    __slots__ = ("content_hash", "id")
+
+    def __init__(self, id: int, content_hash: str) -> None:
+        self.id, self.content_hash = id, content_hash
+
+    @property
+    def data(self) -> Any:
+        return db.session.scalar(select(QuizRevision.data).where(QuizRevision.id == self.id))
+
+
+def hand_in(found: HandIn, now: datetime) -> AttemptStatus | None:
+    """Hand in the attempt the submit view found (locked), as :func:`submit` does for an
+    attempt object: graded as it stood if its time ran out, else as submitted. The status
+    recorded, or None if it was already graded (nothing changes)."""
+    if found.status != AttemptStatus.IN_PROGRESS:
+        return None
+    expired = found.deadline is not None and now > found.deadline + GRACE
+    status = AttemptStatus.EXPIRED if expired else AttemptStatus.SUBMITTED
+    quiz = storage.load(found.revision)
+    graded = _grade_and_claim(found.id, found.layout, quiz, status, now)
+    if graded is None:
+        return None
+    _record_progress(found, graded["passed"], quiz)
+    return status
+
+
+def _grade_and_claim(
+    attempt_id: int,
+    layout: Sequence[Mapping[str, Any]],
+    quiz: ParsedQuiz,
+    status: AttemptStatus,
+    now: datetime,
+) -> dict[str, Any] | None:
+    """Grade the attempt's saved answers, then claim it with its grade; the values recorded,
+    or None if another request had graded it (then nothing is written).
 
     The answers are read and graded first; then one conditional UPDATE both claims the
-    attempt and records its grade, so of two requests exactly one grades, and an attempt is
-    never seen claimed without its score. The answers cannot change in between: on
+    attempt and records its grade (``WHERE status = 'in_progress'``), so of two requests
+    exactly one grades, and an attempt is never seen claimed without its score; every answer's
+    score is written in the same transaction. The answers cannot change in between: on
     PostgreSQL the views lock the attempt's row (``FOR NO KEY UPDATE``) before saving answers
-    or handing it in, and SQLite lets one writer at a time. Three statements in all, however
-    many questions: handing in is what a whole class does at the same moment.
+    or handing it in, and SQLite lets one writer at a time. Two statements on PostgreSQL (the
+    answers as one JSON object; the claim and the scores in one, a data-modifying ``WITH``),
+    three on SQLite, however many questions: a whole class hands in at the same moment.
     """
-    responses: dict[str, Any] = dict(
-        db.session.execute(_answers_of(), {"attempt_id": attempt.id}).all()
+    postgresql = db.session.get_bind().dialect.name == "postgresql"
+    parameters = {"attempt_id": attempt_id}
+    responses: dict[str, Any] = (
+        db.session.execute(_answers_object(), parameters).scalar_one() or {}
+        if postgresql
+        else dict(db.session.execute(_answers_of(), parameters).all())
     )
-    questions = [question for question, _order in questions_of(attempt)]
+    by_key = {question.key: question for question in quiz.questions}
+    questions = [by_key[entry["key"]] for entry in layout]
     scores, total, maximum = grade_responses(questions, responses)
-    quiz = quiz_of(attempt)
     share = total / maximum if maximum else Fraction(0)
     graded = {
         "status": status.value,
@@ -307,24 +380,23 @@ def finish(attempt: Attempt, status: AttemptStatus, now: datetime) -> bool:
         "percent": to_decimal(share * 100, "0.001"),
         "passed": quiz.settings.passed(total, maximum),
     }
-    claimed = db.session.execute(
-        _claim(), {"attempt_id": attempt.id, **{f"new_{k}": v for k, v in graded.items()}}
-    )
-    if claimed.rowcount != 1:  # type: ignore[attr-defined]
-        db.session.refresh(attempt)  # another request graded it: show what it recorded
-        return False
-    answered = [(key, to_decimal(scores[key])) for key in responses if key in scores]
-    if answered:
-        values: dict[str, Any] = {"answer_attempt": attempt.id}
-        for n, (key, score) in enumerate(answered):
-            values |= {f"key_{n}": key, f"score_{n}": score}
-        db.session.execute(_score_answers(len(answered)), values)
-    for name, value in graded.items():
-        set_committed_value(attempt, name, value)
-    if "answers" in attempt.__dict__:
-        db.session.expire(attempt, ["answers"])
-    _record_progress(attempt, quiz)
-    return True
+    # No parameter is named after a column of the tables updated: SQLAlchemy would take it
+    # for a value to SET.
+    values: dict[str, Any] = {"the_attempt": attempt_id}
+    values |= {f"new_{name}": value for name, value in graded.items()}
+    keys = [key for key in responses if key in scores]
+    if postgresql:
+        values["answer_keys"] = keys
+        values["answer_scores"] = [to_decimal(scores[key]) for key in keys]
+        claimed = db.session.execute(_claim_and_score(), values).scalar_one()
+        return graded if claimed else None
+    if db.session.execute(_claim(), values).rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    if keys:
+        for n, key in enumerate(keys):
+            values |= {f"key_{n}": key, f"score_{n}": to_decimal(scores[key])}
+        db.session.execute(_score_answers(len(keys)), values)
+    return graded
 
 
 # Built once: handing in runs them for a whole class at the same moment (see finish).
@@ -339,11 +411,20 @@ def _answers_of() -> Select[tuple[str, Any]]:
 
 
 @cache
+def _answers_object() -> Select[tuple[Any]]:
+    """PostgreSQL: the attempt's answers as one JSON object, ``{question key: response}``
+    (NULL when there are none): one value to read and decode rather than a row per answer."""
+    return select(
+        func.json_object_agg(_answers.c.question_key, _answers.c.response, type_=JSON)
+    ).where(_answers.c.attempt_id == bindparam("attempt_id"))
+
+
+@cache
 def _claim() -> Update:
     return (
         update(_attempts)
         .where(
-            _attempts.c.id == bindparam("attempt_id"),
+            _attempts.c.id == bindparam("the_attempt"),
             _attempts.c.status == AttemptStatus.IN_PROGRESS.value,
         )
         .values({name: bindparam(f"new_{name}") for name in GRADED_COLUMNS})
@@ -352,45 +433,92 @@ def _claim() -> Update:
 
 @lru_cache(maxsize=64)
 def _score_answers(count: int) -> Update:
-    """Every answer's score in one UPDATE (a CASE on the question key): one statement for the
-    database to run, not one per answer. Built once per number of answers."""
+    """SQLite: every answer's score in one UPDATE (a CASE on the question key): one statement
+    for the database to run, not one per answer. Built once per number of answers."""
     question_key, score = _answers.c.question_key, _answers.c.score
     keys = [bindparam(f"key_{n}", type_=question_key.type) for n in range(count)]
     scores = [bindparam(f"score_{n}", type_=score.type) for n in range(count)]
     return (
         update(_answers)
-        .where(_answers.c.attempt_id == bindparam("answer_attempt"), question_key.in_(keys))
+        .where(_answers.c.attempt_id == bindparam("the_attempt"), question_key.in_(keys))
         .values(score=case(*((question_key == k, s) for k, s in zip(keys, scores, strict=True))))
     )
 
 
-def _record_progress(attempt: Attempt, quiz: ParsedQuiz) -> None:
+@cache
+def _claim_and_score() -> Select[tuple[int]]:
+    """PostgreSQL: the claim (:func:`_claim`) and the answers' scores in one statement, the
+    scores as two arrays (keys, scores) joined to the answers. The scores join the row the
+    claim updated, so they are written only if it claimed the attempt; the statement returns
+    how many it claimed (1 or 0)."""
+    claimed = _claim().returning(_attempts.c.id).cte("claimed")
+    given = (
+        func.unnest(
+            bindparam("answer_keys", type_=ARRAY(_answers.c.question_key.type)),
+            bindparam("answer_scores", type_=ARRAY(_answers.c.score.type)),
+        )
+        .table_valued("key", "score")
+        .render_derived(name="given")
+    )
+    scored = (
+        update(_answers)
+        .where(_answers.c.attempt_id == claimed.c.id, _answers.c.question_key == given.c.key)
+        .values(score=given.c.score)
+        .cte("scored")
+    )
+    return select(select(func.count()).select_from(claimed).scalar_subquery()).add_cte(scored)
+
+
+def _record_progress(attempt: Attempt | HandIn, passed: bool, quiz: ParsedQuiz) -> None:
     """Keep the lesson's progress row saying what the outline says: done while the attempt
-    that counts (:func:`counting`, the one rule) passes.
+    that counts (:func:`counting`, the one rule) passes. Called once the attempt, which
+    ``passed`` or not, has been graded and claimed. A :class:`HandIn` brings what its query
+    already read in this transaction: whether the progress row says done, and the course.
 
     With ``cuenta: mejor`` a lesson once passed stays passed. With ``cuenta: ultimo`` a later
     attempt that fails makes it not done again, as the outline and the roster then say; the
     course's completion already recorded on the enrolment stays (certificates rest on it).
     """
     counts = quiz.settings.counts
-    if not attempt.passed and counts == "best":
+    if not passed and counts == "best":
         return  # a failed attempt cannot change which attempt passes
-    done = progress.is_done(attempt.user_id, attempt.lesson_id)
-    if attempt.passed and done:
+    user_id, lesson_id = attempt.user_id, attempt.lesson_id
+    found = attempt if isinstance(attempt, HandIn) else None
+    done = found.lesson_done if found else progress.is_done(user_id, lesson_id)
+    if passed and done:
         return
-    counted = counting(attempts_of(attempt.user_id, attempt.lesson_id), counts)
-    passed = counted is not None and bool(counted.passed)
-    if passed == done:
+    # Each attempt's grade as plain rows: counting() reads no more of an attempt.
+    grades = db.session.execute(_grades_of(), {"user_id": user_id, "lesson_id": lesson_id})
+    counted = counting(grades.all(), counts)  # type: ignore[arg-type]
+    counted_passes = counted is not None and bool(counted.passed)
+    if counted_passes == done:
         return
-    if not passed:
-        progress.undo_done(attempt.user_id, attempt.lesson_id)
+    if not counted_passes:
+        progress.undo_done(user_id, lesson_id)
         return
-    lesson = db.session.get(Lesson, attempt.lesson_id)
-    if lesson is None:
-        return
-    enrolment = progress.get_enrolment(attempt.user_id, lesson.course_id)
+    if found:
+        course_id = found.course_id
+    else:
+        lesson = db.session.get(Lesson, lesson_id)
+        if lesson is None:
+            return
+        course_id = lesson.course_id
+    enrolment = progress.get_enrolment(user_id, course_id)
     if enrolment is not None:
-        progress.mark_done(enrolment, lesson.id)
+        progress.mark_done(enrolment, lesson_id)
+
+
+@cache
+def _grades_of() -> Select[Any]:
+    """What :func:`counting` reads of a learner's attempts in a lesson, in order."""
+    return (
+        select(_attempts.c.status, _attempts.c.percent, _attempts.c.passed, _attempts.c.number)
+        .where(
+            _attempts.c.user_id == bindparam("user_id"),
+            _attempts.c.lesson_id == bindparam("lesson_id"),
+        )
+        .order_by(_attempts.c.number)
+    )
 
 
 # What the progress service shows -------------------------------------------------------------
