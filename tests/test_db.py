@@ -7,7 +7,7 @@ from sqlalchemy import event, select, text, update
 from sqlalchemy.orm import Session
 
 from academy.auth.models import User
-from academy.db import has_writes
+from academy.db import end_reading, has_writes
 from academy.extensions import db
 
 
@@ -29,6 +29,24 @@ def test_reads_alone_have_nothing_to_commit(session):
 def test_pending_orm_changes_count(session):
     session, user_id = session
     session.get(User, user_id).job_title = "Encargada de participación"
+    assert has_writes(session)
+
+
+def test_a_page_that_has_read_everything_ends_its_transaction(session):
+    """end_reading: a read-only transaction ends (on SQLite it holds the write lock every
+    other request waits for); what was loaded stays readable."""
+    session, user_id = session
+    user = session.get(User, user_id)
+    end_reading()
+    assert not session.in_transaction()
+    assert user.email  # loaded, still there
+
+
+def test_ending_the_reading_keeps_a_transaction_that_wrote(session):
+    session, user_id = session
+    session.execute(update(User).where(User.id == user_id).values(job_title="Director"))
+    end_reading()
+    assert session.in_transaction()
     assert has_writes(session)
 
 

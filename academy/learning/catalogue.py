@@ -28,6 +28,7 @@ from academy.courses.models import (
 from academy.courses.outline import Outline
 from academy.courses.revisions import lesson_body
 from academy.courses.visibility import published_course
+from academy.db import end_reading
 from academy.extensions import db, limiter
 from academy.i18n import gettext
 from academy.learning import offline
@@ -258,13 +259,15 @@ def lesson_page(slug: str, lesson_slug: str) -> tuple[str, int] | str:
         current.state if current is not None else None,
     )
     frame = fragments.kept(key, lambda: _lesson_frame(found, course, current, kind, chrome_key))
+    panel = _panel_html(kind, LessonVisit(course, lesson, enrolled))
+    end_reading()  # all read: what follows only assembles the page
     units = _lesson_outline(chrome_key, course.slug, outline, states, position)
     values = {
         "csrf": escape(generate_csrf()),
         "next": chrome.next_address(),
         "flashes": flash_messages(),
         "percent": str(progress.percent(outline, states)) if states is not None else "",
-        "panel": _panel_html(kind, LessonVisit(course, lesson, enrolled)),
+        "panel": panel,
         **{f"unit{number}": rows for number, rows in enumerate(units, 1)},
     }
     return frame.fill(values)
