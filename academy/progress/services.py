@@ -193,7 +193,7 @@ def _states(
         if item.lesson_id in provided:
             state, detail = provided[item.lesson_id]
         else:
-            state, detail = _reading_state(marks.get(item.lesson_id)), None
+            state, detail = _READING_STATES.get(marks.get(item.lesson_id), State.PENDING), None
         items.append(Requirement(item, state, detail))
     return CourseProgress(course_id, tuple(items), completed_at)
 
@@ -232,14 +232,6 @@ def percent(outline: outlines.Outline, states: Sequence[State]) -> int:
         return 100
     done = sum(1 for index in required if states[index] is State.DONE)
     return done * 100 // len(required)
-
-
-def _reading_state(status: str | None) -> State:
-    if status == ProgressStatus.DONE:
-        return State.DONE
-    if status == ProgressStatus.IN_PROGRESS:
-        return State.IN_PROGRESS
-    return State.PENDING
 
 
 # The lesson player ---------------------------------------------------------------------------
