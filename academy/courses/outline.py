@@ -82,10 +82,7 @@ class Outline:
     @cached_property
     def by_kind(self) -> dict[str, tuple[OutlineItem, ...]]:
         """The lessons of each kind, in order (each kind is asked for its states once)."""
-        grouped: dict[str, list[OutlineItem]] = {}
-        for item in self.items:
-            grouped.setdefault(item.kind, []).append(item)
-        return {kind: tuple(items) for kind, items in grouped.items()}
+        return by_kind(self.items)
 
     @cached_property
     def unit_numbers(self) -> tuple[int, ...]:
@@ -98,6 +95,14 @@ class Outline:
         return tuple(numbers)
 
 
+def by_kind(items: Iterable[OutlineItem]) -> dict[str, tuple[OutlineItem, ...]]:
+    """Lessons grouped by kind, in order."""
+    grouped: dict[str, list[OutlineItem]] = {}
+    for item in items:
+        grouped.setdefault(item.kind, []).append(item)
+    return {kind: tuple(items) for kind, items in grouped.items()}
+
+
 def published(course_id: int, version: int) -> Outline:
     """The course's outline at ``version`` (as just read from its row), kept or read now.
 
@@ -105,14 +110,7 @@ def published(course_id: int, version: int) -> Outline:
     under that version: if another transaction changed the course since its row was read,
     what is kept is the newer outline under the newer version, never a mix.
     """
-    kept: dict[tuple[int, int], Outline] = current_app.extensions[_KEPT]
-    outline = kept.get((course_id, version))
-    if outline is None:
-        outline = load(course_id)
-        if len(kept) >= _LIMIT:
-            kept.clear()
-        kept[(course_id, outline.version)] = outline
-    return outline
+    return published_outlines([(course_id, version)])[course_id]
 
 
 def published_outlines(versions: Iterable[tuple[int, int]]) -> dict[int, Outline]:

@@ -10,7 +10,7 @@ the enrolment and never taken back, even if a trainer later adds a lesson.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cache, cached_property
@@ -164,16 +164,15 @@ def states(
     completed_at: datetime | None,
 ) -> CourseProgress:
     """:func:`compute` from rows already read: the reading marks and the outline."""
-    return _states(course_id, outline, marks, completed_at, provided_states(user_id, outline))
+    provided = provided_states(user_id, outlines.by_kind(outline))
+    return _states(course_id, outline, marks, completed_at, provided)
 
 
 def provided_states(
-    user_id: int, outline: Sequence[OutlineItem]
+    user_id: int, by_kind: Mapping[str, Sequence[OutlineItem]]
 ) -> dict[int, tuple[State, str | None]]:
-    """The states the lesson kinds give, each kind asked once for all its lessons."""
-    by_kind: dict[str, list[OutlineItem]] = {}
-    for item in outline:
-        by_kind.setdefault(item.kind, []).append(item)
+    """The states the lesson kinds give (lessons grouped by kind, as ``Outline.by_kind``),
+    each kind asked once for all its lessons."""
     provided: dict[int, tuple[State, str | None]] = {}
     for name, items in by_kind.items():
         for lesson_id, (state, detail) in kinds.get(name).states(user_id, items).items():
@@ -210,13 +209,8 @@ def lesson_states(user_id: int, outline: outlines.Outline, marks: dict[int, str]
     """The learner's state in each lesson of the outline, in order: what :func:`states`
     works out, without a :class:`Requirement` per lesson (the lesson page shows 200 in a long
     course and needs only the states). ``marks``: the reading marks (lesson id → status)."""
-    provided: dict[int, tuple[State, str | None]] = {}
-    for name, items in outline.by_kind.items():
-        for lesson_id, (state, _detail) in kinds.get(name).states(user_id, items).items():
-            provided[lesson_id] = (State(state), None)
+    provided = provided_states(user_id, outline.by_kind)
     reading = _READING_STATES
-    if not provided:
-        return [reading[marks.get(item.lesson_id)] for item in outline.items]
     return [
         provided[item.lesson_id][0]
         if item.lesson_id in provided
@@ -513,15 +507,11 @@ def enrolled_courses(user_id: int) -> list[EnrolledCourse]:
 def _done_by_kind(user_id: int, found: Iterable[outlines.Outline]) -> dict[int, bool]:
     """Whether each lesson whose kind decides its state (a quiz, a case) is done, by lesson
     id; each kind asked once for its lessons in all the outlines."""
-    by_kind: dict[str, list[OutlineItem]] = {}
-    for outline in found:
-        for name, items in outline.by_kind.items():
-            by_kind.setdefault(name, []).extend(items)
-    decided: dict[int, bool] = {}
-    for name, items in by_kind.items():
-        for lesson_id, (state, _detail) in kinds.get(name).states(user_id, items).items():
-            decided[lesson_id] = State(state) is State.DONE
-    return decided
+    grouped = outlines.by_kind(item for outline in found for item in outline.items)
+    return {
+        lesson_id: state is State.DONE
+        for lesson_id, (state, _detail) in provided_states(user_id, grouped).items()
+    }
 
 
 @cache
