@@ -171,7 +171,8 @@ def attempt_to_submit(slug: str, lesson_slug: str, number: int) -> attempts.Hand
     whether their progress row already says the lesson is done: found in one query built
     once, as plain values (a whole class hands in at once, so the usual path is kept short).
     ``None`` when anything is missing; :func:`learner_quiz` then says what."""
-    row = db.session.execute(
+    # On the session's connection: plain columns, no ORM entity to load.
+    row = db.session.connection().execute(
         _attempt_to_submit(),
         {"course_slug": slug, "lesson_slug": lesson_slug, "user_id": current_user.id,
          "number": number},
