@@ -46,6 +46,17 @@ POSTGRES_URL = os.environ.get("ACADEMY_TEST_DATABASE_URL", "")
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
 
 
+def need(condition: bool, message: str) -> None:
+    """A service a test needs (Redis, nginx, PostgreSQL): missing, it is a skip on a
+    developer's machine and an error in CI (``CI`` set, as ``.ci/run`` does), where a skip
+    would hide that the test never ran."""
+    if condition:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

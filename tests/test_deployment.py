@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import http.cookiejar
-import os
 import re
 import ssl
 import urllib.error
@@ -40,7 +39,7 @@ from academy.extensions import db
 from academy.progress.models import Enrolment
 from bench import deployment as harness
 from bench.deployment import HOSTS
-from tests.conftest import PASSWORD, POSTGRES_URL, Mailbox, separate_database
+from tests.conftest import PASSWORD, POSTGRES_URL, Mailbox, need, separate_database
 from tests.conftest import test_config as seed_config
 from tests.sample_academy import (
     CASE,
@@ -62,15 +61,6 @@ LIMITED = "limitada@muni.cl"
 GRADUATE = "graduada@muni.cl"
 SIGNED_IN = 'action="/salir"'  # the "Cerrar sesión" button, on every page of a signed-in visitor
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-def need(condition: bool, message: str) -> None:
-    """A missing service is a skip on a developer's machine and an error in CI."""
-    if condition:
-        return
-    if os.environ.get("CI"):
-        pytest.fail(message, pytrace=False)
-    pytest.skip(message)
 
 
 @dataclass

@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import os
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +16,7 @@ from flask_migrate import upgrade
 from academy import create_app
 from academy.config import ConfigError
 from academy.extensions import db
-from tests.conftest import free_port, test_config
+from tests.conftest import free_port, need, test_config
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -32,13 +31,8 @@ def redis_is_running() -> bool:
 
 
 def require_redis() -> None:
-    """Redis on 127.0.0.1:6379 (.ci/run starts it): missing is an error in CI, a skip here."""
-    if redis_is_running():
-        return
-    message = "Redis is not answering on 127.0.0.1:6379 (start redis-server)"
-    if os.environ.get("CI"):
-        pytest.fail(message, pytrace=False)
-    pytest.skip(message)
+    """Redis on 127.0.0.1:6379 (.ci/run starts it)."""
+    need(redis_is_running(), "Redis is not answering on 127.0.0.1:6379 (start redis-server)")
 
 
 @pytest.fixture
