@@ -54,7 +54,7 @@ def catalogue() -> str:
     ).all()
     enrolled = set()
     if current_user.is_authenticated:
-        enrolled = {e.course_id for e in progress.enrolments_of(current_user.id)}
+        enrolled = progress.enrolled_course_ids(current_user.id)
     return render_template("courses/catalogue.html", courses=courses, enrolled=enrolled)
 
 

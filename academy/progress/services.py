@@ -437,17 +437,9 @@ def roster_rows(course: Course, enrolments: Sequence[Enrolment]) -> list[RosterR
     ]
 
 
-def enrolments_of(user_id: int) -> list[Enrolment]:
-    """The learner's enrolments in courses not archived, newest first, each with its course."""
-    return list(
-        db.session.scalars(
-            select(Enrolment)
-            .join(Course, Course.id == Enrolment.course_id)
-            .where(Enrolment.user_id == user_id, Course.status != CourseStatus.ARCHIVED)
-            .options(contains_eager(Enrolment.course))
-            .order_by(Enrolment.enrolled_at.desc())
-        )
-    )
+def enrolled_course_ids(user_id: int) -> set[int]:
+    """The ids of the courses the learner is enrolled in (the catalogue marks them)."""
+    return set(db.session.scalars(select(Enrolment.course_id).where(Enrolment.user_id == user_id)))
 
 
 class EnrolledCourse(NamedTuple):
