@@ -62,6 +62,15 @@ def test_catalogue_lists_published_courses(client, example_course):
     assert "Inscripción abierta" in page
 
 
+def test_catalogue_marks_the_courses_the_learner_is_enrolled_in(
+    client, auth, make_user, example_course
+):
+    auth.as_role(make_user, "learner")
+    assert "Ya estás inscrito o inscrita" not in client.get("/cursos/").text
+    client.post("/cursos/curso-ejemplo/inscribirme")
+    assert "Ya estás inscrito o inscrita" in client.get("/cursos/").text
+
+
 def test_course_page_states_the_rules_and_offers_enrolment(client, auth, make_user, example_course):
     anonymous = client.get("/cursos/curso-ejemplo/").text
     assert "Inicia sesión para inscribirte" in anonymous
