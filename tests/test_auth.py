@@ -89,11 +89,81 @@ def test_register_rejects_bad_input_beside_the_field(client, query, changes, mes
     assert query(lambda: db.session.scalar(select(db.func.count(User.id)))) == 0
 
 
-def test_register_refuses_a_rut_that_has_an_account(client, make_user):
+def _page(response):
+    return re.sub(r'value="[^"]{40,}"', "", response.text)  # the CSRF token differs
+
+
+def _count_users(query):
+    return query(lambda: db.session.scalar(select(db.func.count(User.id))))
+
+
+def test_registration_does_not_say_whether_a_rut_has_an_account(
+    app, make_user, query, mailbox, monkeypatch
+):
+    other = make_user(email="otra.persona@muni.cl", full_name="Dueña del RUT", rut="123456785")
+    hashed = []
+    spend = accounts.spend_hashing_time
+    monkeypatch.setattr(accounts, "spend_hashing_time", lambda p: hashed.append(p) or spend(p))
+    taken = app.test_client().post(
+        "/registro", data={**VALID, "rut": "12.345.678-5"}, follow_redirects=True
+    )
+    assert _count_users(query) == 1  # no account made: the RUT stays with its account
+    assert hashed == [PASSWORD]  # as long as making the account would have taken
+    free = app.test_client().post(
+        "/registro",
+        data={**VALID, "email": "libre@muni.cl", "rut": "5.126.663-3"},
+        follow_redirects=True,
+    )
+    assert taken.status_code == free.status_code == 200
+    assert [r.status_code for r in taken.history] == [r.status_code for r in free.history]
+    assert taken.request.path == free.request.path == "/entrar"
+    assert _page(taken).replace("mj.perez@muni.cl", "libre@muni.cl") == _page(free)
+    assert "Te enviamos un correo a mj.perez@muni.cl" in taken.text
+    assert "RUT" not in taken.text
+
+    # The address typed hears why, with the ways back in, and nothing of the other account.
+    message = mailbox.last_to("mj.perez@muni.cl")
+    assert message["Subject"] == "No pudimos crear tu cuenta en la Academia"
+    body = message.get_content()
+    assert "ya está asociado a otra cuenta" in body
+    assert "/entrar" in body and "/recuperar" in body and "escribe a la academia" in body
+    for secret in ("otra.persona", "Dueña del RUT", "12.345.678-5", "123456785"):
+        assert secret not in body
+    assert [m["To"] for m in mailbox.messages].count("mj.perez@muni.cl") == 1
+    assert not [m for m in mailbox.messages if m["To"] == other.email]  # its owner: no mail
+    saved = query(lambda: db.session.get(User, other.id))
+    assert (saved.email, saved.rut, saved.full_name) == (other.email, "123456785", "Dueña del RUT")
+
+
+def test_an_address_with_an_account_gets_one_mail_whatever_the_rut(app, make_user, mailbox):
     make_user(email="otra@muni.cl", rut="123456785")
-    response = register(client, rut="12345678-5")
-    assert response.status_code == 422
-    assert "Ese RUT ya está registrado" in response.text
+    make_user(email="mj.perez@muni.cl")
+    response = app.test_client().post("/registro", data={**VALID, "rut": "12.345.678-5"})
+    assert response.status_code == 302
+    assert [m["Subject"] for m in mailbox.messages] == [
+        "Alguien intentó crear una cuenta con tu correo"
+    ]
+    assert mailbox.messages[0]["To"] == "mj.perez@muni.cl"
+
+
+def test_a_pending_account_keeps_its_rut_or_is_left_alone(client, make_user, query, mailbox):
+    register(client, rut="12.345.678-5")
+    # Registering again before activating, with the same RUT: the account's own, not taken.
+    again = register(client, rut="12.345.678-5", full_name="María José Pérez")
+    assert again.status_code == 302
+    user = query(lambda: db.session.scalar(select(User).where(User.email == "mj.perez@muni.cl")))
+    assert (user.full_name, user.rut) == ("María José Pérez", "123456785")
+    assert "/registro/activar/" in mailbox.last_to("mj.perez@muni.cl").get_content()
+    # With another account's RUT: the pending account stays as it was, and the mail says why.
+    make_user(email="otra@muni.cl", rut="51266633")
+    third = register(client, rut="5.126.663-3", full_name="Otro Nombre")
+    assert third.status_code == 302
+    assert mailbox.last_to("mj.perez@muni.cl")["Subject"] == (
+        "No pudimos crear tu cuenta en la Academia"
+    )
+    saved = query(lambda: db.session.get(User, user.id))
+    assert (saved.full_name, saved.rut) == ("María José Pérez", "123456785")
+    assert _count_users(query) == 2
 
 
 def test_registration_does_not_say_whether_an_email_has_an_account(app, make_user, query, mailbox):
@@ -288,6 +358,19 @@ def test_profile_rejects_someone_elses_email(client, auth, make_user, query):
     assert response.status_code == 422
     assert "Ya existe una cuenta con ese correo" in response.text
     assert query(lambda: db.session.get(User, user.id)).email == user.email
+
+
+def test_profile_says_a_rut_is_someone_elses(client, auth, make_user, query):
+    make_user(rut="123456785")
+    user = auth.as_role(make_user, "learner")
+    data = {"full_name": "X Y Z", "email": user.email, "comuna": "13101", "locale": "es"}
+    response = client.post("/perfil", data={**data, "rut": "12.345.678-5"})
+    assert response.status_code == 422
+    assert "Ese RUT ya está registrado en otra cuenta" in response.text
+    assert 'value="12.345.678-5"' in response.text  # what was typed is still there
+    bad = client.post("/perfil", data={**data, "rut": "12.345.678-9"})
+    assert bad.status_code == 422 and "El RUT no es válido" in bad.text
+    assert query(lambda: db.session.get(User, user.id)).rut is None
 
 
 def test_changing_the_password_ends_other_sessions(app, client, auth, make_user):

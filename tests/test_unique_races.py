@@ -88,6 +88,51 @@ def test_two_registrations_with_the_same_email(client, monkeypatch, query):
     assert "Ana María Rojas" not in names and len(names) <= 1
 
 
+@pytest.mark.parametrize("pending", [False, True], ids=["new", "pending"])
+def test_a_rut_registered_meanwhile_is_not_told_on_the_form(
+    client, make_user, monkeypatch, query, mailbox, pending
+):
+    if pending:  # the address already waits for its activation: the RUT is what changes
+        make_user(email="ana@muni.cl", full_name="Ana Rojas", confirmed=False)
+    create = accounts.create_user
+
+    def someone_else_registers():
+        create(email="otra@muni.cl", full_name="Otra Persona", password="x" * 12, rut="123456785")
+
+    meanwhile = once(someone_else_registers)
+    savepoint = db.session.begin_nested
+
+    def begin_after_meanwhile() -> Any:
+        meanwhile()  # written after this request's checks, before its own write
+        return savepoint()
+
+    monkeypatch.setattr(db.session, "begin_nested", begin_after_meanwhile)
+    response = client.post(
+        "/registro",
+        data={
+            "full_name": "Ana María Rojas",
+            "email": "ana@muni.cl",
+            "comuna": "13101",
+            "rut": "12.345.678-5",
+            "password": "una frase de prueba larga",
+            "password_confirm": "una frase de prueba larga",
+        },
+    )
+    # The answer any registration gets, and the mail that explains.
+    assert response.status_code == 302, response.text
+    assert response.headers["Location"] == "/entrar"
+    message = mailbox.last_to("ana@muni.cl")
+    assert message["Subject"] == "No pudimos crear tu cuenta en la Academia"
+    assert "otra@muni.cl" not in message.get_content()
+    assert "Otra Persona" not in message.get_content()
+    rows = query(lambda: db.session.execute(select(User.email, User.full_name, User.rut)).all())
+    # No second account with the RUT, and a pending account stays as it was.
+    assert sorted(rows) == sorted(
+        [("otra@muni.cl", "Otra Persona", "123456785")]
+        + ([("ana@muni.cl", "Ana Rojas", None)] if pending else [])
+    )
+
+
 def test_two_saves_of_the_same_lesson(client, trainer, make_user, monkeypatch, query):
     other = make_user("trainer", full_name="Rosa Carrasco")
     checked = editor.newer_revision_saved

@@ -49,6 +49,20 @@ def email_field(label: Any) -> EmailField:
     )
 
 
+def valid_rut(field: StringField) -> str | None:
+    """The field's RUT, compact (None when blank); a wrong check digit is refused with a
+    clear message, which tells nothing about any account. The field keeps what was typed."""
+    if not field.data:
+        field.data = None
+        return None
+    try:
+        return str(rut_number.validate(field.data))
+    except stdnum_errors.ValidationError as error:
+        raise ValidationError(
+            _l("El RUT no es válido. Revisa los números y el dígito verificador.")
+        ) from error
+
+
 class ProfileFields:
     """Fields shared by registration and the profile page."""
 
@@ -92,16 +106,8 @@ class ProfileFields:
             raise ValidationError(_l("Elige tu comuna de la lista."))
 
     def validate_rut(self, field: StringField) -> None:
-        if not field.data:
-            field.data = None
-            return
-        try:
-            compact = rut_number.validate(field.data)
-        except stdnum_errors.ValidationError as error:
-            raise ValidationError(
-                _l("El RUT no es válido. Revisa los números y el dígito verificador.")
-            ) from error
-        if services.rut_taken(compact, except_user_id=self.user_id):
+        compact = valid_rut(field)
+        if compact is not None and services.rut_taken(compact, except_user_id=self.user_id):
             raise ValidationError(_l("Ese RUT ya está registrado en otra cuenta."))
         field.data = compact
 
@@ -163,6 +169,11 @@ class RegisterForm(ProfileFields, NewPasswordFields, FlaskForm):
     def validate_email(self, field: EmailField) -> None:
         """Not whether the address has an account: registration answers the same either way
         and tells the owner by email (see auth.views.register)."""
+
+    def validate_rut(self, field: StringField) -> None:
+        """Only the RUT's form, not whether an account has it: registration answers the same
+        either way and explains by email to the address given (see auth.views.register)."""
+        field.data = valid_rut(field)
 
 
 class ConfirmEmailForm(FlaskForm):

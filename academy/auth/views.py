@@ -156,29 +156,40 @@ def register() -> Any:
             "locale": current_language(),
         }
         owner = services.find_by_email(form.email.data)
+        rut_elsewhere = _rut_elsewhere(form.rut.data, owner)
+        pending: User | None = None
         try:
             with unique_or_taken():
-                if owner is None:
+                if owner is None and not rut_elsewhere:
                     pending = services.create_user(
                         email=form.email.data, confirmed=False, **details
                     )
-                elif owner.email_confirmed_at is None:
+                elif owner is not None and owner.email_confirmed_at is None and not rut_elsewhere:
                     services.replace_pending(owner, **details)
                     pending = owner
                 else:
+                    # No account to make: as long as making one would have taken.
                     services.spend_hashing_time(form.password.data)
-                    pending = None
         except Taken:
-            if not services.email_taken(form.email.data):
-                form.taken_now()  # the RUT, taken since the form checked it
+            # The address or the RUT was registered meanwhile: answered as if it had been
+            # before, never on the form.
+            pending = None
+            owner = services.find_by_email(form.email.data)
+            rut_elsewhere = _rut_elsewhere(form.rut.data, owner)
+            if owner is None and not rut_elsewhere:
+                form.taken_now()  # neither is taken now (what took it went away again)
                 return render_template("auth/register.html", form=form), 422
-            # The address was registered meanwhile: answered like any address with an account.
-            owner, pending = services.find_by_email(form.email.data), None
         if pending is not None:
             _mail_confirmation(pending)
-        elif owner is not None and owner.active:
-            _mail_registration_attempt(owner)
-        # The same answer whether or not the address has an account: nobody learns who has one.
+        elif owner is not None and (owner.email_confirmed_at is not None or not rut_elsewhere):
+            # One mail per attempt: an address with an account hears of the attempt, whatever
+            # RUT was typed (its owner can sign in; the RUT's account is not theirs to learn of).
+            if owner.active:
+                _mail_registration_attempt(owner)
+        else:
+            _mail_rut_taken(form.email.data)
+        # The same answer whether or not the address or the RUT has an account: nobody learns
+        # who has one.
         flash(
             _(
                 "Te enviamos un correo a %(email)s. Abre el enlace que contiene para activar tu "
@@ -200,6 +211,27 @@ def _mail_confirmation(user: User) -> None:
         user=user,
         link=mail.external_url("auth.confirm_email", token=services.make_confirm_token(user)),
         days=current_app.config["EMAIL_CONFIRM_MAX_AGE"] // 86400,
+    )
+    outbox.queue(message)
+
+
+def _rut_elsewhere(rut: str | None, owner: User | None) -> bool:
+    """Whether an account other than the address's own already has the RUT."""
+    return rut is not None and services.rut_taken(
+        rut, except_user_id=owner.id if owner is not None else None
+    )
+
+
+def _mail_rut_taken(email: str) -> None:
+    """To the address typed at registration, when another account has the RUT typed: why no
+    account was made, and the ways back in. Nothing about that account (its address, its
+    name): whoever typed the RUT may not be its owner."""
+    message = mail.build_message(
+        email,
+        _("No pudimos crear tu cuenta en la Academia"),
+        "registration_rut_taken",
+        login=mail.external_url("auth.login"),
+        forgot=mail.external_url("auth.forgot_password"),
     )
     outbox.queue(message)
 
