@@ -5,8 +5,9 @@ they were about two thirds of a lesson page's rendering: a dozen links from ``ur
 translated strings, the visitor's roles, the current page marked in the menu. What they show
 depends on little: the language, the page's endpoint and blueprint, whether someone is signed
 in and as which role, whether registration is open, and where the application is mounted.
-They are kept per application for each such combination (a few hundred at most), and the two
-things of the request itself are put in on each page: the session's CSRF token (the sign-out
+They are kept as frames (:mod:`academy.fragments`, within its budget) for each such
+combination (a few hundred at most), and the two things of the request itself are put in on
+each page: the session's CSRF token (the sign-out
 and language forms) and the page's own address (the language form's ``next``). Nothing of one
 person is kept: a role, a language and a page are shared by everyone who has them.
 """
@@ -24,8 +25,6 @@ from academy import fragments
 from academy.i18n import current_language
 
 TEMPLATES = {"header": "_site_header.html", "footer": "_site_footer.html"}
-_KEPT = "academy_site_chrome"
-_LIMIT = 2048  # combinations kept per application before starting afresh
 
 
 def site_header() -> Markup:
@@ -61,18 +60,14 @@ def unfilled(part: str, chrome_key: tuple[Any, ...]) -> Markup:
 
 
 def _frame(part: str, chrome_key: tuple[Any, ...]) -> fragments.Frame:
-    kept: dict[tuple[Any, ...], fragments.Frame] = current_app.extensions[_KEPT]
-    frame = kept.get((part, *chrome_key))
-    if frame is None:
-        html = render_template(
+    return fragments.kept(
+        ("chrome", part, *chrome_key),
+        lambda: render_template(
             TEMPLATES[part],
             csrf_token=lambda: fragments.hole("csrf"),
             next_address=fragments.hole("next"),
-        )
-        if len(kept) >= _LIMIT:
-            kept.clear()
-        frame = kept[(part, *chrome_key)] = fragments.Frame.split(html)
-    return frame
+        ),
+    )
 
 
 def _fill(frame: fragments.Frame) -> Markup:
@@ -103,7 +98,6 @@ def flash_messages() -> Markup:
 
 
 def init_app(app: Flask) -> None:
-    app.extensions[_KEPT] = {}
     app.jinja_env.globals.update(
         site_header=site_header, site_footer=site_footer, flash_messages=flash_messages
     )
