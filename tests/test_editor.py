@@ -232,7 +232,12 @@ def test_create_a_course(client, trainer, query):
         ({"language": "fr"}, "Elige una opción de la lista"),
         ({"enrolment": "todos"}, "Elige una opción de la lista"),
         ({"outcomes": "a" * 301}, "La línea 1 tiene más de 300 caracteres"),
-        ({"certificate_template": "../etc"}, "Usa solo minúsculas sin tildes"),
+        ({"certificate_template": "../etc"}, "No existe la plantilla de certificado «../etc»"),
+        (
+            {"certificate_template": "municipal"},
+            "No existe la plantilla de certificado «municipal»",
+        ),
+        ({"certificate_template": ""}, "Este campo es obligatorio"),
         ({"description": "Mira ![](foto.png)"}, "imagen sin texto alternativo"),
     ],
 )
@@ -242,6 +247,51 @@ def test_bad_course_input_is_refused_beside_the_field(client, trainer, query, ch
     assert message in response.text
     assert 'aria-invalid="true"' in response.text
     assert query(lambda: db.session.scalar(select(func.count()).select_from(Course))) == 1
+
+
+def test_the_certificate_template_is_chosen_from_those_the_academy_has(
+    app, client, trainer, query, tmp_path
+):
+    app.config["CERTIFICATE_TEMPLATES_DIR"] = str(tmp_path)
+    try:
+        (tmp_path / "municipal").mkdir()
+        (tmp_path / "municipal/certificate.html").write_text("<p>{{ nombre }}</p>", "utf-8")
+        (tmp_path / "a-medias").mkdir()  # a folder without certificate.html is no template
+        page = client.get(f"{EDITOR}/datos").text
+        assert '<option selected value="default">' in page
+        assert '<option value="municipal">' in page
+        assert "a-medias" not in page
+        response = client.post(
+            f"{EDITOR}/datos",
+            data=course_form(title="Curso renovado", certificate_template="municipal"),
+        )
+        assert response.status_code == 302
+        assert query(lambda: services.get_course("curso-ejemplo")).certificate_template == (
+            "municipal"
+        )
+
+        # The folder goes away: the form still shows the course's template, marked, and refuses
+        # to save until another is chosen; nothing else is lost.
+        (tmp_path / "municipal/certificate.html").unlink()
+        page = client.get(f"{EDITOR}/datos").text
+        assert '<option selected value="municipal">municipal (no existe)</option>' in page
+        refused = client.post(
+            f"{EDITOR}/datos",
+            data=course_form(title="Otro título", certificate_template="municipal"),
+        )
+        assert refused.status_code == 422
+        assert "No existe la plantilla de certificado «municipal»" in refused.text
+        assert "Otro título" in refused.text
+        course = query(lambda: services.get_course("curso-ejemplo"))
+        assert (course.title, course.certificate_template) == ("Curso renovado", "municipal")
+        fixed = client.post(
+            f"{EDITOR}/datos", data=course_form(title="Otro título", certificate_template="default")
+        )
+        assert fixed.status_code == 302
+        course = query(lambda: services.get_course("curso-ejemplo"))
+        assert (course.title, course.certificate_template) == ("Otro título", "default")
+    finally:
+        app.config["CERTIFICATE_TEMPLATES_DIR"] = None
 
 
 def test_edit_course_metadata(client, trainer, query):

@@ -44,6 +44,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
 from academy.certificates import render_process
+from academy.courses import lookups
 
 ENTRY = "certificate.html"
 # Archival PDF that may carry attached files (the certificate's data as JSON).
@@ -52,7 +53,7 @@ DATA_ATTACHMENT = "certificado.json"
 DEFAULT = "default"
 # The academy's logo, if the template's folder has one (the first found).
 LOGOS = ("logo.svg", "logo.png")
-NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,79}$")
+NAME = lookups.CERTIFICATE_NAME
 
 
 class CertificateTemplateError(Exception):
@@ -75,10 +76,7 @@ class PdfMetadata:
 
 
 def templates_dir() -> Path:
-    configured = current_app.config.get("CERTIFICATE_TEMPLATES_DIR")
-    if configured:
-        return Path(configured)
-    return Path(current_app.config["CONTENT_DIR"]) / "certificates"
+    return lookups.certificate_templates_dir()
 
 
 def package_default() -> Path:
@@ -125,15 +123,7 @@ def _environment(folder: Path) -> SandboxedEnvironment:
 def available() -> list[str]:
     """The templates admins may preview and courses may name: ``default`` and every folder of
     the templates directory that holds a ``certificate.html``."""
-    root = templates_dir()
-    found = {DEFAULT}
-    if root.is_dir():
-        found |= {
-            folder.name
-            for folder in root.iterdir()
-            if NAME.match(folder.name) and (folder / ENTRY).is_file()
-        }
-    return sorted(found)
+    return lookups.certificate_templates()
 
 
 def render_html(folder: Path, context: dict[str, Any]) -> str:

@@ -178,6 +178,8 @@ class CourseSource:
     published: bool
     description_md: str
     description_line: int = 1
+    # The line of ``certificado:`` in curso.md, if the file names a template.
+    certificate_line: int | None = None
     units: list[UnitSource] = field(default_factory=list)
     assets: list[AssetSource] = field(default_factory=list)
     # Every well-named lesson file, loadable or not: links to a broken lesson are not
@@ -343,9 +345,10 @@ def load_course(
         published=meta.get("publicado", True),
         description_md=description,
         description_line=description_line,
+        certificate_line=doc.key_lines.get("certificado") if usable else None,
     )
     if usable and "certificado" in meta:
-        _check_certificate_template(course, doc.key_lines.get("certificado"), name, problems)
+        _check_certificate_template(course, course.certificate_line, name, problems)
     _load_units(course, problems)
     _check_unique(course, problems)
     quizzes = quizzes_dir if quizzes_dir is not None else root.parent.parent / "quizzes"

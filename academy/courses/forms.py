@@ -211,21 +211,40 @@ class CourseForm(FlaskForm):
         validate_choice=False,
         validators=[AnyOf(list(CASE_LABELS), message=CHOOSE)],
     )
-    certificate_template = StringField(
+    certificate_template = SelectField(
         _l("Plantilla del certificado"),
         description=_l(
             "La plantilla con que se emiten los certificados del curso: el nombre de una carpeta "
             "de certificates/ (la administración las ve en «Plantillas de certificado»); "
             "«default» si no sabes cuál."
         ),
-        default="default",
-        filters=[strip],
-        validators=[
-            DataRequired(REQUIRED),
-            Length(max=80, message=TOO_LONG),
-            Regexp(content.SLUG_RE, message=SLUG_MESSAGE),
-        ],
+        default=lookups.DEFAULT_CERTIFICATE,
+        validate_choice=False,
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The templates the academy has now (the folder may change while the server runs). A
+        # course whose template went away still shows it, marked, so the trainer sees why the
+        # form is refused and picks another.
+        self.known_templates = lookups.certificate_templates()
+        offered: list[tuple[str, Any]] = [(name, name) for name in self.known_templates]
+        chosen = self.certificate_template.data
+        if chosen and chosen not in self.known_templates and content.SLUG_RE.match(chosen):
+            offered.append((chosen, _l("%(name)s (no existe)", name=chosen)))
+        self.certificate_template.choices = offered
+
+    def validate_certificate_template(self, field: SelectField) -> None:
+        if not field.data:
+            raise ValidationError(REQUIRED)
+        if field.data not in self.known_templates:
+            raise ValidationError(
+                _l(
+                    "No existe la plantilla de certificado «%(name)s». Elige una de la lista: "
+                    "«default» o una carpeta de certificates/ con su certificate.html.",
+                    name=field.data[:80],
+                )
+            )
 
     @classmethod
     def for_course(cls, course: Course) -> CourseForm:

@@ -4,8 +4,11 @@ editor, import and export, and the pages above."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+from pathlib import Path
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import undefer
 
@@ -13,6 +16,34 @@ from academy import markdown
 from academy.courses import content
 from academy.courses.models import Course, CourseAsset, Lesson, LessonRevision, Unit
 from academy.extensions import db
+
+# A certificate template is a folder holding this file; ``default`` ships with the academy.
+CERTIFICATE_ENTRY = "certificate.html"
+DEFAULT_CERTIFICATE = "default"
+CERTIFICATE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,79}$")
+
+
+def certificate_templates_dir() -> Path:
+    """Where the academy looks for certificate templates: ``CERTIFICATE_TEMPLATES_DIR``, else
+    ``certificates/`` in the content directory."""
+    configured = current_app.config.get("CERTIFICATE_TEMPLATES_DIR")
+    if configured:
+        return Path(configured)
+    return Path(current_app.config["CONTENT_DIR"]) / "certificates"
+
+
+def certificate_templates() -> list[str]:
+    """The templates courses may name (and admins may preview): ``default`` and every folder of
+    the templates directory that holds a ``certificate.html``, in order."""
+    root = certificate_templates_dir()
+    found = {DEFAULT_CERTIFICATE}
+    if root.is_dir():
+        found |= {
+            folder.name
+            for folder in root.iterdir()
+            if CERTIFICATE_NAME.match(folder.name) and (folder / CERTIFICATE_ENTRY).is_file()
+        }
+    return sorted(found)
 
 
 def get_course(slug: str) -> Course | None:
