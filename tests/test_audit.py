@@ -5,6 +5,7 @@ read and filter it."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from flask_migrate import downgrade, upgrade
@@ -199,6 +200,26 @@ def test_publishing_a_course_and_a_lesson_is_recorded(client, auth, make_user, q
         ("course.published", trainer.id, "curso-ejemplo", {}),
         ("lesson.published", trainer.id, "curso-ejemplo/niveles", {"revision": 2}),
     ]
+
+
+def test_what_a_content_import_publishes_is_recorded_as_the_editor_does_and_shown(
+    runner, client, admin, query
+):
+    folder = Path(__file__).parent / "fixtures/content/courses/curso-ejemplo"
+    result = runner.invoke(args=["content", "import", str(folder)])
+    assert result.exit_code == 0, result.output
+    found = events(query)
+    assert [(e.action, e.actor_id, e.target_label, e.detail) for e in found] == [
+        ("course.published", None, "curso-ejemplo", {"via": "import"}),
+        ("lesson.published", None, "curso-ejemplo/que-es-participar",
+         {"revision": 1, "via": "import"}),
+        ("lesson.published", None, "curso-ejemplo/niveles", {"revision": 1, "via": "import"}),
+        ("lesson.published", None, "curso-ejemplo/consejo", {"revision": 1, "via": "import"}),
+    ]  # fmt: skip
+    assert all(e.actor.startswith("cli:") and e.ip is None for e in found)
+    page = client.get(AUDIT, query_string={"accion": "lesson.published"}).text
+    assert rows_of(page) == 3 and "Lección publicada" in page
+    assert "<dt>Origen</dt><dd>importación de archivos</dd>" in page
 
 
 @pytest.mark.usefixtures("example_quiz")

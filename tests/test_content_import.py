@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import filecmp
+import getpass
 import shutil
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
+from academy.audit import AuditEvent
 from academy.courses import services
 from academy.courses.models import Course, Lesson, LessonRevision
 from academy.extensions import db
@@ -323,3 +325,109 @@ def test_case_lessons_round_trip(runner, content_root, tmp_path):
     assert same_tree(out1, out2)
     exported = (out1 / "courses/curso-ejemplo/02-mecanismos/03-caso-plaza.md").read_text("utf-8")
     assert "puntaje_total: 12" in exported
+
+
+def import_events(query) -> list[tuple[str, str | None, str | None, dict]]:
+    def read():
+        rows = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id))
+        return [(e.action, e.actor, e.target_label, e.detail) for e in rows]
+
+    return query(read)
+
+
+def test_what_an_import_publishes_is_in_the_audit_log_by_the_command_line(
+    runner, query, content_root
+):
+    result = runner.invoke(args=["content", "import", str(content_root), "--draft"])
+    assert result.exit_code == 0, result.output
+    assert import_events(query) == []  # a draft import publishes nothing
+
+    assert run_import(runner, content_root).exit_code == 0
+    found = import_events(query)
+    assert {actor for _, actor, _, _ in found} == {f"cli:{getpass.getuser()}"}
+    assert [(action, label, detail) for action, _, label, detail in found] == [
+        ("quiz.published", "ejemplo", {"revision": 1, "via": "import"}),
+        ("course.published", "curso-ejemplo", {"via": "import"}),
+        ("lesson.published", "curso-ejemplo/que-es-participar", {"revision": 1, "via": "import"}),
+        ("lesson.published", "curso-ejemplo/niveles", {"revision": 1, "via": "import"}),
+        ("lesson.published", "curso-ejemplo/consejo", {"revision": 1, "via": "import"}),
+    ]
+    lesson_ids = query(
+        lambda: {slug: id_ for slug, id_ in db.session.execute(select(Lesson.slug, Lesson.id))}
+    )
+    targets = query(
+        lambda: [
+            (e.target_type, e.target_id)
+            for e in db.session.scalars(
+                select(AuditEvent).where(AuditEvent.action == "lesson.published")
+            )
+        ]
+    )
+    assert targets == [
+        ("lesson", lesson_ids[slug]) for slug in ("que-es-participar", "niveles", "consejo")
+    ]
+
+    # The same files again publish nothing new, so record nothing; a changed lesson, one event.
+    assert run_import(runner, content_root).exit_code == 0
+    assert len(import_events(query)) == 5
+    path = content_root / "courses/curso-ejemplo/01-primeros-pasos/02-niveles.md"
+    path.write_text(path.read_text().replace("Su definición.", "Su nueva definición."))
+    assert run_import(runner, content_root).exit_code == 0
+    assert import_events(query)[5:] == [
+        (
+            "lesson.published",
+            f"cli:{getpass.getuser()}",
+            "curso-ejemplo/niveles",
+            {"revision": 2, "via": "import"},
+        )
+    ]
+
+
+def test_an_import_is_refused_at_the_line_naming_a_certificate_template_that_does_not_exist(
+    runner, query, course_dir
+):
+    course_file = course_dir / "curso.md"
+    text = course_file.read_text("utf-8")
+    line = text.split("\n").index("certificado: default") + 1
+    course_file.write_text(text.replace("certificado: default", "certificado: municipal"), "utf-8")
+    result = run_import(runner, course_dir)
+    assert result.exit_code == 1
+    assert f"curso-ejemplo/curso.md:{line}: no existe la plantilla de certificado «municipal»" in (
+        result.output
+    )
+    assert "No se importó nada." in result.output
+    assert query(lambda: services.get_course("curso-ejemplo")) is None
+    assert import_events(query) == []
+
+
+def test_an_import_is_refused_when_the_platform_lacks_the_certificate_template(
+    app, runner, query, content_root, course_dir, tmp_path
+):
+    # The files bring their template, but certificates are issued from the platform's folder.
+    template = content_root / "certificates/municipal"
+    template.mkdir(parents=True)
+    (template / "certificate.html").write_text("<p>{{ nombre }}</p>", "utf-8")
+    course_file = course_dir / "curso.md"
+    text = course_file.read_text("utf-8")
+    line = text.split("\n").index("certificado: default") + 1
+    course_file.write_text(text.replace("certificado: default", "certificado: municipal"), "utf-8")
+    platform = tmp_path / "plantillas"
+    platform.mkdir()
+    app.config["CERTIFICATE_TEMPLATES_DIR"] = str(platform)
+    try:
+        assert runner.invoke(args=["content", "check", str(course_dir)]).exit_code == 0
+        result = run_import(runner, course_dir)
+        assert result.exit_code == 1
+        assert (
+            f"curso-ejemplo/curso.md:{line}: la plataforma no tiene la plantilla de certificado "
+            f"«municipal»: falta {platform / 'municipal/certificate.html'}"
+        ) in result.output
+        assert query(lambda: services.get_course("curso-ejemplo")) is None
+        # Once the platform has it, the course imports and names it.
+        shutil.copytree(template, platform / "municipal")
+        result = run_import(runner, course_dir)
+        assert result.exit_code == 0, result.output
+        course = query(lambda: services.get_course("curso-ejemplo"))
+        assert course.certificate_template == "municipal"
+    finally:
+        app.config["CERTIFICATE_TEMPLATES_DIR"] = None

@@ -73,10 +73,12 @@ DETAIL_LABELS = {
     "sha256": _l("SHA-256"),
     "people_import": _l("Importación n.º"),
     "cohort": _l("Cohorte n.º"),
+    "via": _l("Origen"),
 }
 VALUE_LABELS = {
     "bad-credentials": _l("correo o contraseña incorrectos"),
     "inactive": _l("cuenta desactivada"),
+    "import": _l("importación de archivos"),
     **ROLE_LABELS,
 }
 

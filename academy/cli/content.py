@@ -12,11 +12,13 @@ import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from academy import audit
 from academy.courses import content, exporting, importing, lookups
 from academy.courses.content import CourseSource
 from academy.db import transaction
@@ -153,8 +155,9 @@ def check_command(paths: tuple[Path, ...]) -> None:
 def import_command(paths: tuple[Path, ...], force: bool, draft: bool) -> None:
     """Import course and quiz files into the database, by slug."""
     found = load_all(paths)
-    if found.problems:
-        report_problems(found.problems)
+    problems = found.problems or template_problems(found)
+    if problems:
+        report_problems(problems)
         click.echo("No se importó nada.", err=True)
         sys.exit(1)
     try:
@@ -173,8 +176,33 @@ def import_command(paths: tuple[Path, ...], force: bool, draft: bool) -> None:
         click.echo(line)
 
 
-def import_content(found: Content, *, force: bool, publish: bool) -> list[str]:
-    """Quizzes first (lessons point at them), then courses; nothing if anything conflicts."""
+def template_problems(found: Content) -> list[Problem]:
+    """Courses naming a certificate template the platform lacks. ``content check`` looks in the
+    ``certificates/`` beside the course files; certificates are issued from the platform's own
+    folder (``CERTIFICATE_TEMPLATES_DIR``, else the content directory's), which may differ."""
+    known = lookups.certificate_templates()
+    problems = []
+    for course in found.courses:
+        name = course.certificate_template
+        if name in known:
+            continue
+        missing = lookups.certificate_templates_dir() / name / lookups.CERTIFICATE_ENTRY
+        problem = Problem(
+            str(Path(course.root.name) / content.COURSE_FILE),
+            course.certificate_line,
+            f"la plataforma no tiene la plantilla de certificado «{name}»: falta {missing} "
+            "(cópiala allí antes de importar, o usa «default»)",
+        )
+        problems += openable([problem], course.root.parent)
+    return problems
+
+
+def import_content(
+    found: Content, *, force: bool, publish: bool, actor: Any | None = None
+) -> list[str]:
+    """Quizzes first (lessons point at them), then courses; nothing if anything conflicts.
+    What the import publishes goes to the audit log as the editor's publications do, by
+    ``actor`` (None: the command line, named by the system user)."""
     if not force:
         conflicts = [c for quiz in found.quizzes if (c := quizzes.conflict(quiz))]
         conflicts += [c for course in found.courses for c in importing.find_conflicts(course)]
@@ -182,12 +210,25 @@ def import_content(found: Content, *, force: bool, publish: bool) -> list[str]:
             raise importing.ImportConflict(conflicts)
     lines = []
     for quiz in found.quizzes:
-        new = quizzes.get_quiz(quiz.slug) is None
-        _row, changed = quizzes.import_quiz(quiz, publish=publish)
-        state = "nuevo" if new else "actualizado" if changed else "sin cambios"
+        existing = quizzes.get_quiz(quiz.slug)
+        before = existing.published_revision_id if existing is not None else None
+        row, changed = quizzes.import_quiz(quiz, publish=publish)
+        state = "nuevo" if existing is None else "actualizado" if changed else "sin cambios"
         lines.append(f"cuestionario {quiz.slug}: {state}.")
+        if row.published is not None and row.published.id != before:
+            audit.record(
+                audit.AuditAction.QUIZ_PUBLISHED,
+                actor=actor,
+                target_type="quiz",
+                target_id=row.id,
+                target_label=row.slug,
+                revision=row.published.number,
+                via="import",
+            )
     for course in found.courses:
-        lines.append(describe(importing.import_course(course, force=True, publish=publish)))
+        report = importing.import_course(course, force=True, publish=publish)
+        importing.record_import(report, actor=actor)
+        lines.append(describe(report))
     return lines
 
 
@@ -236,8 +277,9 @@ def import_bundled() -> None:
         click.echo(f"Sin cursos que importar en {folder}.")
         return
     found = load_all([folder])
-    if found.problems:
-        report_problems(found.problems)
+    problems = found.problems or template_problems(found)
+    if problems:
+        report_problems(problems)
         click.echo("El contenido incluido tiene problemas; no se importó.", err=True)
         return
     try:

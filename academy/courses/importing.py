@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from typing import Any
 
+from academy import audit
 from academy.courses import content
 from academy.courses.content import CourseSource, LessonSource
 from academy.courses.images import image_size
@@ -37,6 +39,11 @@ class ImportReport:
     changed_lessons: list[str] = field(default_factory=list)
     retired_lessons: list[str] = field(default_factory=list)
     assets: int = 0
+    course_id: int | None = None
+    # Whether this import made the course published (it was new, a draft or unpublished).
+    course_published: bool = False
+    # Each lesson whose published revision this import changed: (id, slug, revision number).
+    published_lessons: list[tuple[int, str, int]] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -85,13 +92,18 @@ def import_course(
         course = Course(slug=source.slug)
         db.session.add(course)
         report.created = True
+    was_published = course.status == CourseStatus.PUBLISHED.value
     assets = {asset.path for asset in source.assets}
     _apply_course_fields(course, source, publish, assets)
     report.assets = _import_assets(course, source, author_id)
     db.session.flush()
+    report.course_id = course.id
+    report.course_published = course.status == CourseStatus.PUBLISHED.value and not was_published
 
     units = {unit.slug: unit for unit in course.units}
     lessons = {lesson.slug: lesson for lesson in course_lessons(course)}
+    published_before = {slug: lesson.published_revision_id for slug, lesson in lessons.items()}
+    imported: list[Lesson] = []
     slugs = {lesson.slug for lesson in source.lessons()}
     seen_units = set()
     for unit_source in source.units:
@@ -120,6 +132,7 @@ def import_course(
             lesson.required = lesson_source.required
             lesson.retired_at = None
             _import_revision(lesson, lesson_source, unit.slug, slugs, assets, publish, author_id)
+            imported.append(lesson)
     now = utcnow()
     for unit in units.values():
         if unit.slug not in seen_units and unit.retired_at is None:
@@ -129,7 +142,37 @@ def import_course(
             lesson.retired_at = now
             report.retired_lessons.append(lesson.slug)
     db.session.flush()
+    for lesson in imported:
+        published = lesson.published
+        if published is not None and published.id != published_before.get(lesson.slug):
+            report.published_lessons.append((lesson.id, lesson.slug, published.number))
     return report
+
+
+def record_import(report: ImportReport, *, actor: Any | None) -> None:
+    """The audit log's events for what an import published, the same the editor records: the
+    course made published (``course.published``) and each lesson whose published revision
+    changed (``lesson.published`` with its revision), marked as coming from an import. ``actor``
+    is the acting ``User``, or None on the command line (the log names the system user)."""
+    if report.course_published:
+        audit.record(
+            audit.AuditAction.COURSE_PUBLISHED,
+            actor=actor,
+            target_type="course",
+            target_id=report.course_id,
+            target_label=report.course,
+            via="import",
+        )
+    for lesson_id, slug, number in report.published_lessons:
+        audit.record(
+            audit.AuditAction.LESSON_PUBLISHED,
+            actor=actor,
+            target_type="lesson",
+            target_id=lesson_id,
+            target_label=f"{report.course}/{slug}",
+            revision=number,
+            via="import",
+        )
 
 
 def _lesson_changed(lesson: Lesson, source: LessonSource, unit: Unit) -> bool:

@@ -109,7 +109,8 @@ def save_draft(
 def publish(row: Quiz, revision: QuizRevision | None = None, *, by: User | None) -> QuizRevision:
     """Publish ``revision`` (the latest by default). A change of the published revision goes to
     the audit log, by ``by`` (None: the command line or the academy itself); publishing the
-    revision already published records nothing. Imports publish without this (as lessons do)."""
+    revision already published records nothing. Imports publish without this (as lessons do):
+    ``academy content import`` records what it published itself (academy/cli/content.py)."""
     chosen = revision or row.latest
     if chosen is None or chosen.quiz_id != row.id:
         raise ValueError("revision does not belong to this quiz")
