@@ -345,6 +345,140 @@ def test_a_rolled_back_completion_enqueues_nothing(app, make_user, example_cours
         assert db.session.scalar(certificate_events) == 0
 
 
+def automatic_since(app, course: Course, since) -> None:
+    """Turn automatic issuance on, as if an admin had at ``since``."""
+    with app.app_context():
+        course = db.session.get(Course, course.id)
+        course.certificate_automatic = True
+        course.certificate_automatic_since = since
+        db.session.commit()
+
+
+def test_turning_automatic_on_and_off_records_since_when(
+    app, client, auth, make_user, example_course
+):
+    auth.as_role(make_user, "admin")
+    client.post(COURSE + "/automatico", data={"automatic": "y"})
+    with app.app_context():
+        since = db.session.get(Course, example_course.id).certificate_automatic_since
+        assert since is not None and utcnow() - since < timedelta(minutes=1)
+    client.post(COURSE + "/automatico", data={"automatic": "y"})  # again: still since then
+    with app.app_context():
+        assert db.session.get(Course, example_course.id).certificate_automatic_since == since
+    client.post(COURSE + "/automatico", data={})
+    with app.app_context():
+        assert db.session.get(Course, example_course.id).certificate_automatic_since is None
+
+
+def test_a_completion_saved_while_the_queue_is_down_fails_no_request_and_the_sweep_issues_it(
+    app, client, learner, example_course, monkeypatch, mailbox, caplog
+):
+    automatic_since(app, example_course, utcnow() - timedelta(days=1))
+
+    def unreachable(task):
+        raise ConnectionError("Error 111 connecting to colas.interno:6379. Connection refused.")
+
+    monkeypatch.setattr(jobs.queue, "enqueue", unreachable)
+    client.post("/cursos/curso-ejemplo/lecciones/que-es-participar/completar")
+    response = client.post("/cursos/curso-ejemplo/lecciones/niveles/completar")
+    assert response.status_code == 302
+    assert "Completaste el curso" in client.get(response.headers["Location"]).text
+    assert "not enqueued" in caplog.text and "sweep" in caplog.text
+    monkeypatch.undo()
+    with app.app_context():
+        enrolment = db.session.scalar(select(Enrolment).where(Enrolment.user_id == learner.id))
+        assert enrolment.completed_at is not None  # saved
+        assert services.valid_certificate(learner.id, example_course.id) is None  # job lost
+        assert batches.missed() == []  # too recent: left to its own job's retries
+        later = utcnow() + batches.MISSED_AFTER + timedelta(seconds=1)
+        assert batches.missed(now=later) == [(learner.id, example_course.id)]
+        enrolment.completed_at -= batches.MISSED_AFTER + timedelta(seconds=1)
+        db.session.commit()
+        assert batches.issue_missed() == 1
+        certificate = services.valid_certificate(learner.id, example_course.id)
+        assert certificate is not None
+        assert [e.actor for e in services.events_of(certificate)] == ["automático"]
+    assert "Tu certificado del curso" in mailbox.last_to(learner.email)["Subject"]
+
+
+def test_the_sweep_issues_only_what_was_missed_and_once(app, make_user, example_course):
+    automatic_since(app, example_course, utcnow() - timedelta(days=2))
+    missed = graduate(app, make_user, example_course, "Persona Olvidada")  # a day ago
+    holder = graduate(app, make_user, example_course, "Persona Certificada")
+    revoked = graduate(app, make_user, example_course, "Persona Revocada")
+    superseded = graduate(app, make_user, example_course, "Persona Reemitida")
+    before = make_user("learner", full_name="Persona Anterior")
+    with app.app_context():
+        course = db.session.get(Course, example_course.id)
+        enrolment = progress.enrol(before.id, course)  # completed before automatic was on
+        enrolment.completed_at = utcnow() - timedelta(days=3)
+        db.session.commit()
+        with transaction():
+            services.issue(course, holder.id, by=CLI)
+            services.revoke(services.issue(course, revoked.id, by=CLI), "Error", by=CLI)
+        with transaction():
+            services.reissue(services.issue(course, superseded.id, by=CLI), by=CLI)
+        with transaction():
+            services.revoke(services.valid_certificate(superseded.id, course.id), "Error", by=CLI)
+        # The admin's list offers the revoked to be issued again by hand; the sweep does not.
+        assert {e.user_id for e in services.eligible(course)} >= {revoked.id, superseded.id}
+        assert batches.missed() == [(missed.id, course.id)]
+        batches.issue_missed_certificates()
+        batches.issue_missed_certificates()  # twice: nothing more
+        assert certificates_per_learner(course.id) == {
+            missed.id: 1, holder.id: 1, revoked.id: 1, superseded.id: 2
+        }  # fmt: skip
+        assert services.valid_certificate(revoked.id, course.id) is None
+        assert batches.missed() == []
+
+
+def test_the_sweep_skips_courses_that_do_not_issue_automatically(app, make_user, example_course):
+    learner = graduate(app, make_user, example_course, "Persona Manual")
+    with app.app_context():
+        assert batches.missed() == []
+        assert batches.issue_missed() == 0
+        assert services.valid_certificate(learner.id, example_course.id) is None
+    automatic_since(app, example_course, None)  # set by hand, with no date: nothing either
+    with app.app_context():
+        assert batches.missed() == []
+
+
+def test_the_sweep_is_bounded_and_oldest_first(app, make_user, example_course):
+    automatic_since(app, example_course, utcnow() - timedelta(days=2))
+    learners = [graduate(app, make_user, example_course, f"Persona {n}") for n in range(3)]
+    with app.app_context():
+        for hours, learner in zip((3, 1, 2), learners, strict=True):
+            enrolment = db.session.scalar(select(Enrolment).where(Enrolment.user_id == learner.id))
+            enrolment.completed_at = utcnow() - timedelta(hours=hours)
+        db.session.commit()
+        assert batches.missed(limit=2) == [
+            (learners[0].id, example_course.id), (learners[2].id, example_course.id)
+        ]  # fmt: skip
+        assert batches.issue_missed(limit=2) == 2
+        assert batches.missed() == [(learners[1].id, example_course.id)]
+        assert batches.issue_missed(limit=2) == 1
+
+
+def test_one_learner_the_sweep_cannot_issue_does_not_stop_the_others(
+    app, make_user, example_course, monkeypatch, caplog
+):
+    automatic_since(app, example_course, utcnow() - timedelta(days=2))
+    first, second = (graduate(app, make_user, example_course, f"Persona {n}") for n in range(2))
+    real_issue = services.issue
+
+    def issue(course, user_id, **kwargs):
+        if user_id == first.id:
+            raise services.CertificateError("la plantilla no se puede usar")
+        return real_issue(course, user_id, **kwargs)
+
+    monkeypatch.setattr(services, "issue", issue)
+    with app.app_context():
+        assert batches.issue_missed() == 1
+        assert services.valid_certificate(second.id, example_course.id) is not None
+        assert batches.missed() == [(first.id, example_course.id)]  # tried again next run
+    assert "la plantilla no se puede usar" in caplog.text
+
+
 # The learner's emails ------------------------------------------------------------------------
 
 

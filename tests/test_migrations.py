@@ -65,3 +65,31 @@ def test_blank_ruts_become_null_and_nothing_else_is_lost(backend, smtp_server, t
             db.session.rollback()
             db.session.remove()
             db.engine.dispose()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_courses_already_automatic_count_from_the_upgrade(backend, smtp_server, tmp_path_factory):
+    # The sweep of missed certificates looks only at completions since certificate_automatic_since.
+    with separate_database(backend, "autosince", tmp_path_factory) as url:
+        application = create_app(test_config(url, smtp_server[1]))
+        with application.app_context():
+            upgrade(revision="a4c8e2f6b1d3")
+            db.session.execute(
+                text(
+                    "INSERT INTO courses (id, slug, title, summary, description_md,"
+                    " description_html, hours, language, outcomes, enrolment, case_completion,"
+                    " certificate_template, certificate_automatic, status, created_at, updated_at)"
+                    " VALUES (1, 'a', 'A', '', '', '', 1, 'es', '[]', 'open', 'approval',"
+                    " 'default', true, 'draft', '2026-01-01', '2026-01-01'),"
+                    " (2, 'm', 'M', '', '', '', 1, 'es', '[]', 'open', 'approval',"
+                    " 'default', false, 'draft', '2026-01-01', '2026-01-01')"
+                )
+            )
+            db.session.commit()
+            upgrade()
+            since = db.session.execute(
+                text("SELECT id, certificate_automatic_since FROM courses ORDER BY id")
+            ).all()
+            assert since[0][1] is not None and since[1][1] is None
+            db.session.remove()
+            db.engine.dispose()

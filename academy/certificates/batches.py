@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from flask_babel import gettext as _
 from huey import crontab
-from sqlalchemy import select
+from sqlalchemy import exists, select
 
 from academy.auth.models import User
 from academy.certificates import render_process, rendering, services
@@ -28,7 +28,7 @@ from academy.certificates.models import (
 )
 from academy.certificates.rendering import CertificateTemplateError
 from academy.courses.models import Course
-from academy.db import transaction, utcnow
+from academy.db import after_commit, transaction, utcnow
 from academy.extensions import db
 from academy.jobs import enqueue_after_commit, job, periodic_job, queue, stopping
 from academy.progress.models import Cohort, Enrolment
@@ -37,6 +37,11 @@ from academy.progress.models import Cohort, Enrolment
 STALLED = timedelta(minutes=5)
 # Who issues a certificate on completion, in the audit record.
 AUTOMATIC = services.Actor(None, system="automático")
+# The sweep (issue_missed) leaves a completion this recent to its own job and that job's retries.
+MISSED_AFTER = timedelta(minutes=5)
+# Learners the sweep issues to in one run, at most: a long backlog (the queue down for a day)
+# is cleared over several runs, none of which holds a worker for long.
+MISSED_PER_RUN = 100
 
 
 class BatchError(services.CertificateError):
@@ -203,27 +208,116 @@ def on_completion(enrolment: Enrolment) -> None:
     course = db.session.get(Course, enrolment.course_id)
     if course is None or not course.certificate_automatic:
         return
-    enqueue_after_commit(issue_automatically, enrolment.user_id, enrolment.course_id)
+    user_id, course_id = enrolment.user_id, enrolment.course_id
+    after_commit(lambda: _enqueue_issue(user_id, course_id))
 
 
-def issue_on_completion(user_id: int, course_id: int) -> None:
+def _enqueue_issue(user_id: int, course_id: int) -> None:
+    """Enqueue the job, the completion already committed. A queue out of reach (Redis down)
+    fails nobody's request: the sweep (:func:`issue_missed`) issues the certificate later."""
+    try:
+        issue_automatically(user_id, course_id)
+    except Exception as error:  # whatever the store raises (redis.ConnectionError, sqlite3…)
+        current_app.logger.warning(
+            "automatic certificate of user %s in course %s not enqueued (%s: %s): the sweep "
+            "of missed certificates will issue it",
+            user_id,
+            course_id,
+            type(error).__name__,
+            error,
+        )
+        db.session.rollback()  # whatever the failure left open
+
+
+def missed(limit: int = MISSED_PER_RUN, now: datetime | None = None) -> list[tuple[int, int]]:
+    """(user_id, course_id) of learners who completed a course while it issued automatically
+    (and not in the last :data:`MISSED_AFTER`) and hold no certificate of it at all, oldest
+    completion first: the ones whose job was lost. One query.
+
+    A revoked (or superseded) certificate counts as held: an admin revoked it on purpose, and
+    only an admin issues it again (the course's list of eligible learners shows them)."""
+    recent = (now or utcnow()) - MISSED_AFTER
+    held = exists().where(
+        Certificate.user_id == Enrolment.user_id, Certificate.course_id == Enrolment.course_id
+    )
+    rows = db.session.execute(
+        select(Enrolment.user_id, Enrolment.course_id)
+        .join(Course, Course.id == Enrolment.course_id)
+        .where(
+            Course.certificate_automatic.is_(True),
+            Enrolment.completed_at.is_not(None),
+            Enrolment.completed_at >= Course.certificate_automatic_since,
+            Enrolment.completed_at < recent,
+            ~held,
+        )
+        .order_by(Enrolment.completed_at, Enrolment.id)
+        .limit(limit)
+    )
+    return [(user_id, course_id) for user_id, course_id in rows]
+
+
+def issue_missed(limit: int = MISSED_PER_RUN) -> int:
+    """Issue the certificates of :func:`missed`, each as its job would (one transaction each,
+    nothing twice); how many were issued. One learner's failure (a broken template) is logged
+    and does not stop the others; the next run tries them again."""
+    render_process.CHILD.start()  # before any lock (SQLite's reads take the write lock)
+    with transaction():
+        found = missed(limit)
+    issued = 0
+    for user_id, course_id in found:
+        if stopping():
+            break
+        try:
+            issued += issue_on_completion(user_id, course_id, unless_held=True)
+        except (services.CertificateError, CertificateTemplateError) as error:
+            current_app.logger.warning(
+                "missed automatic certificate of user %s in course %s not issued: %s",
+                user_id,
+                course_id,
+                error,
+            )
+    return issued
+
+
+def issue_on_completion(user_id: int, course_id: int, *, unless_held: bool = False) -> bool:
     """The job's work: the certificate, unless the course stopped issuing automatically or the
-    learner already holds one (the job may run twice)."""
+    learner already holds one (the job may run twice); whether it issued one.
+
+    ``unless_held`` (the sweep): nor if the learner holds a revoked or superseded one, which
+    may have been issued and revoked since the sweep looked."""
     render_process.CHILD.start()  # before the completion's lock
     with transaction():
         course = db.session.get(Course, course_id)
         if course is None or not course.certificate_automatic:
-            return
+            return False
         if services.valid_certificate(user_id, course_id) is not None:
-            return
+            return False
+        if unless_held and _holds_any(user_id, course_id):
+            return False
         try:
             with rendering.in_child_process():  # a worker runs these all day long
                 services.issue(course, user_id, by=AUTOMATIC)
         except services.AlreadyIssued:
-            return
+            return False
+    return True
+
+
+def _holds_any(user_id: int, course_id: int) -> bool:
+    return bool(
+        db.session.scalar(
+            select(
+                exists().where(Certificate.user_id == user_id, Certificate.course_id == course_id)
+            )
+        )
+    )
 
 
 def set_automatic(course: Course, automatic: bool) -> None:
+    """From now on (or no longer): earlier completions stay the admin's to certify."""
+    if not automatic:
+        course.certificate_automatic_since = None
+    elif not course.certificate_automatic or course.certificate_automatic_since is None:
+        course.certificate_automatic_since = utcnow()
     course.certificate_automatic = automatic
 
 
@@ -244,6 +338,15 @@ def issue_automatically(user_id: int, course_id: int) -> None:
     # Retried: a template or key problem fixed meanwhile, or the database back, issues it;
     # the admin's list of eligible learners shows it meanwhile.
     issue_on_completion(user_id, course_id)
+
+
+@periodic_job(crontab(minute="*/10"))
+def issue_missed_certificates() -> None:
+    """Certificates whose job was lost (the queue unreachable when the learner completed):
+    issued every ten minutes, :data:`MISSED_PER_RUN` at most each time."""
+    issued = issue_missed()
+    if issued:
+        current_app.logger.warning("issued %s missed automatic certificates", issued)
 
 
 @periodic_job(crontab(minute="*"))

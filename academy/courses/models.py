@@ -91,6 +91,10 @@ class Course(db.Model):  # type: ignore[name-defined,misc]
     # Issue the certificate, in the background, as soon as a learner completes the course
     # (set by admins on the course's certificates page).
     certificate_automatic: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Since when it does (None while it does not): completions before then are the admin's to
+    # certify by hand, and the sweep that issues what the queue lost (certificates/batches.py,
+    # issue_missed) looks only at completions since.
+    certificate_automatic_since: Mapped[datetime | None]
     # Months a certificate stays valid after the learner completed the course (a legal
     # retraining cycle); None: it never expires. Set by admins on the certificates page.
     certificate_validity_months: Mapped[int | None]
