@@ -90,6 +90,10 @@ class Defaults:
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     LOGIN_LIMIT_PER_IP = "30 per minute"
     LOGIN_LIMIT_PER_ACCOUNT = "5 per 5 minutes"
+    # Registrations sent from one address (only those that went through: a form with a mistake
+    # costs nothing). Each one sends a mail, and a taken RUT is told by mail; an office behind
+    # one address registering its staff on a training day may need more.
+    REGISTER_LIMIT_PER_IP = "30 per hour"
     # Public certificate verification (by code or by the QR code's link), per address.
     CERTIFICATE_VERIFY_LIMIT = "30 per minute"
 

@@ -67,6 +67,29 @@ def test_login_is_rate_limited_per_address(app, client):
     assert other_ip.status_code == 401
 
 
+def test_registrations_are_rate_limited_per_address(app, client):
+    app.config["REGISTER_LIMIT_PER_IP"] = "3 per hour"
+
+    def register(n: int, **extra):
+        data = {"full_name": f"Persona {n}", "email": f"p{n}@muni.cl", "comuna": "13101",
+                "password": PASSWORD, "password_confirm": PASSWORD}  # fmt: skip
+        return client.post("/registro", data=data | extra)
+
+    # A form sent back for a mistake does not count.
+    assert register(0, password_confirm="otra cosa").status_code == 422
+    assert [register(n).status_code for n in range(1, 4)] == [302, 302, 302]
+    blocked = register(4)
+    assert blocked.status_code == 429
+    assert "Hiciste demasiados intentos seguidos" in blocked.text
+    other_ip = client.post(
+        "/registro",
+        data={"full_name": "Otra", "email": "otra@muni.cl", "comuna": "13101",
+              "password": PASSWORD, "password_confirm": PASSWORD},
+        environ_base={"REMOTE_ADDR": "10.0.0.9"},
+    )  # fmt: skip
+    assert other_ip.status_code == 302
+
+
 def test_successful_logins_do_not_use_up_the_allowance(client, auth, make_user):
     user = make_user()
     for _ in range(8):

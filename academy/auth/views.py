@@ -139,7 +139,15 @@ def logout() -> Response:
     return redirect(url_for("core.home"))
 
 
+def _went_through(response: Response) -> bool:
+    # A registration that mailed someone (it redirects); a form sent back to correct is free.
+    return response.status_code == 302
+
+
 @bp.route("/registro", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["REGISTER_LIMIT_PER_IP"], methods=["POST"], deduct_when=_went_through
+)
 def register() -> Any:
     if not current_app.config["REGISTRATION_OPEN"]:
         abort(404)
