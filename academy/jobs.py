@@ -24,6 +24,7 @@ from __future__ import annotations
 import functools
 import logging
 import signal
+import sqlite3
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -34,11 +35,11 @@ from urllib.parse import urlsplit
 import click
 from flask import Flask, current_app, has_app_context
 from flask.cli import with_appcontext
-from huey import Huey, crontab
+from huey import Huey
 from huey.consumer import Consumer as HueyConsumer
 from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
+from redis.exceptions import RedisError
 
-from academy import outbox
 from academy.config import ConfigError
 from academy.db import after_commit
 
@@ -46,6 +47,9 @@ QUEUE_NAME = "academy"
 EXTENSION = "academy_queue"
 QUEUE_FILE = "queue.db"
 SCHEMES = ("redis", "rediss", "sqlite")
+# What enqueueing raises when the queue's store cannot be reached (Redis down, the SQLite file
+# locked or unwritable): a caller that can do without the job catches these.
+UNREACHABLE = (RedisError, sqlite3.Error, OSError)
 
 
 @dataclass
@@ -188,12 +192,6 @@ def enqueue_after_commit(task: Any, *args: Any) -> None:
     after_commit(lambda: task(*args))
 
 
-@periodic_job(crontab(minute="*/5"))
-def retry_mail() -> None:
-    """Send the mail that could not be sent (``academy mail retry``, every five minutes)."""
-    outbox.retry()
-
-
 # The worker ---------------------------------------------------------------------------------
 
 
@@ -243,7 +241,7 @@ def run_consumer(workers: int) -> None:
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 32), help="Hilos.")
 @with_appcontext
 def worker_command(workers: int) -> None:
-    """Run background jobs (certificate batches, automatic certificates, mail retries)."""
+    """Run background jobs (mail, certificate batches, automatic certificates, invitations)."""
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
     click.echo(f"academy worker: cola {describe(app)}, {workers} hilos. Ctrl-C para detener.")
     run_consumer(workers)

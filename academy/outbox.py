@@ -1,23 +1,23 @@
 """Mail leaves only after the transaction that wanted it commits, and is never lost.
 
 :func:`queue` writes the message to ``outgoing_mail`` in the caller's transaction. If the
-transaction rolls back, the row goes with it and nothing is sent. Once it commits, the request
-(or CLI command) sends the message (``academy.db.after_commit``): no row lock is held during
-the SMTP exchange, and a message is never sent for work that was not saved. Each message is
-claimed before it is sent (``queued`` → ``sending``), so two processes never both send it; a
-failure to send is recorded on the row (``failed``, the error, how many tries) and
-``academy mail retry`` tries again, as does a process that died in the middle (a row left
-``sending`` for longer than :data:`STALE`). Once sent, the body is dropped: it may hold a
-password-reset link, and only the record that it went is needed.
-
-This is the step before a task queue (Huey, see DESIGN.md): the rows are already the queue.
+transaction rolls back, the row goes with it and nothing is sent. Once it commits, a job
+(:func:`send`, on the Huey queue of ``academy.jobs``) sends the message: the request does not
+wait for the SMTP exchange, and a message is never sent for work that was not saved. Each
+message is claimed before it is sent (``queued`` → ``sending``), so two processes never both
+send it; a failure to send is recorded on the row (``failed``, the error, how many tries) and
+the worker's :func:`retry_mail` (``academy mail retry``) tries again every five minutes, as it
+does for a message whose job could not be enqueued (the queue unreachable) and for one left
+``sending`` by a process that died in the middle (for longer than :data:`STALE`). Once sent,
+the body is dropped: it may hold a password-reset link, and only the record that it went is
+needed. The rows are the record; the queue only says when to send.
 """
 
 from __future__ import annotations
 
 import enum
 import smtplib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from email import message_from_string, policy
 from email.message import EmailMessage
@@ -25,12 +25,14 @@ from email.message import EmailMessage
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from huey import crontab
 from sqlalchemy import CheckConstraint, String, Text, or_, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from academy import mail
 from academy.db import after_commit, utcnow
 from academy.extensions import db
+from academy.jobs import UNREACHABLE, job, periodic_job
 
 # A row left "sending" this long belongs to a process that died while sending it.
 STALE = timedelta(minutes=10)
@@ -66,18 +68,13 @@ class OutgoingMail(db.Model):  # type: ignore[name-defined,misc]
         return f"<OutgoingMail {self.id} to={self.recipient} {self.status}>"
 
 
-def queue(
-    message: EmailMessage,
-    *,
-    on_failure: Callable[[], None] | None = None,
-    send_after_commit: bool = True,
-) -> int:
-    """Send ``message`` once the current transaction commits; never if it rolls back. Its
-    row's id.
+def queue(message: EmailMessage, *, send_after_commit: bool = True) -> int:
+    """Send ``message`` once the current transaction commits (a job does); never if it rolls
+    back. Its row's id.
 
-    ``on_failure`` runs if that first try fails (the row is kept for a retry): a view uses it
-    to tell the person who acted. ``send_after_commit=False`` leaves the sending to the
-    caller (a job that sends a whole import's invitations after the commit, not the request).
+    Nobody waits for the sending, so nobody is told if it fails: the row keeps the error and
+    the worker tries again. ``send_after_commit=False`` leaves the sending to the caller (a job
+    that sends a whole import's invitations after each of its commits).
     """
     row = OutgoingMail(
         recipient=str(message["To"]),
@@ -88,16 +85,37 @@ def queue(
     db.session.add(row)
     db.session.flush()
     row_id = row.id
-    if not send_after_commit:
-        return row_id
-
-    def send_it() -> None:
-        _sent, failed = deliver([row_id])
-        if failed and on_failure is not None:
-            on_failure()
-
-    after_commit(send_it)
+    if send_after_commit:
+        after_commit(lambda: _enqueue(row_id))
     return row_id
+
+
+def _enqueue(row_id: int) -> None:
+    """Hand the row to the worker; if the queue cannot be reached, the row waits for
+    :func:`retry_mail` (what was committed stands, and the request answers as usual)."""
+    try:
+        send(row_id)
+    except UNREACHABLE as error:
+        current_app.logger.warning(
+            "could not enqueue mail %s (the next mail retry sends it): %s", row_id, error
+        )
+
+
+# The jobs (academy/jobs.py): declared here, beside the work they do; every process that can
+# queue mail imports this module, the worker included (through the CLI).
+
+
+@job()
+def send(row_id: int) -> None:
+    """Send one queued message. Not retried by the queue: a failure is on the row, for
+    :func:`retry_mail`."""
+    deliver([row_id])
+
+
+@periodic_job(crontab(minute="*/5"))
+def retry_mail() -> None:
+    """Send the mail that could not be sent (``academy mail retry``, every five minutes)."""
+    retry()
 
 
 def deliver(ids: Sequence[int], *, now: datetime | None = None) -> tuple[list[int], list[int]]:

@@ -29,6 +29,7 @@ from academy.courses.models import Course
 from academy.courses.services import get_course, import_course
 from academy.db import transaction, utcnow
 from academy.extensions import db
+from academy.outbox import OutgoingMail
 from academy.progress import services as progress
 from academy.progress.models import Cohort, Enrolment
 from tests.conftest import BACKENDS, CONTENT_FIXTURE, separate_database, test_config
@@ -589,14 +590,18 @@ def test_a_real_worker_consumes_the_queue_end_to_end(
             for _ in range(1200):  # polled, not timed: the test ends as soon as it is done
                 with app.app_context():
                     status = db.session.get(CertificateBatch, batch_id).status
+                    mail = list(db.session.scalars(select(OutgoingMail.status)))
                     db.session.remove()
-                if status == BatchStatus.DONE or worker.poll() is not None:
+                # Each certificate's mail is a job of its own (academy/outbox.py), after it.
+                sent = mail == ["sent"] * len(users)
+                if (status == BatchStatus.DONE and sent) or worker.poll() is not None:
                     break
                 time.sleep(0.1)
         finally:
             worker.send_signal(signal.SIGINT)  # finish and stop
             output = worker.communicate(timeout=60)[0].decode()
         assert status == BatchStatus.DONE, output
+        assert mail == ["sent"] * len(users), output
         assert worker.returncode == 0, output
         assert ("cola SQLite" if queue_kind == "sqlite" else "cola Redis") in output
         with app.app_context():

@@ -3,12 +3,14 @@ recorded and retried (academy/outbox.py)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
+from huey.storage import MemoryStorage
+from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy import select
 
-from academy import mail, outbox
+from academy import jobs, mail, outbox
 from academy.db import run_after_commit, utcnow
 from academy.extensions import db
 from academy.outbox import OutgoingMail
@@ -101,7 +103,8 @@ def test_a_send_failure_is_recorded_and_retried(
     monkeypatch.setattr(mail, "send", broken)
     response = review(app, client, learner, trainer, query, follow_redirects=True)
     assert response.status_code == 200
-    assert "todavía no pudimos enviar el correo" in response.text
+    # Sent by a job, so the trainer is not told (nor told that it went): the review is saved.
+    assert "Aprobaste el caso" in response.text
     assert submission_of(query, learner).status == "approved"
     (row,) = rows(query)
     assert (row.status, row.attempts) == ("failed", 1)
@@ -122,6 +125,62 @@ def test_a_send_failure_is_recorded_and_retried(
     # Sent once: another retry finds nothing to send.
     assert "Enviados: 0. Sin enviar: 0." in runner.invoke(args=["mail", "retry"]).output
     assert len([m for m in mailbox.messages if m["To"] == learner.email]) == 1
+
+
+def a_queue_in_another_process(app, monkeypatch, store):
+    """The queue as outside the tests: jobs wait in ``store`` for a worker."""
+    settings = app.extensions[jobs.EXTENSION]
+    monkeypatch.setattr(settings, "immediate", False)
+    monkeypatch.setattr(settings, "store", store)
+
+
+def test_the_request_leaves_the_sending_to_the_worker(
+    app, client, learner, trainer, query, mailbox, monkeypatch
+):
+    a_queue_in_another_process(app, monkeypatch, MemoryStorage(jobs.QUEUE_NAME))
+    assert review(app, client, learner, trainer, query).status_code == 302
+    assert mailbox.messages == []
+    (row,) = rows(query)
+    assert (row.status, row.attempts) == ("queued", 0)
+
+    def work():
+        assert len(jobs.queue) == 1
+        jobs.queue.execute(jobs.queue.dequeue())  # as the worker runs it
+
+    query(work)
+    assert "Un relator aprobó tu caso" in mailbox.last_to(learner.email).get_content()
+    (row,) = rows(query)
+    assert (row.status, row.attempts, row.message) == ("sent", 1, None)
+
+
+class Unreachable(MemoryStorage):
+    def enqueue(self, data, priority=None):
+        raise RedisConnectionError("Error 111 connecting to colas.interno:6379")
+
+
+def test_an_unreachable_queue_leaves_the_mail_for_the_retry(
+    app, client, learner, trainer, query, mailbox, monkeypatch, runner, caplog
+):
+    a_queue_in_another_process(app, monkeypatch, Unreachable(jobs.QUEUE_NAME))
+    response = review(app, client, learner, trainer, query, follow_redirects=True)
+    assert response.status_code == 200 and "Aprobaste el caso" in response.text
+    assert submission_of(query, learner).status == "approved"
+    assert "could not enqueue mail" in caplog.text and "colas.interno" in caplog.text
+    assert mailbox.messages == []
+    (row,) = rows(query)
+    assert (row.status, row.attempts) == ("queued", 0)
+
+    result = runner.invoke(args=["mail", "retry"])
+    assert "Enviados: 1. Sin enviar: 0." in result.output
+    assert "Un relator aprobó tu caso" in mailbox.last_to(learner.email).get_content()
+
+
+def test_the_worker_retries_mail_every_five_minutes():
+    def due(minute):
+        return {type(t) for t in jobs.queue.read_periodic(datetime(2026, 12, 6, 1, minute))}
+
+    assert outbox.retry_mail.task_class in due(5)
+    assert outbox.retry_mail.task_class not in due(6)
 
 
 def test_retry_takes_over_a_send_that_died_and_gives_up_after_the_last_try(app, query, mailbox):

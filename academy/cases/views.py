@@ -602,8 +602,9 @@ def save_review(submission_id: int) -> Any:
 
 def notify_learner(found: CaseSubmission, definition: CaseDefinition) -> None:
     """Tell the learner by email, in their language, once the review is committed (see
-    academy/outbox.py). A mail failure does not undo the review: it is retried, and the
-    learner also sees the review on "Mis cursos"."""
+    academy/outbox.py). The mail is sent by the worker, so the trainer is not told whether it
+    went: a failure does not undo the review, it is retried, and the learner also sees the
+    review on "Mis cursos"."""
     learner = found.user
     with force_locale(learner.locale or "es"):
         message = mail.build_message(
@@ -617,21 +618,7 @@ def notify_learner(found: CaseSubmission, definition: CaseDefinition) -> None:
             approved=found.status == SubmissionStatus.APPROVED,
             link=mail.external_url("cases.submission", submission_id=found.id),
         )
-    name = learner.full_name
-
-    def tell_the_trainer() -> None:
-        # Runs after the review is committed, still inside this request: the flash shows on
-        # the next page.
-        flash(
-            _(
-                "Guardamos la revisión, pero todavía no pudimos enviar el correo a %(name)s; "
-                "lo volveremos a intentar. Verá el resultado en «Mis cursos».",
-                name=name,
-            ),
-            "error",
-        )
-
-    outbox.queue(message, on_failure=tell_the_trainer)
+    outbox.queue(message)
 
 
 # The admin's side: who teaches a course, and its cohorts -------------------------------------
