@@ -30,7 +30,7 @@ from academy.certificates.rendering import CertificateTemplateError
 from academy.courses.models import Course
 from academy.db import after_commit, transaction, utcnow
 from academy.extensions import db
-from academy.jobs import enqueue_after_commit, job, periodic_job, queue, stopping
+from academy.jobs import UNREACHABLE, enqueue_after_commit, job, periodic_job, queue, stopping
 from academy.progress.models import Cohort, Enrolment
 
 # A batch that has committed nothing for this long lost its worker: it is enqueued again.
@@ -217,7 +217,7 @@ def _enqueue_issue(user_id: int, course_id: int) -> None:
     fails nobody's request: the sweep (:func:`issue_missed`) issues the certificate later."""
     try:
         issue_automatically(user_id, course_id)
-    except Exception as error:  # whatever the store raises (redis.ConnectionError, sqlite3…)
+    except UNREACHABLE as error:
         current_app.logger.warning(
             "automatic certificate of user %s in course %s not enqueued (%s: %s): the sweep "
             "of missed certificates will issue it",
