@@ -18,7 +18,6 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from academy import audit
 from academy.courses import content, exporting, importing, lookups
 from academy.courses.content import CourseSource
 from academy.db import transaction
@@ -216,15 +215,7 @@ def import_content(
         state = "nuevo" if existing is None else "actualizado" if changed else "sin cambios"
         lines.append(f"cuestionario {quiz.slug}: {state}.")
         if row.published is not None and row.published.id != before:
-            audit.record(
-                audit.AuditAction.QUIZ_PUBLISHED,
-                actor=actor,
-                target_type="quiz",
-                target_id=row.id,
-                target_label=row.slug,
-                revision=row.published.number,
-                via="import",
-            )
+            quizzes.record_published(row, row.published, by=actor, via="import")
     for course in found.courses:
         report = importing.import_course(course, force=True, publish=publish)
         importing.record_import(report, actor=actor)

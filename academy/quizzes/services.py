@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import aliased
@@ -110,21 +111,29 @@ def publish(row: Quiz, revision: QuizRevision | None = None, *, by: User | None)
     """Publish ``revision`` (the latest by default). A change of the published revision goes to
     the audit log, by ``by`` (None: the command line or the academy itself); publishing the
     revision already published records nothing. Imports publish without this (as lessons do):
-    ``academy content import`` records what it published itself (academy/cli/content.py)."""
+    ``academy content import`` records what it published itself, with :func:`record_published`
+    (academy/cli/content.py)."""
     chosen = revision or row.latest
     if chosen is None or chosen.quiz_id != row.id:
         raise ValueError("revision does not belong to this quiz")
     if row.published_revision_id != chosen.id:
         row.published = chosen
-        audit.record(
-            audit.AuditAction.QUIZ_PUBLISHED,
-            actor=by,
-            target_type="quiz",
-            target_id=row.id,
-            target_label=row.slug,
-            revision=chosen.number,
-        )
+        record_published(row, chosen, by=by)
     return chosen
+
+
+def record_published(row: Quiz, revision: QuizRevision, *, by: User | None, **detail: Any) -> None:
+    """The audit log's ``quiz.published`` for ``revision`` of ``row``, by ``by`` (None: the
+    command line or the academy itself); ``detail`` adds to it (an import's ``via``)."""
+    audit.record(
+        audit.AuditAction.QUIZ_PUBLISHED,
+        actor=by,
+        target_type="quiz",
+        target_id=row.id,
+        target_label=row.slug,
+        revision=revision.number,
+        **detail,
+    )
 
 
 @dataclass
