@@ -46,6 +46,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from academy.cohorts import views as cohorts_views
     from academy.courses import editor as courses_editor
     from academy.learning import catalogue, home, my_courses
+    from academy.people import outbox_views
     from academy.people import views as people_views
 
     # The quiz pages' modules attach their routes to one blueprint (endpoints quizzes.*).
@@ -57,6 +58,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(people_views.bp)
     app.register_blueprint(audit_views.bp)
+    app.register_blueprint(outbox_views.bp)
     app.register_blueprint(catalogue.bp)
     app.register_blueprint(courses_editor.bp)
     app.register_blueprint(my_courses.bp)

@@ -33,6 +33,8 @@ TABLE: dict[str, tuple[str, str, dict[str, int]]] = {
     "people.index": ("GET", "/admin/personas/", {"anonymous": LOGIN, "learner": 403, "trainer": 403, "admin": 200}),
     "people.edit": ("GET", "/admin/personas/{learner_id}", {"anonymous": LOGIN, "learner": 403, "trainer": 403, "admin": 200}),
     "audit.index": ("GET", "/admin/auditoria/", {"anonymous": LOGIN, "learner": 403, "trainer": 403, "admin": 200}),
+    "outbox.index": ("GET", "/admin/correo-no-enviado/", ADMINS),
+    "outbox.retry": ("POST", "/admin/correo-no-enviado/reintentar", {**ADMINS, "admin": 303}),
     "people.export": ("GET", "/admin/personas/exportar.csv", {"anonymous": LOGIN, "learner": 403, "trainer": 403, "admin": 200}),
     "people.import_upload": ("GET", "/admin/personas/importar", {"anonymous": LOGIN, "learner": 403, "trainer": 403, "admin": 200}),
     # No upload 1 by this admin: found only by the admin who uploaded it.

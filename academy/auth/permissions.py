@@ -40,6 +40,11 @@ def can_read_audit_log(user: User) -> bool:
     return user.is_authenticated and user.is_admin
 
 
+def can_manage_mail(user: User) -> bool:
+    """Admins see the mail that could not be sent and ask for it to be sent again."""
+    return user.is_authenticated and user.is_admin
+
+
 def can_read_reports(user: User) -> bool:
     """Admins read every report; trainers read those of the cohorts they follow."""
     return user.is_authenticated and user.is_trainer
