@@ -25,7 +25,9 @@ from academy.auth.models import User
 from academy.certificates.models import Certificate, CertificateStatus
 from academy.courses.models import Lesson
 from academy.courses.services import get_course
+from academy.db import utcnow
 from academy.extensions import db
+from academy.outbox import MailStatus, OutgoingMail
 from academy.progress import cohorts
 from academy.progress import services as progress
 from academy.progress.models import Cohort, Enrolment, LessonProgress
@@ -282,6 +284,31 @@ def test_an_admin_brings_people_in_runs_a_cohort_and_reads_what_happened(
     ]
     expect(page.get_by_text(f"{len(recorded)} eventos")).to_be_visible()
     axe(page)
+
+    # 5b. Mail that did not leave (the relay refused it): listed without its body, retried.
+    with live.app.app_context():
+        db.session.add(
+            OutgoingMail(
+                recipient="carla.nunez@muni.cl",
+                subject="Te inscribimos en un grupo",
+                message="Secreto: https://academia.example/clave/abc",
+                status=MailStatus.FAILED.value,
+                attempts=1,
+                last_attempt_at=utcnow(),
+                error="SMTPRecipientsRefused: relay down",
+            )
+        )
+        db.session.commit()
+    page.get_by_role("link", name="Correo no enviado").click()
+    expect(heading(page)).to_have_text("Correo no enviado")
+    unsent = page.get_by_role("table", name="Correos no enviados, los más recientes primero")
+    expect(unsent.get_by_role("row", name=re.compile("carla.nunez@muni.cl"))).to_contain_text(
+        "No se pudo enviar"
+    )
+    expect(page.get_by_text("Secreto")).to_have_count(0)
+    axe(page)
+    page.get_by_role("button", name="Reintentar ahora").click()
+    expect(page.get_by_role("status")).to_contain_text("Pedimos reintentar el envío")
     page.get_by_role("button", name="Cerrar sesión").click()
 
     # 6. Rita follows the March cohort only: her cohorts, its learners, her reports.
