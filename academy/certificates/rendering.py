@@ -46,11 +46,11 @@ from markupsafe import Markup
 from academy.certificates import render_process
 from academy.courses import lookups
 
-ENTRY = "certificate.html"
+ENTRY = lookups.CERTIFICATE_ENTRY
 # Archival PDF that may carry attached files (the certificate's data as JSON).
 PDF_VARIANT = "pdf/a-3b"
 DATA_ATTACHMENT = "certificado.json"
-DEFAULT = "default"
+DEFAULT = lookups.DEFAULT_CERTIFICATE
 # The academy's logo, if the template's folder has one (the first found).
 LOGOS = ("logo.svg", "logo.png")
 NAME = lookups.CERTIFICATE_NAME
