@@ -26,7 +26,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 from huey import crontab
-from sqlalchemy import CheckConstraint, String, Text, or_, select, update
+from sqlalchemy import CheckConstraint, Select, String, Text, or_, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from academy import mail
@@ -175,6 +175,24 @@ def _waiting(now: datetime) -> object:
         table.c.status == MailStatus.QUEUED.value,
         (table.c.status == MailStatus.FAILED.value) & (table.c.attempts < MAX_ATTEMPTS),
         (table.c.status == MailStatus.SENDING.value) & (table.c.last_attempt_at < now - STALE),
+    )
+
+
+def unsent(now: datetime | None = None) -> Select[tuple[OutgoingMail]]:
+    """The messages an admin should know about, newest first: failed (tries left or not),
+    and queued or being sent for longer than :data:`STALE`."""
+    late = (now or utcnow()) - STALE
+    return (
+        select(OutgoingMail)
+        .where(
+            or_(
+                OutgoingMail.status == MailStatus.FAILED.value,
+                (OutgoingMail.status == MailStatus.QUEUED.value) & (OutgoingMail.created_at < late),
+                (OutgoingMail.status == MailStatus.SENDING.value)
+                & (OutgoingMail.last_attempt_at < late),
+            )
+        )
+        .order_by(OutgoingMail.created_at.desc(), OutgoingMail.id.desc())
     )
 
 

@@ -9,13 +9,11 @@ from typing import Any
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, or_, select
 
 from academy import outbox
 from academy.auth.permissions import can_manage_mail, require
-from academy.db import utcnow
 from academy.jobs import UNREACHABLE
-from academy.outbox import MailStatus, OutgoingMail
+from academy.outbox import MailStatus
 from academy.pagination import paginate
 
 bp = Blueprint(
@@ -23,8 +21,6 @@ bp = Blueprint(
 )
 
 PAGE_SIZE = 50
-# Mail still waiting (or being sent) after this long is late: the retry runs every five minutes.
-LATE = outbox.STALE
 
 STATUS_LABELS = {
     MailStatus.QUEUED: _l("En espera"),
@@ -33,29 +29,12 @@ STATUS_LABELS = {
 }
 
 
-def unsent() -> Select[tuple[OutgoingMail]]:
-    """The messages that failed or have waited too long, newest first."""
-    late = utcnow() - LATE
-    return (
-        select(OutgoingMail)
-        .where(
-            or_(
-                OutgoingMail.status == MailStatus.FAILED.value,
-                (OutgoingMail.status == MailStatus.QUEUED.value) & (OutgoingMail.created_at < late),
-                (OutgoingMail.status == MailStatus.SENDING.value)
-                & (OutgoingMail.last_attempt_at < late),
-            )
-        )
-        .order_by(OutgoingMail.created_at.desc(), OutgoingMail.id.desc())
-    )
-
-
 @bp.get("/")
 @require(can_manage_mail)
 def index() -> str:
     return render_template(
         "outbox/index.html",
-        page=paginate(unsent(), per_page=PAGE_SIZE),
+        page=paginate(outbox.unsent(), per_page=PAGE_SIZE),
         status_labels=STATUS_LABELS,
         max_attempts=outbox.MAX_ATTEMPTS,
     )
